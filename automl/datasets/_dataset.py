@@ -1,0 +1,110 @@
+"""The Dataset value: preprocessed train / validation / test arrays plus what is needed to undo it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from automl.tasks import Task
+
+if TYPE_CHECKING:
+    from automl.datasets._preprocess import Preprocessor
+
+__all__ = ["Dataset", "InputKind"]
+
+InputKind = Literal["tabular", "image"]
+
+
+@dataclass(eq=False)
+class Dataset:
+    """A dataset split three ways and preprocessed with statistics of the training split only.
+
+    ``x_*`` are float32 arrays: ``(n, features)`` for tabular data, ``(n, height, width, channels)`` for
+    images. ``y_*`` are int64 class labels ``0 … n_classes-1`` for classification and float32 *standardised*
+    values for regression (``(y - target_mean) / target_std``; :meth:`to_original_units` undoes it, and
+    every reported metric is computed in original units). The test split is for the final evaluation
+    only: the search never reads it.
+    """
+
+    name: str
+    task: Task
+    kind: InputKind
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int | None = None
+    class_names: tuple[str, ...] | None = None
+    target: str | None = None
+    feature_names: tuple[str, ...] | None = None
+    target_mean: float = 0.0
+    target_std: float = 1.0
+    preprocessor: Preprocessor | None = None
+    source: str = ""
+    seed: int = 0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.x_train.shape[1:])
+
+    @property
+    def n_outputs(self) -> int:
+        """Width of the model's output layer: 1 for binary and regression, ``n_classes`` otherwise."""
+        return int(self.n_classes) if self.task is Task.MULTICLASS and self.n_classes else 1
+
+    def to_original_units(self, y: np.ndarray) -> np.ndarray:
+        """Regression values back in the target's units (identity for classification)."""
+        if self.task is not Task.REGRESSION:
+            return np.asarray(y)
+        return np.asarray(y, dtype=np.float64) * self.target_std + self.target_mean
+
+    def train_val(self) -> tuple[np.ndarray, np.ndarray]:
+        """Train and validation joined, for retraining the winner."""
+        return (
+            np.concatenate([self.x_train, self.x_val]),
+            np.concatenate([self.y_train, self.y_val]),
+        )
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A short content hash of the splits: a resumed search must see the same data."""
+        digest = hashlib.sha256()
+        for array in (self.x_train, self.y_train, self.x_val, self.y_val, self.x_test, self.y_test):
+            digest.update(str(array.shape).encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()[:16]
+
+    def baselines(self, metric: str | None = None) -> dict[str, float]:
+        """Validation scores of simple models: ``majority`` / ``mean`` and ``linear`` (logistic / ridge)."""
+        from automl.datasets._baselines import validation_baselines
+
+        return validation_baselines(self, metric)
+
+    def summary(self) -> dict[str, Any]:
+        """Plain facts for display: sizes, shapes, task, classes."""
+        return {
+            "name": self.name,
+            "task": self.task.value,
+            "kind": self.kind,
+            "input_shape": list(self.input_shape),
+            "n_train": int(len(self.x_train)),
+            "n_val": int(len(self.x_val)),
+            "n_test": int(len(self.x_test)),
+            "n_classes": self.n_classes,
+            "target": self.target,
+            "source": self.source,
+        }
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (
+            f"Dataset(name={s['name']!r}, task={s['task']}, kind={s['kind']}, input_shape={tuple(s['input_shape'])}, "
+            f"train={s['n_train']}, val={s['n_val']}, test={s['n_test']})"
+        )
