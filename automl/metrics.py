@@ -55,7 +55,7 @@ class Metric:
 
 
 def probabilities(output: np.ndarray) -> np.ndarray:
-    """Class probabilities as ``(n, k)`` from a model output (binary ``(n,)``/``(n, 1)`` becomes ``(n, 2)``)."""
+    """Class probabilities ``(n, k)`` from a model output; binary ``(n,)`` / ``(n, 1)`` becomes ``(n, 2)``."""
     output = np.asarray(output, dtype=np.float64)
     if output.ndim == 1 or output.shape[1] == 1:
         p1 = output.reshape(-1)

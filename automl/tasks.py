@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["Task"]
 
 
-class Task(str, Enum):
+class Task(StrEnum):
     """What a dataset's target asks for."""
 
     BINARY = "binary"
