@@ -1,0 +1,52 @@
+"""The `automl` command line: a thin typer layer over the library.
+
+Start-up stays instant: TensorFlow, Keras and the backends are imported inside the commands that need
+them, never at module level. User mistakes (:class:`automl.exceptions.UserError`) print one line and exit
+with code 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from automl.cli import _datasets, _spaces
+from automl.cli._console import err_console
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="automl",
+    help="Hyperparameter search for Keras models, on KerasTuner or Optuna.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(_spaces.app, name="spaces")
+app.add_typer(_datasets.app, name="datasets")
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+) -> None:
+    if version:
+        from automl import __version__
+
+        typer.echo(f"automl {__version__}")
+        raise typer.Exit()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `automl` console script."""
+    from automl.exceptions import UserError
+
+    try:
+        app(args=argv, prog_name="automl")
+    except UserError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
