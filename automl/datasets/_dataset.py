@@ -94,9 +94,9 @@ class Dataset:
             "task": self.task.value,
             "kind": self.kind,
             "input_shape": list(self.input_shape),
-            "n_train": int(len(self.x_train)),
-            "n_val": int(len(self.x_val)),
-            "n_test": int(len(self.x_test)),
+            "n_train": len(self.x_train),
+            "n_val": len(self.x_val),
+            "n_test": len(self.x_test),
             "n_classes": self.n_classes,
             "target": self.target,
             "source": self.source,
@@ -105,6 +105,7 @@ class Dataset:
     def __repr__(self) -> str:
         s = self.summary()
         return (
-            f"Dataset(name={s['name']!r}, task={s['task']}, kind={s['kind']}, input_shape={tuple(s['input_shape'])}, "
+            f"Dataset(name={s['name']!r}, task={s['task']}, kind={s['kind']}, "
+            f"input_shape={tuple(s['input_shape'])}, "
             f"train={s['n_train']}, val={s['n_val']}, test={s['n_test']})"
         )

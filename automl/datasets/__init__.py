@@ -1,0 +1,41 @@
+"""Datasets: offline built-ins, downloaded classics, CSV / Parquet / NPZ files and URLs.
+
+Every dataset is split three ways with a seed (stratified for classification), preprocessed with statistics
+of the training split only, and carries the fitted :class:`Preprocessor` so that a trained model can later
+predict on raw inputs. Nothing here imports Keras or TensorFlow.
+
+    >>> from automl.datasets import load_dataset
+    >>> ds = load_dataset("breast_cancer", seed=0)
+    >>> ds.task.value, ds.x_train.shape
+    ('binary', (343, 30))
+"""
+
+from __future__ import annotations
+
+from automl.datasets._baselines import baselines, baselines_on_test, validation_baselines
+from automl.datasets._build import resolve_task
+from automl.datasets._dataset import Dataset, InputKind
+from automl.datasets._download import cache_root
+from automl.datasets._files import SUPPORTED_EXTENSIONS
+from automl.datasets._load import from_arrays, from_frame, load_dataset
+from automl.datasets._preprocess import Preprocessor
+from automl.datasets._registry import DatasetInfo, list_datasets, register_dataset, unregister_dataset
+
+__all__ = [
+    "SUPPORTED_EXTENSIONS",
+    "Dataset",
+    "DatasetInfo",
+    "InputKind",
+    "Preprocessor",
+    "baselines",
+    "baselines_on_test",
+    "cache_root",
+    "from_arrays",
+    "from_frame",
+    "list_datasets",
+    "load_dataset",
+    "register_dataset",
+    "resolve_task",
+    "unregister_dataset",
+    "validation_baselines",
+]

@@ -1,0 +1,159 @@
+"""From RawData to a Dataset: task, seeded split, preprocessing fitted on the training split only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.datasets._dataset import Dataset
+from automl.datasets._preprocess import Preprocessor, target_values
+from automl.datasets._raw import RawData
+from automl.datasets._split import check_fractions, split_indices
+from automl.exceptions import DatasetError
+from automl.tasks import Task
+
+__all__ = ["CLASSIFICATION_MAX_INTEGER_CLASSES", "build_dataset", "resolve_task"]
+
+# An integer-valued target with at most this many distinct values reads as class labels; with more, as a
+# quantity. Pass `task=` to overrule.
+CLASSIFICATION_MAX_INTEGER_CLASSES = 20
+
+
+def resolve_task(requested: Task | str | None, hint: Task | None, y: np.ndarray) -> tuple[Task, str]:
+    """The task for target values ``y`` and a sentence saying how it was decided.
+
+    ``requested`` (the user's, ``"classification"`` allowed) wins over the loader's ``hint``, which wins over
+    inference: text or boolean labels → classification; numbers with a fraction → regression; integers →
+    classification up to :data:`CLASSIFICATION_MAX_INTEGER_CLASSES` distinct values, else regression.
+    Classification is binary with two classes, multiclass with more.
+
+    Raises:
+        DatasetError: an unknown task, a target with a single value, ``binary`` with other than two classes,
+            or ``regression`` on text.
+    """
+    n_unique = len(np.unique(y))
+    numeric = y.dtype.kind in "iuf"
+    if requested is not None and str(getattr(requested, "value", requested)).lower() == "classification":
+        requested, how = _classes_task(n_unique), "task='classification' given"
+    elif requested is not None:
+        requested, how = Task.parse(requested), "given"
+    elif hint is not None:
+        requested, how = hint, "set by the dataset"
+    elif not numeric:
+        requested, how = _classes_task(n_unique), "inferred: the target holds labels"
+    elif y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
+        requested, how = Task.REGRESSION, "inferred: the target holds fractional numbers"
+    elif n_unique <= CLASSIFICATION_MAX_INTEGER_CLASSES:
+        requested, how = _classes_task(n_unique), f"inferred: {n_unique} distinct integer values"
+    else:
+        requested, how = Task.REGRESSION, f"inferred: {n_unique} distinct integer values (> 20: a quantity)"
+    if n_unique < 2:
+        raise DatasetError(f"the target has a single value ({y[0]!r}) in every row: nothing to learn")
+    if requested is Task.BINARY and n_unique != 2:
+        raise DatasetError(
+            f"task='binary' needs 2 classes but the target has {n_unique}; use task='multiclass'"
+        )
+    if requested is Task.REGRESSION and not numeric:
+        raise DatasetError(
+            "task='regression' needs a numeric target but it holds text; use task='classification'"
+        )
+    return requested, how
+
+
+def _classes_task(n_unique: int) -> Task:
+    return Task.BINARY if n_unique == 2 else Task.MULTICLASS
+
+
+def build_dataset(
+    raw: RawData,
+    *,
+    name: str,
+    task: Task | str | None = None,
+    seed: int = 0,
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+    test_origin: str = "official",
+) -> Dataset:
+    """Split ``raw`` (seeded; stratified for classification), fit preprocessing on train, transform all.
+
+    ``val_fraction`` and ``test_fraction`` are shares of ``raw``'s rows. When ``raw`` carries a test split
+    (``test_origin`` says whose: ``"official"`` or ``"file"``), only validation rows are split off and
+    ``test_fraction`` is unused.
+    """
+    check_fractions(val_fraction, test_fraction, has_test=raw.has_test)
+    info: dict[str, Any] = dict(raw.info)
+    y = target_values(raw.y)
+    missing = np.asarray(pd.isna(y), dtype=bool)
+    if missing.all():
+        raise DatasetError(f"dataset {name!r} has no rows with a target value")
+    x = raw.x
+    if missing.any():
+        info["rows_without_target"] = info.get("rows_without_target", 0) + int(missing.sum())
+        keep = np.flatnonzero(~missing)
+        x, y = _take(x, keep), y[keep]
+    resolved, how = resolve_task(task, raw.task, y)
+    info["task_note"] = how
+    labels = y if resolved.is_classification else None
+    names = dict(zip(np.unique(y), raw.class_names, strict=True)) if _names_fit(raw, y) else None
+    if raw.has_test:
+        train, val = split_indices(labels, len(y), fractions=(val_fraction,), seed=seed, class_names=names)
+        x_test, y_test = raw.x_test, target_values(raw.y_test)
+        info["test_split"] = test_origin
+    else:
+        train, val, test = split_indices(
+            labels, len(y), fractions=(val_fraction, test_fraction), seed=seed, class_names=names
+        )
+        x_test, y_test = _take(x, test), y[test]
+        info["test_split"] = f"random {test_fraction:g} of the rows"
+    pre = Preprocessor(
+        kind=raw.kind,
+        task=resolved,
+        categorical=raw.categorical,
+        drop=raw.drop,
+        num_words=raw.num_words,
+        class_names=raw.class_names,
+    )
+    pre.fit(_take(x, train), y[train])
+    if raw.kind == "table":
+        info.update(numeric_columns=list(pre.numeric_), categorical_columns=list(pre.categorical_))
+        if pre.dropped_:
+            info["dropped_columns"] = dict(pre.dropped_)
+    try:
+        y_test_encoded = pre.encode_target(y_test)
+    except DatasetError as error:
+        raise DatasetError(f"test split of {name!r}: {error}") from None
+    return Dataset(
+        name=name,
+        task=resolved,
+        kind="image" if raw.kind == "image" else "tabular",
+        x_train=pre.transform(_take(x, train)),
+        y_train=pre.encode_target(y[train]),
+        x_val=pre.transform(_take(x, val)),
+        y_val=pre.encode_target(y[val]),
+        x_test=pre.transform(x_test),
+        y_test=y_test_encoded,
+        n_classes=None if pre.class_names_ is None else len(pre.class_names_),
+        class_names=pre.class_names_,
+        target=raw.target,
+        feature_names=pre.feature_names_out,
+        target_mean=pre.target_mean_,
+        target_std=pre.target_std_,
+        preprocessor=pre,
+        source=raw.source,
+        seed=seed,
+        info=info,
+    )
+
+
+def _names_fit(raw: RawData, y: np.ndarray) -> bool:
+    return raw.class_names is not None and len(raw.class_names) == len(np.unique(y))
+
+
+def _take(x: Any, rows: np.ndarray) -> Any:
+    if isinstance(x, pd.DataFrame):
+        return x.iloc[rows].reset_index(drop=True)
+    if isinstance(x, np.ndarray):
+        return x[rows]
+    return [x[i] for i in rows]

@@ -1,0 +1,89 @@
+"""Seeded train / validation / test index splits, stratified by class for classification."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from automl.exceptions import DatasetError
+
+__all__ = ["check_fractions", "split_indices"]
+
+
+def check_fractions(val_fraction: float, test_fraction: float, *, has_test: bool) -> None:
+    """Reject fractions that leave a split empty.
+
+    ``val_fraction`` and ``test_fraction`` are shares of the rows to split; with a separate test set
+    (``has_test``) the test fraction is not used.
+
+    Raises:
+        DatasetError: a fraction outside ``(0, 1)``, or fractions that leave no training rows.
+    """
+    checks = [("val_fraction", val_fraction)] + ([] if has_test else [("test_fraction", test_fraction)])
+    for label, value in checks:
+        if not isinstance(value, int | float) or not 0.0 < float(value) < 1.0:
+            raise DatasetError(f"{label} must be a number in (0, 1), got {value!r}; e.g. {label}=0.2")
+    if not has_test and val_fraction + test_fraction >= 1.0:
+        raise DatasetError(
+            f"val_fraction + test_fraction must be below 1 to leave training rows, got "
+            f"{val_fraction} + {test_fraction}; e.g. val_fraction=0.2, test_fraction=0.2"
+        )
+
+
+def split_indices(
+    labels: np.ndarray | None,
+    n_rows: int,
+    *,
+    fractions: tuple[float, ...],
+    seed: int,
+    class_names: dict[object, str] | None = None,
+) -> list[np.ndarray]:
+    """Shuffle ``range(n_rows)`` with ``seed`` and cut it into ``1 + len(fractions)`` parts.
+
+    The first part (train) gets the rows the fractions leave. With ``labels`` (classification) each class
+    is cut on its own, so every part holds every class in about its overall proportion, and each class needs
+    at least one row per part. Each part's indices are shuffled, not sorted.
+
+    Raises:
+        DatasetError: too few rows, or a class with fewer rows than parts (named, with its count).
+    """
+    n_parts = 1 + len(fractions)
+    rng = np.random.default_rng(seed)
+    if labels is None:
+        if n_rows < n_parts:
+            raise DatasetError(f"only {n_rows} rows: need at least {n_parts} to split train/validation/test")
+        return _cut(rng.permutation(n_rows), fractions)
+    values, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    small = [(v, int(c)) for v, c in zip(values, counts, strict=True) if c < n_parts]
+    if small:
+        value, count = min(small, key=lambda item: item[1])
+        name = (class_names or {}).get(value, str(value))
+        what = "train/validation/test" if n_parts == 3 else "train/validation"
+        raise DatasetError(
+            f"class {name!r} has only {count} row(s), but a stratified {what} split needs at least {n_parts} "
+            f"per class ({len(small)} class(es) too small); merge it into another class, drop its rows, "
+            "or add data"
+        )
+    parts: list[list[np.ndarray]] = [[] for _ in range(n_parts)]
+    for index in range(len(values)):
+        rows = rng.permutation(np.flatnonzero(inverse == index))
+        for part, piece in enumerate(_cut(rows, fractions)):
+            parts[part].append(piece)
+    return [rng.permutation(np.concatenate(pieces)) for pieces in parts]
+
+
+def _cut(rows: np.ndarray, fractions: tuple[float, ...]) -> list[np.ndarray]:
+    """Cut shuffled ``rows`` into train + one part per fraction, each part non-empty."""
+    n = len(rows)
+    sizes = [max(1, math.floor(f * n + 0.5)) for f in fractions]
+    # Small groups: never let the held-out parts eat the last training row.
+    while sum(sizes) > n - 1:
+        largest = int(np.argmax(sizes))
+        sizes[largest] -= 1
+    pieces, start = [], n - sum(sizes)
+    train = rows[:start]
+    for size in sizes:
+        pieces.append(rows[start : start + size])
+        start += size
+    return [train, *pieces]
