@@ -1,0 +1,80 @@
+"""The Backend interface: a search library (Optuna, KerasTuner) behind one small contract."""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from automl.exceptions import UserError
+
+if TYPE_CHECKING:
+    from automl.session import SearchSession
+
+__all__ = ["BACKENDS", "Backend", "get_backend"]
+
+
+class Backend(ABC):
+    """Proposes configs from a search space and drives trials until the session says stop.
+
+    Lifecycle: a backend is constructed with its algorithm and pruner names, which are checked at once
+    (:class:`UserError` naming the valid ones), then :meth:`search` is called once per process. The
+    backend owns *which* configs to try and *when* to stop a trial early; the session owns everything
+    else: training (:meth:`SearchSession.run_trial`, the same for every backend), the trial budget, the
+    wall-clock budget, failure counting and progress. Every trial, whatever its state, must end up in
+    ``session.study`` (the Optuna store) with ``record.user_attrs()`` as user attributes, so
+    leaderboards and resume read one format.
+
+    Subclasses declare ``name``, ``algorithms`` and ``pruners`` (first = default). ``"none"`` is the
+    pruner of algorithms that stop trials early by themselves (Hyperband).
+    """
+
+    name: ClassVar[str]
+    algorithms: ClassVar[tuple[str, ...]]
+    pruners: ClassVar[tuple[str, ...]] = ("none",)
+
+    def __init__(
+        self,
+        *,
+        algorithm: str | None = None,
+        pruner: str | None = None,
+        seed: int = 0,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self.algorithm = algorithm or self.algorithms[0]
+        self.pruner = pruner or self.default_pruner(self.algorithm)
+        if self.algorithm not in self.algorithms:
+            raise UserError(
+                f"unknown algorithm {self.algorithm!r} for backend {self.name}; "
+                f"use one of: {', '.join(self.algorithms)}"
+            )
+        if self.pruner not in self.pruners:
+            raise UserError(
+                f"unknown pruner {self.pruner!r} for backend {self.name}; "
+                f"use one of: {', '.join(self.pruners)}"
+            )
+        self.seed = seed
+        self.options = dict(options or {})
+
+    @classmethod
+    def default_pruner(cls, algorithm: str) -> str:
+        return cls.pruners[0]
+
+    @abstractmethod
+    def search(self, session: SearchSession) -> None:
+        """Run trials via ``session.run_trial`` until ``session.should_stop()``; record each in the study."""
+
+
+#: backend name -> "module:class"; imported only when asked for, so the CLI starts without them.
+BACKENDS = {
+    "optuna": "automl.backends._optuna:OptunaBackend",
+}
+
+
+def get_backend(name: str) -> type[Backend]:
+    """The backend class called ``name``. Raises UserError listing the known backends."""
+    target = BACKENDS.get(name)
+    if target is None:
+        raise UserError(f"unknown backend {name!r}; use one of: {', '.join(BACKENDS)}")
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(module), cls)

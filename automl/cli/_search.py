@@ -1,0 +1,212 @@
+"""`automl search`, `automl quickstart` and `automl leaderboard`."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from automl.cli._console import console, err_console, print_json
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
+
+
+def parse_duration(text: str | None, option: str) -> float | None:
+    """Seconds from ``90``, ``90s``, ``20m`` or ``1.5h``."""
+    from automl.exceptions import UserError
+
+    if text is None:
+        return None
+    match = _DURATION.match(text)
+    if not match:
+        raise UserError(f"{option}: cannot read {text!r} as a duration; write seconds (90) or 20m / 1h")
+    value = float(match.group(1))
+    return value * {"m": 60, "min": 60, "h": 3600}.get(match.group(2) or "s", 1)
+
+
+def _resume_hint() -> str:
+    args = [a for a in sys.argv[1:] if a not in ("--overwrite", "--resume")]
+    return "automl " + " ".join([*args, "--resume"])
+
+
+def _summary(search: Any, seconds: float) -> dict[str, Any]:
+    import json
+
+    counts: dict[str, int] = {}
+    for record in search.trials_:
+        counts[record.state.value] = counts.get(record.state.value, 0) + 1
+    rows = json.loads(search.leaderboard_.to_json(orient="records"))
+    best = search.best_trial_
+    return {
+        "run_dir": str(search.run_dir_),
+        "study": search.study_name_,
+        "metric": search.study_info_.metric,
+        "direction": search.study_info_.direction,
+        "best": None if best is None else {"trial": best.number, "score": best.score, "config": best.config},
+        "trials": counts,
+        "baselines": search.study_info_.baselines,
+        "seconds": round(seconds, 2),
+        "leaderboard": rows,
+    }
+
+
+def run_search(
+    search: Any, data: Any, *, target: str | None, task: str | None, json_output: bool, quiet: bool, top: int
+) -> Any:
+    """Run ``search.fit`` with progress, Ctrl-C and fatal-error handling, then show the leaderboard."""
+    from automl.cli._progress import RichProgress
+    from automl.exceptions import FatalError
+    from automl.leaderboard import render
+
+    if not json_output and not quiet:
+        search.progress = RichProgress(err_console)
+    started = time.perf_counter()
+    try:
+        search.fit(data, target=target, task=task)
+    except KeyboardInterrupt:
+        err_console.print(
+            f"[yellow]interrupted[/yellow]: every finished trial is kept; continue with: {_resume_hint()}",
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=130) from None
+    except FatalError as exc:
+        err_console.print(f"[bold red]stopped:[/bold red] {exc}", soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    seconds = time.perf_counter() - started
+    if json_output:
+        print_json(_summary(search, seconds))
+        return search
+    console.print(render(search.leaderboard_, "table", top=top))
+    best = search.best_trial_
+    if best is not None:
+        console.print(f"best: trial {best.number}, validation {search.study_info_.metric} = {best.score:.4f}")
+    console.print(
+        f"run directory: {search.run_dir_}  ·  leaderboard.csv written  ·  wall time {seconds:.1f} s"
+    )
+    return search
+
+
+def search_command(
+    dataset: Annotated[
+        str, typer.Option("--dataset", "-d", help="Built-in name, file path (CSV/Parquet/NPZ) or URL.")
+    ],
+    space: Annotated[str, typer.Option("--space", "-s", help="Shipped space name or YAML path.")] = "mlp",
+    target: Annotated[str | None, typer.Option(help="Target column of a table.")] = None,
+    task: Annotated[
+        str | None, typer.Option(help="binary, multiclass, regression (default: inferred).")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="optuna.")] = "optuna",
+    algorithm: Annotated[
+        str | None, typer.Option(help="tpe (default), random, cmaes, gp, grid, qmc.")
+    ] = None,
+    pruner: Annotated[
+        str | None, typer.Option(help="median (default), successive_halving, hyperband, none.")
+    ] = None,
+    trials: Annotated[int | None, typer.Option(help="Finished trials the study should hold.")] = 20,
+    timeout: Annotated[str | None, typer.Option(help="Wall-clock budget: seconds, or 20m / 1h.")] = None,
+    trial_timeout: Annotated[str | None, typer.Option(help="End a trial as failed after this long.")] = None,
+    run_dir: Annotated[Path | None, typer.Option(help="Folder of the run (default runs/NAME).")] = None,
+    name: Annotated[str | None, typer.Option(help="Run name (default DATASET-SPACE-BACKEND).")] = None,
+    storage: Annotated[
+        str | None, typer.Option(help="Optuna storage URL (default the run's SQLite file).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the split, the sampler and the trials.")] = 0,
+    metric: Annotated[
+        str | None, typer.Option(help="accuracy, balanced_accuracy, auc, f1, log_loss; rmse, mae, r2.")
+    ] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an existing run.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete an existing run first.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document at the end.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also log each trial to the terminal.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final leaderboard.")] = False,
+    top: Annotated[int, typer.Option(help="Rows of the leaderboard shown at the end.")] = 10,
+) -> None:
+    """Search hyperparameters of Keras models on one dataset and show the leaderboard."""
+    import logging
+
+    from automl.search import AutoMLSearch
+
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    search = AutoMLSearch(
+        space=space,
+        backend=backend,
+        algorithm=algorithm,
+        pruner=pruner,
+        metric=metric,
+        n_trials=trials,
+        timeout=parse_duration(timeout, "--timeout"),
+        trial_timeout=parse_duration(trial_timeout, "--trial-timeout"),
+        storage=storage,
+        run_dir=run_dir,
+        name=name,
+        seed=seed,
+        resume=resume,
+        overwrite=overwrite,
+    )
+    run_search(search, dataset, target=target, task=task, json_output=json_output, quiet=quiet, top=top)
+
+
+def quickstart_command(
+    trials: Annotated[int, typer.Option(help="Trials to run.")] = 15,
+    timeout: Annotated[str, typer.Option(help="Wall-clock budget.")] = "100s",
+    run_dir: Annotated[Path, typer.Option(help="Folder of the run (replaced if it exists).")] = Path(
+        "runs/quickstart"
+    ),
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document at the end.")] = False,
+) -> None:
+    """A real search on the embedded digits dataset (tiny space, Optuna TPE + median pruning)."""
+    from automl.search import AutoMLSearch
+
+    if not json_output:
+        console.print(
+            "[bold]automl quickstart[/bold]: searching small MLPs for the 8x8 digits dataset "
+            f"({trials} trials, at most {timeout})…"
+        )
+    search = AutoMLSearch(
+        space="tiny",
+        backend="optuna",
+        n_trials=trials,
+        timeout=parse_duration(timeout, "--timeout"),
+        run_dir=run_dir,
+        overwrite=True,
+        seed=0,
+    )
+    run_search(search, "digits", target=None, task=None, json_output=json_output, quiet=False, top=10)
+    if not json_output:
+        console.print(
+            f"next: automl leaderboard {run_dir}  ·  automl search --dataset wine --space mlp --trials 30"
+        )
+
+
+def leaderboard_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/NAME).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json or markdown.")] = "table",
+    top: Annotated[
+        int | None, typer.Option(help="Keep the best K trials (and baselines among them).")
+    ] = None,
+    all_columns: Annotated[
+        bool, typer.Option("--all-columns", help="Show every column in the table.")
+    ] = False,
+) -> None:
+    """Show the leaderboard of a run (reads the store; no TensorFlow)."""
+    from automl.exceptions import UserError
+    from automl.leaderboard import render, run_leaderboards
+
+    if fmt not in ("table", "csv", "json", "markdown"):
+        raise UserError(f"--format: unknown format {fmt!r}; use table, csv, json or markdown")
+    frames = run_leaderboards(run_dir)
+    if not frames:
+        raise UserError(f"{run_dir}: the run holds no study yet; start one with automl search")
+    for frame in frames:
+        out = render(frame, fmt, top=top, all_columns=all_columns)
+        if fmt == "table":
+            console.print(out)
+        else:
+            sys.stdout.write(out)

@@ -1,0 +1,202 @@
+"""Leaderboards: pure functions from stored trial records to ranked pandas tables, and their renderings.
+
+A study's leaderboard ranks the finished trials by validation score (in the metric's direction) and
+shows the dataset's baselines as rows beside them, so a model that does not beat a linear model is seen
+to. Pruned trials follow, ranked by their last reported score; failed trials close the table with their
+reason. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from automl.store import StudyInfo, TrialRecord, TrialState
+
+__all__ = ["KEY_PARAMS", "render", "run_leaderboards", "study_leaderboard", "varying_params"]
+
+#: params shown first (when present and varying) in the terminal table; the DataFrame keeps them all.
+KEY_PARAMS = (
+    "depth",
+    "blocks",
+    "activation",
+    "dropout",
+    "optimizer",
+    "learning_rate",
+    "lr_schedule",
+    "batch_size",
+)
+_BASE_COLUMNS = [
+    "rank",
+    "trial",
+    "state",
+    "score",
+    "best_epoch",
+    "epochs_run",
+    "stopped_by",
+    "n_params",
+    "fit_seconds",
+]
+
+
+def varying_params(records: Sequence[TrialRecord]) -> list[str]:
+    """Config keys whose value differs between trials (constants like the epoch budget add nothing)."""
+    order: dict[str, None] = {}
+    values: dict[str, set[str]] = {}
+    for record in records:
+        for key, value in record.config.items():
+            order.setdefault(key)
+            values.setdefault(key, set()).add(json.dumps(value, default=str))
+    return [k for k in order if len(values[k]) > 1 or any(k not in r.config for r in records)]
+
+
+def study_leaderboard(
+    records: Sequence[TrialRecord],
+    info: StudyInfo,
+    *,
+    baselines: bool = True,
+    failed: bool = True,
+) -> pd.DataFrame:
+    """The ranked table of one study.
+
+    Columns: ``rank`` (1 = best finished trial; empty for baselines, pruned and failed rows), ``trial``
+    (number, or ``baseline:<name>``), ``state``, ``score`` (validation, in ``info.metric``), ``best_epoch``,
+    ``epochs_run``, ``stopped_by``, ``n_params``, ``fit_seconds``, ``failure``, then every parameter that
+    varies between trials. ``DataFrame.attrs`` holds dataset, space, metric and direction.
+    """
+    maximize = info.direction == "maximize"
+    params = varying_params(records)
+
+    def sort_key(score: float | None) -> float:
+        if score is None or math.isnan(score):
+            return math.inf
+        return -score if maximize else score
+
+    def row(record: TrialRecord) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "trial": str(record.number),
+            "state": record.state.value,
+            "score": record.score,
+            "best_epoch": record.best_epoch,
+            "epochs_run": record.epochs_run,
+            "stopped_by": record.stopped_by,
+            "n_params": record.n_params,
+            "fit_seconds": None if record.fit_seconds is None else round(record.fit_seconds, 2),
+            "failure": record.failure,
+        }
+        out.update({p: record.config.get(p) for p in params})
+        return out
+
+    complete = sorted((r for r in records if r.state is TrialState.COMPLETE), key=lambda r: sort_key(r.score))
+    rows = [row(r) for r in complete]
+    for i, r in enumerate(rows, start=1):
+        r["rank"] = i
+    if baselines:
+        base_rows = [
+            {"trial": f"baseline:{name}", "state": "baseline", "score": value}
+            for name, value in sorted(info.baselines.items())
+            if value is not None
+        ]
+        rows = sorted(rows + base_rows, key=lambda r: sort_key(r["score"]))
+    pruned = sorted((r for r in records if r.state is TrialState.PRUNED), key=lambda r: sort_key(r.score))
+    rows += [row(r) for r in pruned]
+    if failed:
+        rows += [row(r) for r in records if r.state is TrialState.FAIL]
+    frame = pd.DataFrame(rows, columns=[*_BASE_COLUMNS, "failure", *params])
+    frame["rank"] = frame["rank"].astype("Int64")
+    for column in ("best_epoch", "epochs_run", "n_params"):
+        frame[column] = frame[column].astype("Int64")
+    frame.attrs.update(
+        dataset=info.dataset, space=info.space, metric=info.metric, direction=info.direction, task=info.task
+    )
+    return frame
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, float):
+        return (
+            f"{value:.4g}"
+            if abs(value) < 1e-3 or abs(value) >= 1e5
+            else f"{value:.4f}".rstrip("0").rstrip(".")
+        )
+    return str(value)
+
+
+def _display_columns(frame: pd.DataFrame, all_columns: bool) -> list[str]:
+    if all_columns:
+        return list(frame.columns)
+    base = ["rank", "trial", "state", "score", "best_epoch", "n_params", "fit_seconds"]
+    params = [c for c in frame.columns if c not in _BASE_COLUMNS and c != "failure"]
+    key = [c for c in params if c in KEY_PARAMS or c.startswith(("units_", "filters_"))]
+    has_failures = frame["failure"].notna().any()
+    return base + key + (["failure"] if has_failures else [])
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+def render(
+    frame: pd.DataFrame, fmt: str = "table", *, top: int | None = None, all_columns: bool = False
+) -> Any:
+    """The leaderboard as ``table`` (a rich Table), ``csv``, ``json`` or ``markdown`` (strings).
+
+    ``top`` keeps the best K ranked rows plus the baselines that fall among them.
+    """
+    if top is not None:
+        ranked = frame["rank"].fillna(0)
+        cut = frame.index[(frame["rank"].notna()) & (ranked <= top)]
+        last = cut.max() if len(cut) else -1
+        frame = frame.loc[frame.index <= last]
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    if fmt == "json":
+        records = json.loads(frame.to_json(orient="records"))
+        return json.dumps({**frame.attrs, "rows": records}, indent=2) + "\n"
+    columns = _display_columns(frame, all_columns)
+    if fmt == "markdown":
+        return _markdown(frame[columns])
+    if fmt == "table":
+        from rich.table import Table
+
+        attrs = frame.attrs
+        title = (
+            f"{attrs.get('dataset', '')} · {attrs.get('space', '')} · validation {attrs.get('metric', '')}"
+        )
+        arrow = "higher is better" if attrs.get("direction") == "maximize" else "lower is better"
+        table = Table(*columns, title=title, caption=arrow)
+        for row in frame[columns].itertuples(index=False):
+            style = (
+                "dim" if row.state in ("fail", "pruned") else "bold cyan" if row.state == "baseline" else None
+            )
+            table.add_row(*(_cell(v) for v in row), style=style)
+        return table
+    from automl.exceptions import UserError
+
+    raise UserError(f"unknown format {fmt!r}; use table, csv, json or markdown")
+
+
+def run_leaderboards(run_dir: str | Path) -> list[pd.DataFrame]:
+    """The leaderboard of every study of a run directory, read from its storage (no TensorFlow)."""
+    from automl.rundir import RunDir
+    from automl.store import load_records, load_study_info, open_storage, storage_url_for
+
+    run = RunDir.open(run_dir)
+    experiment = run.read_experiment()
+    storage = open_storage(storage_url_for(run.path, experiment.get("storage")), heartbeat_interval=None)
+    frames = []
+    for name in experiment.get("studies", []):
+        frame = study_leaderboard(load_records(storage, name), load_study_info(storage, name))
+        frame.attrs["study"] = name
+        frames.append(frame)
+    return frames

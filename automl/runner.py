@@ -1,0 +1,178 @@
+"""One trial, from a sampled config to a :class:`TrialOutcome`: the same for every backend.
+
+The runner owns what happens around :func:`automl.train`: the trial's seed, its time limit (the per-trial
+timeout or what is left of the search's wall-clock budget, whichever comes first), the pruning hook, and
+the translation of how training ended into a trial state and a :class:`~automl.store.TrialRecord`:
+
+* finished → COMPLETE with the best validation score;
+* stopped by the pruning hook → PRUNED, with the last reported score;
+* stopped by the search's deadline after at least one epoch → COMPLETE, ``stopped_by="budget"``;
+* NaN loss, out of memory twice, the per-trial timeout, or any exception → FAIL with the reason.
+
+A user mistake (:class:`~automl.exceptions.UserError`) is not a trial failure: it propagates.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from automl.exceptions import UserError
+from automl.store import StoppedBy, TrialRecord, TrialState
+
+if TYPE_CHECKING:
+    from automl.datasets import Dataset
+    from automl.training import TrainResult
+
+__all__ = ["ReportHook", "TrialOutcome", "TrialRunner"]
+
+log = logging.getLogger("automl.runner")
+
+#: called after each epoch with (epoch, validation score); returns True to prune the trial.
+ReportHook = Callable[[int, float], bool]
+
+
+@dataclass
+class TrialOutcome:
+    state: TrialState
+    score: float | None
+    record: TrialRecord
+    result: TrainResult | None = None
+
+
+class TrialRunner:
+    """Trains configs on one dataset, loaded once, for one search.
+
+    Args:
+        dataset: The preprocessed dataset (only train and validation are read).
+        metric: Objective metric name.
+        seed: Base seed; trial ``n`` trains with ``seed + n``.
+        trial_timeout: Seconds after which a trial is ended as failed (``None``: no limit).
+        deadline: ``time.monotonic()`` value at which the search's wall-clock budget ends.
+        device: Description of the device this process trains on (recorded per trial).
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        *,
+        metric: str,
+        seed: int = 0,
+        trial_timeout: float | None = None,
+        deadline: float | None = None,
+        device: str = "cpu",
+        steps_per_execution: int | None = None,
+    ) -> None:
+        self.dataset = dataset
+        self.metric = metric
+        self.seed = seed
+        self.trial_timeout = trial_timeout
+        self.deadline = deadline
+        self.device = device
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.steps_per_execution = steps_per_execution
+
+    def _time_limit(self) -> tuple[float | None, bool]:
+        """Seconds this trial may run, and whether the search deadline (not the trial timeout) sets it."""
+        left = None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)
+        if self.trial_timeout is None:
+            return left, left is not None
+        if left is not None and left < self.trial_timeout:
+            return left, True
+        return self.trial_timeout, False
+
+    def run(
+        self,
+        config: dict[str, Any],
+        *,
+        number: int,
+        report: ReportHook | None = None,
+        params: dict[str, Any] | None = None,
+        model: Any = None,
+        initial_epoch: int = 0,
+        epochs: int | None = None,
+    ) -> TrialOutcome:
+        """Train ``config`` as trial ``number``; never raises for a failing trial (see module doc)."""
+        from automl.training import train
+
+        seed = self.seed + number
+        limit, by_deadline = self._time_limit()
+        pruned = {"flag": False, "score": None}
+
+        def on_epoch(epoch: int, score: float) -> bool:
+            pruned["score"] = score
+            if report is not None and report(epoch, score):
+                pruned["flag"] = True
+                return True
+            return False
+
+        record = TrialRecord(
+            number=number,
+            state=TrialState.FAIL,
+            score=None,
+            params=dict(params if params is not None else config),
+            config=dict(config),
+            seed=seed,
+            device=self.device,
+            worker=self.worker,
+        )
+        started = time.perf_counter()
+        try:
+            result = train(
+                config,
+                self.dataset,
+                epochs=epochs,
+                seed=seed,
+                metric=self.metric,
+                model=model,
+                initial_epoch=initial_epoch,
+                time_limit=limit,
+                on_epoch=on_epoch,
+                steps_per_execution=self.steps_per_execution,
+            )
+        except UserError:
+            raise
+        except Exception as exc:  # a bug or a TensorFlow error in one config must not end the search
+            log.exception("trial %d raised", number)
+            record.failure = f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[
+                :500
+            ]
+            record.stopped_by = StoppedBy.FAILURE.value
+            record.fit_seconds = time.perf_counter() - started
+            return TrialOutcome(TrialState.FAIL, None, record)
+        record.history = result.history
+        record.best_epoch = result.best_epoch
+        record.epochs_run = result.epochs_run
+        record.fit_seconds = result.fit_seconds
+        record.n_params = result.n_params
+        record.effective_batch_size = result.effective_batch_size
+        score = (
+            result.best_score if result.best_score is not None and math.isfinite(result.best_score) else None
+        )
+        if pruned["flag"]:
+            record.stopped_by = StoppedBy.PRUNED.value
+            record.state = TrialState.PRUNED
+            return TrialOutcome(TrialState.PRUNED, pruned["score"], record, result)
+        if result.failure == "timeout" and by_deadline and score is not None:
+            record.stopped_by = StoppedBy.BUDGET.value
+        elif result.failure is not None:
+            record.stopped_by = StoppedBy.FAILURE.value
+            record.failure = result.failure + (f": {result.failure_detail}" if result.failure_detail else "")
+            if result.failure == "timeout" and by_deadline:
+                record.failure = "budget: the search's time budget ran out before the first epoch ended"
+            return TrialOutcome(TrialState.FAIL, None, record, result)
+        else:
+            record.stopped_by = result.stopped_by
+        record.state = TrialState.COMPLETE
+        record.score = score
+        if score is None:
+            record.state = TrialState.FAIL
+            record.failure = "no_score: training ended without a finite validation score"
+            return TrialOutcome(TrialState.FAIL, None, record, result)
+        return TrialOutcome(TrialState.COMPLETE, score, record, result)

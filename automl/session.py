@@ -1,0 +1,187 @@
+"""SearchSession: one study searched under one budget, the part every backend shares.
+
+A backend asks the session whether to go on (:meth:`should_stop`), trains through it
+(:meth:`run_trial`) and tells it when a trial is recorded (:meth:`trial_finished`). The session counts
+the budget from the store (``--trials N`` is the number of finished, i.e. complete or pruned, trials
+in the whole study, so a resumed run continues to N), watches the wall clock, counts consecutive
+failures and feeds the progress display.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from automl.exceptions import FatalError
+from automl.progress import NullProgress, Progress, ProgressState
+from automl.runner import ReportHook, TrialOutcome, TrialRunner
+from automl.store import StudyInfo, TrialRecord, TrialState
+
+if TYPE_CHECKING:
+    import optuna
+
+    from automl.space import SearchSpace
+
+__all__ = ["Budget", "SearchSession"]
+
+log = logging.getLogger("automl.session")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much searching to do.
+
+    Args:
+        trials: Finished (complete + pruned) trials the study should hold; None for no limit.
+        timeout: Seconds of wall clock for this invocation; None for no limit.
+        trial_timeout: Seconds after which one trial is ended as failed.
+        max_consecutive_failures: This many failed trials in a row stop the search (FatalError).
+    """
+
+    trials: int | None = None
+    timeout: float | None = None
+    trial_timeout: float | None = None
+    max_consecutive_failures: int = 5
+
+    def __post_init__(self) -> None:
+        from automl.exceptions import UserError
+
+        if self.trials is None and self.timeout is None:
+            raise UserError("the search needs a budget: give --trials N, --timeout SECONDS, or both")
+        if self.trials is not None and self.trials < 1:
+            raise UserError(f"--trials must be at least 1, but got {self.trials}")
+        if self.timeout is not None and self.timeout <= 0:
+            raise UserError(f"--timeout must be positive seconds, but got {self.timeout}")
+        if self.trial_timeout is not None and self.trial_timeout <= 0:
+            raise UserError(f"--trial-timeout must be positive seconds, but got {self.trial_timeout}")
+
+
+class SearchSession:
+    """The shared machinery of searching one study (see module doc)."""
+
+    def __init__(
+        self,
+        *,
+        study: optuna.Study,
+        info: StudyInfo,
+        space: SearchSpace,
+        runner: TrialRunner,
+        budget: Budget,
+        progress: Progress | None = None,
+    ) -> None:
+        self.study = study
+        self.info = info
+        self.space = space
+        self.runner = runner
+        self.budget = budget
+        self.progress = progress or NullProgress()
+        self.started = time.monotonic()
+        self.deadline = None if budget.timeout is None else self.started + budget.timeout
+        runner.deadline = self.deadline
+        self.consecutive_failures = 0
+        self.finished_here = 0
+        self.fatal: FatalError | None = None
+        self._stop = False
+        records = [TrialRecord.from_frozen(t) for t in study.get_trials(deepcopy=False)]
+        self.state = ProgressState(
+            study=study.study_name,
+            metric=info.metric,
+            direction=info.direction,
+            trial_budget=budget.trials,
+            timeout=budget.timeout,
+            finished=sum(r.state.finished for r in records),
+            failed=sum(r.state is TrialState.FAIL for r in records),
+            best=self._best([r.score for r in records if r.state is TrialState.COMPLETE]),
+            started=self.started,
+        )
+
+    @property
+    def maximize(self) -> bool:
+        return self.info.direction == "maximize"
+
+    def _best(self, scores: list[float | None]) -> float | None:
+        values = [s for s in scores if s is not None]
+        if not values:
+            return None
+        return max(values) if self.maximize else min(values)
+
+    def finished_count(self) -> int:
+        """Complete + pruned trials in the whole study (all workers), read from the store."""
+        from optuna.trial import TrialState as OptunaState
+
+        return len(self.study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE, OptunaState.PRUNED)))
+
+    def trials_left(self) -> int | None:
+        return None if self.budget.trials is None else max(self.budget.trials - self.finished_count(), 0)
+
+    def time_left(self) -> float | None:
+        return None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)
+
+    def request_stop(self) -> None:
+        self._stop = True
+
+    def should_stop(self) -> bool:
+        if self._stop or self.fatal is not None:
+            return True
+        if self.trials_left() == 0:
+            return True
+        left = self.time_left()
+        return left is not None and left <= 0
+
+    def start(self) -> None:
+        self.progress.start(self.state)
+
+    def run_trial(
+        self,
+        config: dict[str, Any],
+        *,
+        number: int,
+        report: ReportHook | None = None,
+        params: dict[str, Any] | None = None,
+        model: Any = None,
+        initial_epoch: int = 0,
+        epochs: int | None = None,
+    ) -> TrialOutcome:
+        """Train one config (see :class:`TrialRunner`); record it with :meth:`trial_finished` afterwards."""
+        self.progress.trial_started(number)
+        return self.runner.run(
+            config,
+            number=number,
+            report=report,
+            params=params,
+            model=model,
+            initial_epoch=initial_epoch,
+            epochs=epochs,
+        )
+
+    def trial_finished(self, record: TrialRecord) -> None:
+        """Count a recorded trial toward failures and progress; may set :attr:`fatal`."""
+        if record.state is TrialState.FAIL:
+            self.consecutive_failures += 1
+            self.state.failed += 1
+            log.warning("trial %d failed: %s", record.number, record.failure)
+            if self.consecutive_failures >= self.budget.max_consecutive_failures:
+                self.fatal = FatalError(
+                    f"{self.consecutive_failures} trials failed in a row (last: {record.failure}); "
+                    "the search stopped with every finished trial kept. Check the space (e.g. lower the "
+                    "learning-rate range) and continue with --resume"
+                )
+        else:
+            self.consecutive_failures = 0
+            self.finished_here += 1
+            self.state.finished = self.finished_count()
+            if record.state is TrialState.COMPLETE:
+                self.state.best = self._best([self.state.best, record.score])
+            log.info(
+                "trial %d %s score=%s epochs=%s",
+                record.number,
+                record.state.value,
+                record.score,
+                record.epochs_run,
+            )
+        self.progress.trial_finished(record, self.state)
+
+    def stop(self) -> None:
+        self.progress.stop(self.state)

@@ -1,0 +1,288 @@
+"""The store: trial records and study facts kept in an Optuna storage, one schema for both backends.
+
+The storage is Optuna's (SQLite file by default, PostgreSQL or MySQL for several machines), so
+concurrency, heartbeats and resume come from a tested engine and ``optuna-dashboard <url>`` shows our
+studies. What automl adds lives in user attributes:
+
+* per study (:class:`StudyInfo`): dataset name and fingerprint, space name and content hash, task, metric,
+  direction, validation baselines (computed once, when the study is created), backend and algorithm;
+* per trial (:class:`TrialRecord`): the full config, per-epoch history, best epoch, epochs run, why it
+  stopped, fit seconds, parameter count, seed, effective batch size, device, worker and failure reason.
+
+Importing this module does not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from automl.exceptions import MissingDependency, UserError
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "StoppedBy",
+    "StudyInfo",
+    "TrialRecord",
+    "TrialState",
+    "load_records",
+    "load_study_info",
+    "mask_password",
+    "open_storage",
+    "storage_url_for",
+    "study_name",
+]
+
+SCHEMA_VERSION = 1
+_SCHEMES = ("sqlite", "postgresql", "mysql")
+
+
+class TrialState(StrEnum):
+    """Where a trial stands; mirrors Optuna's states by name."""
+
+    COMPLETE = "complete"
+    PRUNED = "pruned"
+    FAIL = "fail"
+    RUNNING = "running"
+    WAITING = "waiting"
+
+    @property
+    def finished(self) -> bool:
+        """Counts toward the trial budget (failed trials do not)."""
+        return self in (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+class StoppedBy(StrEnum):
+    EARLY_STOPPING = "early_stopping"
+    MAX_EPOCHS = "max_epochs"
+    PRUNED = "pruned"
+    BUDGET = "budget"
+    FAILURE = "failure"
+
+
+def _json_safe(value: Any) -> Any:
+    """Optuna stores user attributes as JSON: NaN/inf become None, numpy scalars plain Python."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass
+class StudyInfo:
+    """Facts of a study, stored once in its user attributes when the study is created."""
+
+    dataset: str
+    dataset_fingerprint: str
+    space: str
+    space_hash: str
+    task: str
+    metric: str
+    direction: str
+    backend: str
+    algorithm: str
+    pruner: str = "none"
+    baselines: dict[str, float] = field(default_factory=dict)
+    seed: int = 0
+    schema: int = SCHEMA_VERSION
+
+    def to_attrs(self) -> dict[str, Any]:
+        return {f"automl.{k}": _json_safe(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_attrs(cls, attrs: dict[str, Any]) -> StudyInfo | None:
+        names = {f.name for f in fields(cls)}
+        values = {k[len("automl.") :]: v for k, v in attrs.items() if k.startswith("automl.")}
+        if not {"dataset", "space", "metric", "direction"} <= values.keys():
+            return None
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+
+@dataclass
+class TrialRecord:
+    """One trial as automl reports it, whichever backend ran it."""
+
+    number: int
+    state: TrialState
+    score: float | None
+    params: dict[str, Any]
+    config: dict[str, Any] = field(default_factory=dict)
+    history: dict[str, list[float | None]] = field(default_factory=dict)
+    best_epoch: int | None = None
+    epochs_run: int = 0
+    stopped_by: str | None = None
+    fit_seconds: float | None = None
+    n_params: int | None = None
+    seed: int | None = None
+    effective_batch_size: int | None = None
+    device: str | None = None
+    worker: str | None = None
+    failure: str | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
+
+    #: the fields kept as Optuna user attributes (the rest come from the trial itself).
+    ATTRS = (
+        "config",
+        "history",
+        "best_epoch",
+        "epochs_run",
+        "stopped_by",
+        "fit_seconds",
+        "n_params",
+        "seed",
+        "effective_batch_size",
+        "device",
+        "worker",
+        "failure",
+    )
+
+    def user_attrs(self) -> dict[str, Any]:
+        return {key: _json_safe(getattr(self, key)) for key in self.ATTRS if getattr(self, key) is not None}
+
+    @classmethod
+    def from_frozen(cls, trial: optuna.trial.FrozenTrial) -> TrialRecord:
+        attrs = trial.user_attrs
+        state = TrialState(trial.state.name.lower())
+        score = trial.value
+        if score is None and state is TrialState.PRUNED and trial.intermediate_values:
+            score = trial.intermediate_values[max(trial.intermediate_values)]
+        config = dict(attrs.get("config") or {**trial.params})
+        return cls(
+            number=trial.number,
+            state=state,
+            score=None if score is None or not math.isfinite(score) else float(score),
+            params=dict(trial.params),
+            config=config,
+            history=dict(attrs.get("history") or {}),
+            best_epoch=attrs.get("best_epoch"),
+            epochs_run=int(attrs.get("epochs_run") or 0),
+            stopped_by=attrs.get("stopped_by"),
+            fit_seconds=attrs.get("fit_seconds"),
+            n_params=attrs.get("n_params"),
+            seed=attrs.get("seed"),
+            effective_batch_size=attrs.get("effective_batch_size"),
+            device=attrs.get("device"),
+            worker=attrs.get("worker"),
+            failure=attrs.get("failure"),
+            started=trial.datetime_start,
+            finished=trial.datetime_complete,
+        )
+
+
+def study_name(experiment: str, dataset: str, space: str, backend: str, algorithm: str) -> str:
+    """``{experiment}/{dataset}/{space}/{backend}-{algorithm}``: one study per searched combination."""
+    return f"{experiment}/{dataset}/{space}/{backend}-{algorithm}"
+
+
+def storage_url_for(run_dir: Path, storage: str | None) -> str:
+    """The storage URL of a run: ``sqlite:///<run_dir>/automl.db`` unless ``storage`` names another."""
+    if storage in (None, "", "sqlite"):
+        return f"sqlite:///{(Path(run_dir) / 'automl.db').resolve()}"
+    return str(storage)
+
+
+def mask_password(url: str) -> str:
+    """The URL with its password replaced by ``***`` (safe to write in files and logs)."""
+    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
+
+
+def _check_url(url: str) -> str:
+    scheme = url.split(":", 1)[0].split("+", 1)[0] if "://" in url else ""
+    if scheme not in _SCHEMES:
+        raise UserError(
+            f"bad storage URL {mask_password(url)!r}: expected sqlite:///path/to/file.db, "
+            "postgresql://user:password@host/db or mysql://…; or omit --storage for the run's SQLite file"
+        )
+    if scheme == "postgresql":
+        driver = url.split("://", 1)[0]
+        module = "psycopg2" if driver in ("postgresql", "postgresql+psycopg2") else "psycopg"
+        try:
+            __import__(module)
+        except ImportError:
+            raise MissingDependency(
+                f"storage {mask_password(url)!r} needs the PostgreSQL driver {module}: "
+                "install it with `pip install automl[postgres]`"
+            ) from None
+        if driver == "postgresql" and module == "psycopg2":
+            # SQLAlchemy 2.1 reads bare postgresql:// as psycopg 3; we ship psycopg2 in the extra.
+            url = "postgresql+psycopg2://" + url.split("://", 1)[1]
+    return url
+
+
+def open_storage(url: str, *, heartbeat_interval: int | None = 60) -> optuna.storages.BaseStorage:
+    """An Optuna RDB storage for ``url``, with heartbeats so a dead worker's trial becomes FAIL.
+
+    ``AUTOML_STORAGE`` replaces a URL whose password was masked (``***``) when it was written to a file.
+
+    Raises:
+        UserError: unknown scheme, unreachable server, or a path that cannot be written.
+        MissingDependency: the database driver is not installed (names the extra).
+    """
+    import os
+
+    import optuna
+    import sqlalchemy.exc
+
+    if "***@" in url and os.environ.get("AUTOML_STORAGE"):
+        url = os.environ["AUTOML_STORAGE"]
+    url = _check_url(url)
+    if url.startswith("sqlite:///"):
+        folder = Path(url[len("sqlite:///") :]).parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise UserError(
+                f"cannot write the SQLite storage in {folder}: create it or choose a writable --run-dir"
+            )
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1) if heartbeat_interval else None
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None,
+                heartbeat_interval=heartbeat_interval,
+                grace_period=None if heartbeat_interval is None else 4 * heartbeat_interval,
+                heartbeat_stale_trial_callback=retry,
+            )
+    except (sqlalchemy.exc.SQLAlchemyError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(
+            f"cannot open storage {mask_password(url)!r}: {first}; check the URL, the server and credentials"
+        ) from None
+
+
+def load_study_info(storage: optuna.storages.BaseStorage | str, name: str) -> StudyInfo:
+    """The :class:`StudyInfo` of study ``name``. Raises UserError if it is missing or not an automl study."""
+    import optuna
+
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        raise UserError(f"no study named {name!r} in the storage; list them with `optuna studies`") from None
+    info = StudyInfo.from_attrs(study.user_attrs)
+    if info is None:
+        raise UserError(f"study {name!r} was not created by automl (no automl attributes)")
+    return info
+
+
+def load_records(storage: optuna.storages.BaseStorage | str, name: str) -> list[TrialRecord]:
+    """Every trial of study ``name`` as :class:`TrialRecord`, in trial-number order."""
+    import optuna
+
+    study = optuna.load_study(study_name=name, storage=storage)
+    return [TrialRecord.from_frozen(t) for t in study.get_trials(deepcopy=False)]

@@ -1,0 +1,107 @@
+import json
+
+from automl.leaderboard import render, study_leaderboard, varying_params
+from automl.store import StudyInfo, TrialRecord, TrialState
+
+
+def info(direction="maximize", baselines=None):
+    return StudyInfo(
+        dataset="wine",
+        dataset_fingerprint="f",
+        space="tiny",
+        space_hash="h",
+        task="multiclass",
+        metric="accuracy" if direction == "maximize" else "rmse",
+        direction=direction,
+        backend="optuna",
+        algorithm="tpe",
+        baselines=baselines if baselines is not None else {"majority": 0.4, "linear": 0.93},
+    )
+
+
+def rec(number, state, score, **config):
+    return TrialRecord(
+        number=number,
+        state=state,
+        score=score,
+        params=dict(config),
+        config={"epochs": 3, **config},
+        epochs_run=3,
+        failure="nan_loss" if state is TrialState.FAIL else None,
+    )
+
+
+RECORDS = [
+    rec(0, TrialState.COMPLETE, 0.90, depth=1, activation="relu"),
+    rec(1, TrialState.FAIL, None, depth=2, activation="tanh"),
+    rec(2, TrialState.COMPLETE, 0.97, depth=2, activation="relu"),
+    rec(3, TrialState.PRUNED, 0.50, depth=1, activation="gelu"),
+    rec(4, TrialState.COMPLETE, 0.80, depth=1, activation="tanh"),
+]
+
+
+def test_ranks_complete_trials_and_places_baselines_among_them():
+    frame = study_leaderboard(RECORDS, info())
+    assert list(frame["trial"]) == ["2", "baseline:linear", "0", "4", "baseline:majority", "3", "1"]
+    assert list(frame["rank"].astype(object).where(frame["rank"].notna(), None)) == [
+        1,
+        None,
+        2,
+        3,
+        None,
+        None,
+        None,
+    ]
+    assert list(frame["state"]) == [
+        "complete",
+        "baseline",
+        "complete",
+        "complete",
+        "baseline",
+        "pruned",
+        "fail",
+    ]
+    assert frame.loc[frame["trial"] == "1", "failure"].item() == "nan_loss"
+    assert frame.attrs["metric"] == "accuracy"
+
+
+def test_minimised_metric_ranks_low_scores_first():
+    records = [rec(0, TrialState.COMPLETE, 3.0, depth=1), rec(1, TrialState.COMPLETE, 2.0, depth=2)]
+    frame = study_leaderboard(records, info("minimize", {"mean": 7.5}))
+    assert list(frame["trial"]) == ["1", "0", "baseline:mean"]
+
+
+def test_only_varying_params_become_columns():
+    assert varying_params(RECORDS) == ["depth", "activation"]
+    frame = study_leaderboard(RECORDS, info())
+    assert "epochs" not in frame.columns and "activation" in frame.columns
+
+
+def test_renderers_agree_on_content():
+    frame = study_leaderboard(RECORDS, info())
+    csv = render(frame, "csv")
+    assert csv.splitlines()[0].startswith("rank,trial,state,score")
+    assert len(csv.strip().splitlines()) == 1 + len(frame)
+    data = json.loads(render(frame, "json"))
+    assert data["metric"] == "accuracy" and data["rows"][0]["trial"] == "2"
+    markdown = render(frame, "markdown")
+    assert markdown.splitlines()[1].startswith("|---")
+    assert "| 1 | 2 | complete | 0.97 |" in markdown
+
+
+def test_top_keeps_best_k_and_baselines_between_them():
+    frame = study_leaderboard(RECORDS, info())
+    top = render(frame, "csv", top=2)
+    trials = [line.split(",")[1] for line in top.strip().splitlines()[1:]]
+    assert trials == ["2", "baseline:linear", "0"]
+
+
+def test_rich_table_renders_to_text():
+    from io import StringIO
+
+    from rich.console import Console
+
+    buffer = StringIO()
+    Console(file=buffer, width=200).print(render(study_leaderboard(RECORDS, info()), "table"))
+    text = buffer.getvalue()
+    assert "baseline:linear" in text and "higher is better" in text and "nan_loss" in text
