@@ -15,6 +15,7 @@ from automl.datasets._download import cache_root, fetch, is_url, url_cache_path
 from automl.datasets._files import SUPPORTED_EXTENSIONS, file_format, read_file, read_test_file
 from automl.datasets._raw import RawData, arrays_to_raw, frame_to_raw
 from automl.datasets._registry import get_entry, list_datasets
+from automl.datasets._split import check_fractions
 from automl.exceptions import DatasetError
 from automl.tasks import Task
 
@@ -57,6 +58,9 @@ def load_dataset(
         DatasetError: one line naming what is wrong and the fix (unknown name, missing file, target or
             rows, a class too small to split, bad fractions, unreadable format, a failed download).
     """
+    # Check what can be checked before a possibly long download; the test fraction is checked once it is
+    # known whether the data brings its own test split.
+    check_fractions(val_fraction, test_fraction, has_test=True)
     raw, default_name = _resolve(name_or_path, target=target, cache_dir=cache_dir)
     origin = "official"
     if test is not None:

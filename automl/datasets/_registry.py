@@ -29,6 +29,15 @@ class DatasetInfo(NamedTuple):
     task: Task | None
     offline: bool
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form: the task as its name (``None`` where it is inferred on load)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "task": None if self.task is None else self.task.value,
+            "offline": self.offline,
+        }
+
 
 @dataclass(frozen=True)
 class Entry:

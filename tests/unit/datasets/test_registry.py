@@ -28,6 +28,7 @@ def test_a_registered_frame_loader_is_listed_and_loads(forget: list[str]) -> Non
     register_dataset("squares", lambda: pd.DataFrame({"x": x, "y": x**2}), description="y = x²", target="y")
     info = next(i for i in list_datasets() if i.name == "squares")
     assert info == ("squares", "y = x²", None, True)
+    assert info.to_dict() == {"name": "squares", "description": "y = x²", "task": None, "offline": True}
     ds = load_dataset("squares")
     assert ds.name == "squares" and ds.task is Task.REGRESSION and ds.target == "y"
 

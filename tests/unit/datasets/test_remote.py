@@ -123,6 +123,12 @@ def test_a_failed_download_names_the_url_and_where_to_put_the_file(tmp_path: Pat
     assert "\n" not in message
 
 
+def test_bad_fractions_fail_before_any_download(cache: Path) -> None:
+    with pytest.raises(DatasetError, match="val_fraction"):
+        load_dataset("mnist", val_fraction=2.0)
+    assert not cache.exists()
+
+
 def test_a_missing_remote_file_without_network_says_where_to_place_it(cache: Path, monkeypatch) -> None:
     # Point the origin at a port nothing listens on: the loader must fail with the cache path in one line.
     monkeypatch.setattr("automl.datasets._remote._KERAS_ORIGIN", "http://127.0.0.1:9/")
