@@ -74,15 +74,34 @@ def test_the_same_seed_gives_the_same_split_and_another_seed_another() -> None:
     assert a.seed == 3
 
 
-def test_scaler_is_fitted_on_the_training_split_only() -> None:
-    ds = load_dataset("diabetes")
-    # Standardised with train statistics: train columns have mean 0 / std 1, the other splits do not exactly.
+def test_scaler_and_imputer_are_fitted_on_the_training_split_only() -> None:
+    rng = np.random.default_rng(0)
+    b = rng.normal(5.0, 2.0, 100)
+    b[::10] = np.nan
+    frame = pd.DataFrame({"row": np.arange(100.0), "b": b, "y": rng.normal(size=100)})
+    ds = from_frame(frame, target="y")
+    numeric = ds.preprocessor.columns_.named_transformers_["numeric"]
+    scaler, imputer = numeric.named_steps["scale"], numeric.named_steps["impute"]
+    # Recover which raw rows went to train from the `row` column, then check the statistics of `b` on them.
+    train_rows = np.rint(ds.x_train[:, 0] * scaler.scale_[0] + scaler.mean_[0]).astype(int)
+    assert len(train_rows) == 60 and len(set(train_rows)) == 60
+    train_b = frame["b"].to_numpy()[train_rows]
+    assert imputer.statistics_[1] == pytest.approx(np.nanmedian(train_b))
+    imputed = np.where(np.isnan(train_b), np.nanmedian(train_b), train_b)
+    assert scaler.mean_[1] == pytest.approx(imputed.mean())
+    assert abs(scaler.mean_[1] - np.nanmean(frame["b"])) > 1e-3  # not the statistics of all rows
     np.testing.assert_allclose(ds.x_train.mean(axis=0), 0.0, atol=1e-5)
-    np.testing.assert_allclose(ds.x_train.std(axis=0), 1.0, atol=1e-4)
     assert np.abs(ds.x_val.mean(axis=0)).max() > 0.01
-    scaler = ds.preprocessor.columns_.named_transformers_["numeric"].named_steps["scale"]
-    raw_train = ds.x_train * scaler.scale_ + scaler.mean_
-    np.testing.assert_allclose(scaler.mean_, raw_train.mean(axis=0), rtol=1e-4)
+
+
+def test_every_class_is_in_every_split_even_the_smallest() -> None:
+    x = np.arange(33.0).reshape(-1, 1)
+    y = np.array(["big"] * 30 + ["tiny"] * 3)
+    ds = from_arrays(x, y)
+    for labels in (ds.y_train, ds.y_val, ds.y_test):
+        assert set(labels) == {0, 1}
+    iris = load_dataset("iris")
+    assert [np.bincount(y).tolist() for y in (iris.y_val, iris.y_test)] == [[10, 10, 10]] * 2
 
 
 def test_regression_targets_are_standardised_on_train_and_round_trip() -> None:
