@@ -1,0 +1,173 @@
+"""The one place that imports Keras and TensorFlow, and sets up the process they run in.
+
+Importing this module pins Keras to the TensorFlow backend and quiets TensorFlow's C++ logging (both
+through environment variables, which only work *before* the first import). Every other module gets Keras
+from here::
+
+    from automl._keras import keras, tf
+
+Process set-up is explicit and belongs to whoever owns the process (a worker slot, the CLI, a test):
+
+* :func:`configure_threads` pins TensorFlow's thread pools; it must run before TensorFlow executes
+  its first op (a :class:`RuntimeError` says so otherwise).
+* :func:`enable_memory_growth` makes each visible GPU allocate memory as needed, so several trials can
+  share one GPU; it must run before the GPUs are initialised. A no-op without GPUs.
+* :func:`set_precision` picks ``mixed_float16`` on GPUs of compute capability 7.0 or more and leaves
+  ``float32`` everywhere else (a no-op on CPU, where float16 is slower, not faster).
+
+Still printed, and not ours to silence: two ``I0000`` lines that TensorFlow writes to stderr at import,
+before its logging reads ``TF_CPP_MIN_LOG_LEVEL``.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from typing import Literal
+
+# Keras reads its backend once, at first import: only then can we choose it.
+if "keras" not in sys.modules:
+    os.environ["KERAS_BACKEND"] = "tensorflow"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import tensorflow as tf
+
+if keras.backend.backend() != "tensorflow":
+    raise ImportError(
+        f"automl needs the Keras TensorFlow backend, but Keras was imported with {keras.backend.backend()!r}:"
+        " import automl before keras, or set KERAS_BACKEND=tensorflow"
+    )
+
+__all__ = [
+    "OutOfMemoryError",
+    "clear_session",
+    "configure_threads",
+    "enable_memory_growth",
+    "gpu_compute_capabilities",
+    "is_out_of_memory",
+    "keras",
+    "set_precision",
+    "set_seed",
+    "tf",
+]
+
+#: TensorFlow's out-of-memory error (raised by an allocation on any device).
+OutOfMemoryError = tf.errors.ResourceExhaustedError
+
+Precision = Literal["auto", "float32", "mixed_float16"]
+_MIXED_MIN_CAPABILITY = (7, 0)  # tensor cores: Volta and newer; older GPUs run float16 slower
+
+
+def configure_threads(intra_op: int | None = None, inter_op: int | None = None) -> None:
+    """Pin TensorFlow's thread pools for a CPU slot (``None`` leaves a pool at TensorFlow's default).
+
+    On CPU several single-threaded processes beat one process with several threads, so a worker of a
+    CPU slot calls this first with its share of the cores.
+
+    Raises:
+        RuntimeError: TensorFlow has already run an op with other thread settings (they are then fixed
+            for the life of the process).
+    """
+    wanted = {
+        "intra_op": (intra_op, tf.config.threading.get_intra_op_parallelism_threads,
+                     tf.config.threading.set_intra_op_parallelism_threads),
+        "inter_op": (inter_op, tf.config.threading.get_inter_op_parallelism_threads,
+                     tf.config.threading.set_inter_op_parallelism_threads),
+    }
+    for name, (value, getter, setter) in wanted.items():
+        if value is None or getter() == value:
+            continue
+        if value < 1:
+            raise ValueError(f"{name} threads must be >= 1, got {value}")
+        try:
+            setter(int(value))
+        except RuntimeError as exc:
+            raise RuntimeError(
+                f"cannot set {name} threads to {value}: TensorFlow is already initialised "
+                f"(call configure_threads at process start, before any model is built): {exc}"
+            ) from None
+
+
+def _gpus() -> list[tf.config.PhysicalDevice]:
+    return list(tf.config.list_physical_devices("GPU"))
+
+
+def enable_memory_growth() -> list[str]:
+    """Turn on memory growth for every visible GPU; return their names (empty on CPU-only machines).
+
+    Without it TensorFlow reserves nearly all of a GPU's memory in the first process, and a second trial
+    on the same GPU dies out of memory.
+
+    Raises:
+        RuntimeError: a GPU was already initialised without memory growth.
+    """
+    names = []
+    for gpu in _gpus():
+        if not tf.config.experimental.get_memory_growth(gpu):
+            try:
+                tf.config.experimental.set_memory_growth(gpu, True)
+            except RuntimeError as exc:
+                raise RuntimeError(
+                    f"cannot enable memory growth on {gpu.name}: the GPU is already initialised "
+                    f"(call enable_memory_growth at process start): {exc}"
+                ) from None
+        names.append(gpu.name)
+    return names
+
+
+def gpu_compute_capabilities() -> dict[str, tuple[int, int]]:
+    """Compute capability of each visible GPU by device name (empty without GPUs)."""
+    result: dict[str, tuple[int, int]] = {}
+    for gpu in _gpus():
+        details = tf.config.experimental.get_device_details(gpu)
+        capability = details.get("compute_capability")
+        if capability:
+            result[gpu.name] = (int(capability[0]), int(capability[1]))
+    return result
+
+
+def set_precision(precision: Precision = "auto") -> str:
+    """Set Keras's global dtype policy and return the policy in force.
+
+    ``"auto"`` and ``"mixed_float16"`` both give ``mixed_float16`` only when every visible GPU has compute
+    capability >= 7.0, and ``float32`` otherwise (CPU included): asking for mixed precision where it
+    would slow training down is not an error, it is ignored. ``"float32"`` always gives ``float32``.
+    Models built afterwards keep their output layer in float32 (see :mod:`automl.model`).
+    """
+    if precision not in ("auto", "float32", "mixed_float16"):
+        raise ValueError(f"precision must be 'auto', 'float32' or 'mixed_float16', got {precision!r}")
+    policy = "float32"
+    if precision != "float32":
+        capabilities = gpu_compute_capabilities()
+        if capabilities and all(c >= _MIXED_MIN_CAPABILITY for c in capabilities.values()):
+            policy = "mixed_float16"
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy, TensorFlow and Keras's global generator (same seed, same CPU run)."""
+    keras.utils.set_random_seed(int(seed))
+
+
+def clear_session() -> None:
+    """Drop Keras's global state (layer names, graphs) and collect garbage, before building a new model.
+
+    Memory still grows a few MB per model (see DESIGN §3): long-lived workers are recycled.
+    """
+    keras.backend.clear_session(free_memory=False)
+    gc.collect()
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` (or an error it was raised from) is TensorFlow's out-of-memory error."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OutOfMemoryError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
