@@ -1,0 +1,397 @@
+"""``train(config, dataset)``: the one fit loop for search trials, Hyperband rounds and retraining.
+
+Three uses, one code path (DESIGN §1: retraining replays, it does not reimplement):
+
+* a search trial: a fresh model from ``config``, fit on the training split, validated on the validation split;
+* a KerasTuner Hyperband round: ``model=`` an already-built model, trained from ``initial_epoch`` to
+  ``epochs``, with no ``clear_session`` (the model lives in the current session);
+* retraining the winner: ``fit_on="train_val"`` fits on training + validation rows, minus a seeded
+  ``validation_fraction`` slice held out for early stopping (or on every row, with
+  ``early_stopping=False`` and a fixed number of epochs).
+
+Each epoch the held-out rows are predicted once; the loss and the scores come from those predictions with
+:mod:`automl.metrics`, in the target's original units, and are written into the epoch's Keras ``logs``
+before any other callback runs, so a user callback (an Optuna pruning callback) reads them there.
+What fails is reported, not raised: a non-finite loss, running out of memory twice, or the time limit
+give a :class:`TrainResult` with ``failure`` set. Exceptions from user callbacks (``TrialPruned``)
+propagate unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from automl import metrics as metrics_module
+from automl._keras import clear_session, is_out_of_memory, keras, set_seed, tf
+from automl.exceptions import TrialFailed, UserError
+from automl.model import DEFAULT_STEPS_PER_EXECUTION, build_model, schedule_callbacks
+from automl.model._config import integer
+from automl.tasks import Task
+
+if TYPE_CHECKING:
+    from automl.datasets._dataset import Dataset
+
+__all__ = ["StopReason", "TrainResult", "train"]
+
+_EPSILON = 1e-7  # Keras's probability clipping, so val_loss matches the training loss's formula
+
+
+class StopReason(StrEnum):
+    """Why a fit ended (compares equal to its string value)."""
+
+    EARLY_STOPPING = "early_stopping"
+    MAX_EPOCHS = "max_epochs"
+    FAILURE = "failure"
+    CALLBACK = "callback"  # a user callback set ``model.stop_training``
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What one call of :func:`train` produced.
+
+    Attributes:
+        model: The trained Keras model. With early stopping (and a held-out set) it holds the weights of
+            ``best_epoch``; otherwise those of the last epoch.
+        history: Per-epoch lists, one entry per epoch run in this call: ``loss`` (the training loss, in
+            standardised units for regression, regularisation included, as Keras reports it),
+            ``<task metric>`` (training ``accuracy``, or ``rmse`` in original units), ``val_loss``,
+            ``val_<task metric>``, ``val_<metric>`` (the objective, if different) and ``lr`` (the rate used
+            during the epoch). ``val_*`` are absent when nothing is held out.
+        best_epoch: 1-based epoch (counted from the start of training, ``initial_epoch`` included) with
+            the best validation objective; the last epoch when nothing is held out; 0 before any epoch.
+        best_score: The validation objective at ``best_epoch`` (NaN when nothing is held out or no epoch
+            produced one).
+        metric: The objective's name; ``direction`` is ``"maximize"`` or ``"minimize"``.
+        epochs_run: Epochs run in this call (``history``'s length).
+        stopped_by: A :class:`StopReason`.
+        failure: ``None``, or ``"nan_loss"``, ``"out_of_memory"``, ``"timeout"``; ``failure_detail``
+            says more.
+        fit_seconds: Wall time of the call: model building, fitting, validation and any retry.
+        n_params: Weights in the model.
+        effective_batch_size: The batch size the final attempt used (halved after running out of memory).
+        seed: The seed the fit used.
+        initial_epoch: The epoch this call started from (Hyperband rounds).
+    """
+
+    model: Any
+    history: dict[str, list[float]]
+    best_epoch: int
+    best_score: float
+    metric: str
+    direction: Literal["maximize", "minimize"]
+    epochs_run: int
+    stopped_by: StopReason
+    failure: str | None
+    failure_detail: str
+    fit_seconds: float
+    n_params: int
+    effective_batch_size: int
+    seed: int
+    initial_epoch: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+    def raise_for_failure(self) -> None:
+        """Raise :class:`~automl.exceptions.TrialFailed` if the fit failed (for callers that stop on it)."""
+        if self.failure is not None:
+            raise TrialFailed(self.failure, self.failure_detail)
+
+
+def _data_loss(task: Task, y: np.ndarray, output: np.ndarray) -> float:
+    """The compiled loss, recomputed in float64 from predictions already made."""
+    output = np.asarray(output, dtype=np.float64)
+    if task is Task.REGRESSION:
+        return float(np.mean((output.reshape(-1) - y.reshape(-1)) ** 2))
+    if task is Task.BINARY:
+        p = np.clip(output.reshape(-1), _EPSILON, 1 - _EPSILON)
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    p = np.clip(output / output.sum(axis=1, keepdims=True), _EPSILON, 1 - _EPSILON)
+    return float(-np.mean(np.log(p[np.arange(len(y)), y])))
+
+
+class _Predictor:
+    """Predictions on fixed rows: converted to tensors once, one traced call per chunk, no data adapter."""
+
+    def __init__(self, x: np.ndarray, chunk: int) -> None:
+        self.chunks = [tf.convert_to_tensor(x[i : i + chunk]) for i in range(0, len(x), chunk)]
+        self._fn: Callable[[Any], Any] | None = None
+        self._model: Any = None
+
+    def __call__(self, model: Any) -> np.ndarray:
+        if model is not self._model:
+            self._model = model
+            self._fn = tf.function(lambda t: model(t, training=False), reduce_retracing=True)
+        assert self._fn is not None
+        return np.concatenate([np.asarray(self._fn(c)) for c in self.chunks])
+
+
+class _EpochMonitor(keras.callbacks.Callback):
+    """First callback of every fit: validation scores into ``logs``, history, NaN guard, time limit, and
+    early stopping on the objective (keeping the best weights in memory)."""
+
+    def __init__(self, *, dataset: Dataset, metric: metrics_module.Metric, held_out: tuple[Any, Any] | None,
+                 early_stopping: bool, patience: int, deadline: float | None, initial_epoch: int,
+                 on_epoch: Callable[[int, float], bool] | None) -> None:
+        super().__init__()
+        self.dataset, self.metric, self.task = dataset, metric, dataset.task
+        self.default = metrics_module.default_metric(dataset.task).name
+        self.held_out = held_out
+        self.early_stopping, self.patience, self.deadline = early_stopping, patience, deadline
+        self.on_epoch = on_epoch
+        self.stopped_by_hook = False
+        self.history: dict[str, list[float]] = {}
+        self.best_epoch = initial_epoch if held_out is None else 0
+        self.best_score = math.nan
+        self.best_weights: list[np.ndarray] | None = None
+        self.failure: str | None = None
+        self.failure_detail = ""
+        self.early_stopped = False
+        self.wait = 0  # epochs since the objective last improved
+
+    def _fail(self, reason: str, detail: str) -> None:
+        self.failure, self.failure_detail = reason, detail
+        self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs if logs is not None else {}
+        loss = float(logs.get("loss", math.nan))
+        train_metric = float(logs.get(self.default, math.nan))
+        if self.task is Task.REGRESSION:
+            train_metric *= self.dataset.target_std  # RMSE of standardised values → original units
+            logs[self.default] = train_metric
+        values = {"loss": loss, self.default: train_metric,
+                  "lr": float(self.model.optimizer.learning_rate.numpy())}
+        if not math.isfinite(loss):
+            self._fail("nan_loss", f"training loss became {loss} in epoch {epoch + 1}: the fit diverged "
+                                   "(a lower learning rate or batch normalisation usually helps)")
+        if self.held_out is not None:
+            values.update(self._validate(epoch) if self.failure is None else self._no_scores())
+            # Written before later callbacks run (pruners read them); withheld from a diverged epoch, so a
+            # pruner does not turn the failure into a prune.
+            if self.failure is None:
+                logs.update({k: v for k, v in values.items() if k.startswith("val_")})
+                if self.on_epoch is not None and self.on_epoch(epoch + 1, values[f"val_{self.metric.name}"]):
+                    self.stopped_by_hook = True
+                    self.model.stop_training = True
+        for key, value in values.items():
+            self.history.setdefault(key, []).append(value)
+        if self.held_out is None and self.failure is None:
+            self.best_epoch = epoch + 1
+        # Out of time only matters if the fit was going on: a last or early-stopped epoch finished in time.
+        going_on = not self.model.stop_training and epoch + 1 < self.params.get("epochs", math.inf)
+        if going_on and self.deadline is not None and time.perf_counter() > self.deadline:
+            self._fail("timeout", f"time limit reached after epoch {epoch + 1}")
+
+    def _validate(self, epoch: int) -> dict[str, float]:
+        predict, y_std, y_orig = self.held_out  # type: ignore[misc]
+        output = predict(self.model)
+        if not np.all(np.isfinite(output)):
+            self._fail("nan_loss", f"validation predictions are not finite after epoch {epoch + 1}: "
+                                   "the fit diverged")
+            return self._no_scores()
+        penalty = float(sum(float(keras.ops.convert_to_numpy(term)) for term in self.model.losses))
+        values = {"val_loss": _data_loss(self.task, y_std, output) + penalty}
+        original = self.dataset.to_original_units(output) if self.task is Task.REGRESSION else output
+        for name in dict.fromkeys((self.default, self.metric.name)):
+            values[f"val_{name}"] = metrics_module.score(name, self.task, y_orig, original)
+        score = values[f"val_{self.metric.name}"]
+        if self.metric.is_better(score, self.best_score):
+            self.best_score, self.best_epoch, self.wait = score, epoch + 1, 0
+            if self.early_stopping:
+                self.best_weights = self.model.get_weights()
+        else:
+            self.wait += 1
+            if self.early_stopping and self.wait >= self.patience:
+                self.early_stopped = True
+                self.model.stop_training = True
+        return values
+
+    def _no_scores(self) -> dict[str, float]:
+        return dict.fromkeys(("val_loss", f"val_{self.default}", f"val_{self.metric.name}"), math.nan)
+
+
+def _class_weights(value: Any, task: Task, y: np.ndarray, n_classes: int | None) -> dict[int, float] | None:
+    if value is None:
+        return None
+    if not task.is_classification:
+        raise UserError("class_weight applies to classification only; remove it for a regression dataset")
+    if isinstance(value, Mapping):
+        return {int(k): float(v) for k, v in value.items()}
+    if value != "balanced":
+        raise UserError(f"class_weight must be 'balanced' or a dict {{class: weight}}, got {value!r}")
+    k = int(n_classes or (int(y.max()) + 1))
+    counts = np.bincount(y.astype(np.int64), minlength=k)
+    # n / (k · count), as scikit-learn's "balanced"; a class absent from the fit rows keeps weight 1.
+    return {c: (len(y) / (k * counts[c]) if counts[c] else 1.0) for c in range(k)}
+
+
+# Below this size the fit rows are shuffled element-wise (fastest); above it, shuffled indices gather
+# batches, so the shuffle buffer does not double a large dataset in memory.
+_ELEMENT_SHUFFLE_BYTES = 256 * 2**20
+
+
+def _fit_data(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> Any:
+    """A ``tf.data`` pipeline built once per fit: Keras's NumPy adapter re-slices the arrays every epoch,
+    which costs about as much as the training steps of a small model (measured: 2-3x slower epochs)."""
+    n = len(x)
+    if x.nbytes + y.nbytes <= _ELEMENT_SHUFFLE_BYTES:
+        data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        data = data.batch(batch_size)
+    else:
+        xs, ys = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+        data = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+        data = data.map(lambda i: (tf.gather(xs, i), tf.gather(ys, i)))
+    return data.prefetch(tf.data.AUTOTUNE)
+
+
+def _split(dataset: Dataset, fit_on: str, fraction: float, early_stopping: bool,
+           seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    if fit_on == "train":
+        return dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val
+    if fit_on != "train_val":
+        raise UserError(f"fit_on must be 'train' or 'train_val', got {fit_on!r}")
+    x, y = dataset.train_val()
+    if not early_stopping:
+        return x, y, None, None
+    if not 0.0 < fraction < 1.0:
+        raise UserError(f"validation_fraction must be in (0, 1), got {fraction}")
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_hold = min(len(x) - 1, max(1, round(fraction * len(x))))
+    hold, rest = np.sort(order[:n_hold]), np.sort(order[n_hold:])
+    return x[rest], y[rest], x[hold], y[hold]
+
+
+def train(
+    config: Mapping[str, Any],
+    dataset: Dataset,
+    *,
+    epochs: int | None = None,
+    callbacks: Sequence[Any] = (),
+    seed: int = 0,
+    model: Any = None,
+    initial_epoch: int = 0,
+    metric: str | None = None,
+    fit_on: Literal["train", "train_val"] = "train",
+    validation_fraction: float = 0.1,
+    class_weight: str | Mapping[int, float] | None = None,
+    early_stopping: bool = True,
+    patience: int | None = None,
+    time_limit: float | None = None,
+    on_epoch: Callable[[int, float], bool] | None = None,
+    family: str | None = None,
+    verbose: int = 0,
+    steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
+) -> TrainResult:
+    """Fit ``config`` on ``dataset`` and report what happened (see the module doc for the three uses).
+
+    Args:
+        epochs: Train until this epoch (absolute, like Keras). Default: the config's ``epochs`` (10 if
+            absent).
+            Schedules always span the config's ``epochs`` budget, whatever ``epochs`` says.
+        callbacks: Keras callbacks run after the built-in ones; their exceptions propagate.
+        seed: Seeds Python, NumPy and Keras (weights, dropout, shuffling) and the ``train_val`` hold-out.
+        model: A compiled model to keep training (no rebuild, no ``clear_session``); else a fresh one is
+            built from ``config`` after ``clear_session()``.
+        metric: Objective for early stopping and ``best_score`` (default: the task's, accuracy / rmse).
+        class_weight: ``"balanced"``, a dict, or None; default the config's ``class_weight`` key.
+        patience: Epochs without improvement before stopping; default the config's ``patience`` (10).
+        time_limit: Seconds from the call; the fit stops after the epoch that passes it, with failure
+            ``"timeout"`` (none if that epoch was the last one anyway).
+        on_epoch: Called after each validated epoch with (1-based epoch, validation objective); returning
+            True stops the fit (``stopped_by="callback"``): a pruner's hook without writing a callback.
+        family: ``"mlp"`` / ``"cnn"`` for :func:`~automl.model.build_model` (inferred when None).
+        steps_per_execution: For a model built here (a given ``model`` keeps its compiled value).
+
+    Raises:
+        UserError: bad arguments (unknown metric, ``fit_on``, class weights on regression, …), before any fit.
+        ConfigError: a configuration the builders reject.
+        Exception: whatever a user callback raises (e.g. :class:`~automl.exceptions.TrialPruned`).
+    """
+    started = time.perf_counter()
+    objective = metrics_module.get_metric(metric, dataset.task)
+    budget = integer(config, "epochs", 10, low=1)
+    epochs = budget if epochs is None else epochs
+    if epochs <= initial_epoch:
+        raise UserError(f"epochs ({epochs}) must exceed initial_epoch ({initial_epoch})")
+    patience = patience if patience is not None else integer(config, "patience", 10, low=1)
+    batch_size = integer(config, "batch_size", 32, low=1)
+    x_fit, y_fit, x_held, y_held = _split(dataset, fit_on, validation_fraction, early_stopping, seed)
+    weights = _class_weights(class_weight if class_weight is not None else config.get("class_weight"),
+                             dataset.task, y_fit, dataset.n_classes)
+    held_out = None
+    if x_held is not None and y_held is not None:
+        chunk = min(len(x_held), max(4 * batch_size, 256))
+        held_out = (_Predictor(x_held, chunk), y_held, dataset.to_original_units(y_held))
+    deadline = started + time_limit if time_limit is not None else None
+    given = model
+    snapshot = given.get_weights() if given is not None else None
+
+    for attempt in range(2):
+        monitor = _EpochMonitor(dataset=dataset, metric=objective, held_out=held_out,
+                                early_stopping=early_stopping, patience=patience, deadline=deadline,
+                                initial_epoch=initial_epoch, on_epoch=on_epoch)
+        try:
+            if given is None:
+                clear_session()
+                set_seed(seed)
+                model = build_model(config, dataset, family=family, steps_per_execution=steps_per_execution)
+            else:
+                if attempt:
+                    given.set_weights(snapshot)
+                set_seed(seed)
+            monitor_name = "val_loss" if held_out is not None else "loss"
+            model.fit(
+                _fit_data(x_fit, y_fit, batch_size, seed), epochs=epochs, initial_epoch=initial_epoch,
+                callbacks=[monitor, *schedule_callbacks(config, budget, monitor=monitor_name), *callbacks],
+                class_weight=weights, verbose=verbose, shuffle=False,  # the pipeline shuffles, seeded
+            )
+            break
+        except Exception as exc:
+            if not is_out_of_memory(exc):
+                raise
+            if attempt == 0:
+                batch_size = max(1, batch_size // 2)
+                continue
+            monitor.failure = "out_of_memory"
+            monitor.failure_detail = (f"out of memory again at batch size {batch_size} (halved once): "
+                                      "use a smaller model or batch size")
+
+    if monitor.best_weights is not None:
+        model.set_weights(monitor.best_weights)
+    epochs_run = len(monitor.history.get("loss", []))
+    if monitor.failure is not None:
+        stopped_by = StopReason.FAILURE
+    elif monitor.stopped_by_hook:
+        stopped_by = StopReason.CALLBACK
+    elif monitor.early_stopped:
+        stopped_by = StopReason.EARLY_STOPPING
+    elif initial_epoch + epochs_run < epochs:
+        stopped_by = StopReason.CALLBACK
+    else:
+        stopped_by = StopReason.MAX_EPOCHS
+    return TrainResult(
+        model=model,
+        history=monitor.history,
+        best_epoch=monitor.best_epoch,
+        best_score=monitor.best_score,
+        metric=objective.name,
+        direction=objective.direction,
+        epochs_run=epochs_run,
+        stopped_by=stopped_by,
+        failure=monitor.failure,
+        failure_detail=monitor.failure_detail,
+        fit_seconds=time.perf_counter() - started,
+        n_params=int(model.count_params()) if model is not None else 0,
+        effective_batch_size=batch_size,
+        seed=seed,
+        initial_epoch=initial_epoch,
+    )
