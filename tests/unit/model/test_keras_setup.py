@@ -1,0 +1,51 @@
+"""automl._keras: process set-up that must be harmless on a CPU-only machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from automl import _keras
+
+
+def test_backend_is_tensorflow() -> None:
+    assert _keras.keras.backend.backend() == "tensorflow"
+
+
+def test_gpu_helpers_are_no_ops_without_gpus() -> None:
+    if _keras.tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU is visible")
+    assert _keras.enable_memory_growth() == []
+    assert _keras.gpu_compute_capabilities() == {}
+
+
+@pytest.mark.parametrize("asked", ["auto", "mixed_float16", "float32"])
+def test_precision_stays_float32_on_cpu(asked) -> None:
+    if _keras.tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU is visible")
+    try:
+        assert _keras.set_precision(asked) == "float32"
+        assert _keras.keras.mixed_precision.global_policy().name == "float32"
+    finally:
+        _keras.keras.mixed_precision.set_global_policy("float32")
+    with pytest.raises(ValueError, match="precision"):
+        _keras.set_precision("bfloat8")  # type: ignore[arg-type]
+
+
+def test_configure_threads_with_current_values_is_a_no_op() -> None:
+    threading = _keras.tf.config.threading
+    _keras.configure_threads(threading.get_intra_op_parallelism_threads(),
+                             threading.get_inter_op_parallelism_threads())
+    _keras.configure_threads()
+
+
+def test_out_of_memory_is_recognised_directly_and_through_a_chain() -> None:
+    oom = _keras.tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+    assert _keras.is_out_of_memory(oom)
+    try:
+        try:
+            raise oom
+        except Exception as inner:
+            raise RuntimeError("wrapped") from inner
+    except RuntimeError as outer:
+        assert _keras.is_out_of_memory(outer)
+    assert not _keras.is_out_of_memory(ValueError("x"))
