@@ -31,8 +31,33 @@ if "keras" not in sys.modules:
     os.environ["KERAS_BACKEND"] = "tensorflow"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras
-import tensorflow as tf
+
+def _import_quietly() -> None:
+    """Import TensorFlow with the native stderr muted: its C++ start-up lines (oneDNN notice, "no CUDA
+    driver") are printed before it reads TF_CPP_MIN_LOG_LEVEL. Python errors still propagate, and
+    ``AUTOML_TF_LOGS=1`` shows everything."""
+    if "tensorflow" in sys.modules or os.environ.get("AUTOML_TF_LOGS") == "1":
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+_import_quietly()
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+# Retracing notices name Keras internals, not anything a user can act on.
+tf.get_logger().setLevel("ERROR")
 
 if keras.backend.backend() != "tensorflow":
     raise ImportError(
@@ -43,6 +68,7 @@ if keras.backend.backend() != "tensorflow":
 __all__ = [
     "OutOfMemoryError",
     "clear_session",
+    "configure_process",
     "configure_threads",
     "enable_memory_growth",
     "gpu_compute_capabilities",
@@ -171,3 +197,31 @@ def is_out_of_memory(error: BaseException) -> bool:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
+
+
+def configure_process(*, threads: int | None = None, precision: Precision = "auto") -> str:
+    """Set this process up for training; return its device, e.g. ``"cpu"`` or ``"gpu:0 (mixed_float16)"``.
+
+    Memory growth and the precision policy are always set; ``threads`` pins TensorFlow's intra-op pool
+    (and one inter-op thread) for a CPU slot, and is skipped with a log line when TensorFlow has already
+    started (a search run inside a process that trained before keeps its pools).
+    """
+    import logging
+
+    gpus = []
+    try:
+        gpus = enable_memory_growth()
+    except RuntimeError as exc:
+        logging.getLogger("automl").info("%s", exc)
+    if threads is not None:
+        try:
+            configure_threads(threads, 1)
+        except RuntimeError as exc:
+            logging.getLogger("automl").info("%s", exc)
+    policy = set_precision(precision)
+    if not gpus:
+        return "cpu"
+    names = ",".join(name.rsplit(":", 1)[-1] for name in gpus)
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    where = f"gpu:{visible}" if visible else f"gpu:{names}"
+    return f"{where} ({policy})"

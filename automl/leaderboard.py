@@ -18,19 +18,8 @@ import pandas as pd
 
 from automl.store import StudyInfo, TrialRecord, TrialState
 
-__all__ = ["KEY_PARAMS", "render", "run_leaderboards", "study_leaderboard", "varying_params"]
+__all__ = ["compact", "config_summary", "render", "run_leaderboards", "study_leaderboard", "varying_params"]
 
-#: params shown first (when present and varying) in the terminal table; the DataFrame keeps them all.
-KEY_PARAMS = (
-    "depth",
-    "blocks",
-    "activation",
-    "dropout",
-    "optimizer",
-    "learning_rate",
-    "lr_schedule",
-    "batch_size",
-)
 _BASE_COLUMNS = [
     "rank",
     "trial",
@@ -129,14 +118,66 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _display_columns(frame: pd.DataFrame, all_columns: bool) -> list[str]:
-    if all_columns:
-        return list(frame.columns)
-    base = ["rank", "trial", "state", "score", "best_epoch", "n_params", "fit_seconds"]
+_ABBREVIATIONS = {
+    "learning_rate": "lr",
+    "lr_schedule": "sched",
+    "batch_size": "batch",
+    "batch_norm": "bn",
+    "activation": "act",
+    "optimizer": "opt",
+    "momentum": "mom",
+}
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2g}" if value and (abs(value) < 1e-2 or abs(value) >= 1e4) else f"{value:.3g}"
+    return str(value)
+
+
+def config_summary(row: pd.Series, params: Sequence[str]) -> str:
+    """A compact line of a trial's varying params: ``depth=2 units=49,62 lr=0.012`` (long names shortened)."""
+    parts: list[str] = []
+    layered: dict[str, list[str]] = {}
+    for name in params:
+        value = row.get(name)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        base, _, index = name.rpartition("_")
+        if index.isdigit() and base in ("units", "filters"):
+            if base not in layered:
+                layered[base] = []
+                parts.append(base)
+            layered[base].append(_short(value))
+            continue
+        parts.append(f"{_ABBREVIATIONS.get(name, name)}={_short(value)}")
+    return " ".join(f"{p}={','.join(layered[p])}" if p in layered else p for p in parts)
+
+
+def compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns a person reads first: rank, trial, state, score, epochs, seconds and a config summary."""
     params = [c for c in frame.columns if c not in _BASE_COLUMNS and c != "failure"]
-    key = [c for c in params if c in KEY_PARAMS or c.startswith(("units_", "filters_"))]
-    has_failures = frame["failure"].notna().any()
-    return base + key + (["failure"] if has_failures else [])
+    out = pd.DataFrame(
+        {
+            "rank": frame["rank"],
+            "trial": frame["trial"],
+            "state": frame["state"],
+            "score": frame["score"],
+            "epochs": [
+                "" if pd.isna(b) and pd.isna(r) else f"{'' if pd.isna(b) else b}/{'' if pd.isna(r) else r}"
+                for b, r in zip(frame["best_epoch"], frame["epochs_run"], strict=True)
+            ],
+            "seconds": frame["fit_seconds"],
+            "config": [
+                row["failure"]
+                if isinstance(row["failure"], str) and row["state"] == "fail"
+                else config_summary(row, params)
+                for _, row in frame.iterrows()
+            ],
+        }
+    )
+    out.attrs.update(frame.attrs)
+    return out
 
 
 def _markdown(frame: pd.DataFrame) -> str:
@@ -163,9 +204,9 @@ def render(
     if fmt == "json":
         records = json.loads(frame.to_json(orient="records"))
         return json.dumps({**frame.attrs, "rows": records}, indent=2) + "\n"
-    columns = _display_columns(frame, all_columns)
+    shown = frame if all_columns else compact(frame)
     if fmt == "markdown":
-        return _markdown(frame[columns])
+        return _markdown(shown)
     if fmt == "table":
         from rich.table import Table
 
@@ -174,12 +215,22 @@ def render(
             f"{attrs.get('dataset', '')} · {attrs.get('space', '')} · validation {attrs.get('metric', '')}"
         )
         arrow = "higher is better" if attrs.get("direction") == "maximize" else "lower is better"
-        table = Table(*columns, title=title, caption=arrow)
-        for row in frame[columns].itertuples(index=False):
-            style = (
-                "dim" if row.state in ("fail", "pruned") else "bold cyan" if row.state == "baseline" else None
+        table = Table(title=title, caption=f"{arrow}; epochs = best/run")
+        for column in shown.columns:
+            if column == "config":
+                table.add_column(column, ratio=1)
+            elif column != "state":  # shown by the row's style and beside the trial number
+                table.add_column(column, no_wrap=True)
+        for row in shown.itertuples(index=False):
+            state = row.state
+            style = "dim" if state in ("fail", "pruned") else "bold cyan" if state == "baseline" else None
+            cells = [_cell(v) for v in row]
+            cells[1] = cells[1].replace("baseline:", "baseline ") + (
+                "" if state in ("complete", "baseline") else f" {state}"
             )
-            table.add_row(*(_cell(v) for v in row), style=style)
+            table.add_row(
+                *(c for c, name in zip(cells, shown.columns, strict=True) if name != "state"), style=style
+            )
         return table
     from automl.exceptions import UserError
 

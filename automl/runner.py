@@ -67,6 +67,7 @@ class TrialRunner:
         trial_timeout: float | None = None,
         deadline: float | None = None,
         device: str = "cpu",
+        family: str | None = None,
         steps_per_execution: int | None = None,
     ) -> None:
         self.dataset = dataset
@@ -76,6 +77,7 @@ class TrialRunner:
         self.deadline = deadline
         self.device = device
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.family = family
         self.steps_per_execution = steps_per_execution
 
     def _time_limit(self) -> tuple[float | None, bool]:
@@ -122,6 +124,9 @@ class TrialRunner:
             device=self.device,
             worker=self.worker,
         )
+        extra: dict[str, Any] = {}
+        if self.steps_per_execution is not None:
+            extra["steps_per_execution"] = self.steps_per_execution
         started = time.perf_counter()
         try:
             result = train(
@@ -134,7 +139,8 @@ class TrialRunner:
                 initial_epoch=initial_epoch,
                 time_limit=limit,
                 on_epoch=on_epoch,
-                steps_per_execution=self.steps_per_execution,
+                family=self.family,
+                **extra,
             )
         except UserError:
             raise
@@ -158,6 +164,7 @@ class TrialRunner:
         if pruned["flag"]:
             record.stopped_by = StoppedBy.PRUNED.value
             record.state = TrialState.PRUNED
+            record.score = pruned["score"]
             return TrialOutcome(TrialState.PRUNED, pruned["score"], record, result)
         if result.failure == "timeout" and by_deadline and score is not None:
             record.stopped_by = StoppedBy.BUDGET.value

@@ -104,4 +104,5 @@ def test_rich_table_renders_to_text():
     buffer = StringIO()
     Console(file=buffer, width=200).print(render(study_leaderboard(RECORDS, info()), "table"))
     text = buffer.getvalue()
-    assert "baseline:linear" in text and "higher is better" in text and "nan_loss" in text
+    assert "baseline linear" in text and "higher is better" in text and "nan_loss" in text
+    assert "1 fail" in text and "3 pruned" in text
