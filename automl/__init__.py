@@ -38,11 +38,13 @@ _LAZY = {
     "count_params": "automl.model",
     "estimate_memory": "automl.model",
     "train": "automl.training",
+    "AutoMLSearch": "automl.search",
     "TrainResult": "automl.training",
 }
 
 __all__ = [
     "AutoMLError",
+    "AutoMLSearch",
     "Bool",
     "Choice",
     "ConfigError",

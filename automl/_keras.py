@@ -97,10 +97,16 @@ def configure_threads(intra_op: int | None = None, inter_op: int | None = None) 
             for the life of the process).
     """
     wanted = {
-        "intra_op": (intra_op, tf.config.threading.get_intra_op_parallelism_threads,
-                     tf.config.threading.set_intra_op_parallelism_threads),
-        "inter_op": (inter_op, tf.config.threading.get_inter_op_parallelism_threads,
-                     tf.config.threading.set_inter_op_parallelism_threads),
+        "intra_op": (
+            intra_op,
+            tf.config.threading.get_intra_op_parallelism_threads,
+            tf.config.threading.set_intra_op_parallelism_threads,
+        ),
+        "inter_op": (
+            inter_op,
+            tf.config.threading.get_inter_op_parallelism_threads,
+            tf.config.threading.set_inter_op_parallelism_threads,
+        ),
     }
     for name, (value, getter, setter) in wanted.items():
         if value is None or getter() == value:

@@ -94,6 +94,25 @@ def _fail_interrupted_trials(study: optuna.Study, *, local: bool) -> int:
     return count
 
 
+def _check_same_search(previous: dict[str, Any], dataset: str, space: str, backend: Any) -> None:
+    """``--resume`` continues the run's own study: the dataset, space and backend must be the same."""
+    before = previous.get("backend", {})
+    was = f"{before.get('name')}/{before.get('algorithm')}"
+    now = f"{backend.name}/{backend.algorithm}"
+    if was != now:
+        raise UserError(
+            f"--resume with another backend or algorithm: the run was searched with {was}, not {now}; "
+            f"pass --backend {before.get('name')} --algorithm {before.get('algorithm')}, "
+            "or start a new run with --name"
+        )
+    names = [d.get("name") for d in previous.get("datasets", [])]
+    if names and dataset not in names:
+        raise UserError(f"--resume on another dataset: the run searched {names[0]!r}, not {dataset!r}")
+    spaces = [s.get("name") for s in previous.get("spaces", [])]
+    if spaces and space not in spaces:
+        raise UserError(f"--resume with another space: the run searched {spaces[0]!r}, not {space!r}")
+
+
 class AutoMLSearch:
     """A hyperparameter search of Keras models on one dataset.
 
@@ -180,6 +199,8 @@ class AutoMLSearch:
             name=self.name, run_dir=self.run_dir, default_name=f"{dataset.name}-{space.name}-{backend.name}"
         )
         run = prepare_run_dir(path, resume=self.resume, overwrite=self.overwrite)
+        if self.resume and run.experiment_file.exists():
+            _check_same_search(run.read_experiment(), dataset.name, space.name, backend)
         url = storage_url_for(run.path, self.storage)
         storage = open_storage(url)
         name = study_name(run.path.name, dataset.name, space.name, backend.name, backend.algorithm)

@@ -251,7 +251,9 @@ def open_storage(url: str, *, heartbeat_interval: int | None = 60) -> optuna.sto
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1) if heartbeat_interval else None
+            retry = (
+                optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1) if heartbeat_interval else None
+            )
             return optuna.storages.RDBStorage(
                 url,
                 engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None,

@@ -136,9 +136,18 @@ class _EpochMonitor(keras.callbacks.Callback):
     """First callback of every fit: validation scores into ``logs``, history, NaN guard, time limit, and
     early stopping on the objective (keeping the best weights in memory)."""
 
-    def __init__(self, *, dataset: Dataset, metric: metrics_module.Metric, held_out: tuple[Any, Any] | None,
-                 early_stopping: bool, patience: int, deadline: float | None, initial_epoch: int,
-                 on_epoch: Callable[[int, float], bool] | None) -> None:
+    def __init__(
+        self,
+        *,
+        dataset: Dataset,
+        metric: metrics_module.Metric,
+        held_out: tuple[Any, Any] | None,
+        early_stopping: bool,
+        patience: int,
+        deadline: float | None,
+        initial_epoch: int,
+        on_epoch: Callable[[int, float], bool] | None,
+    ) -> None:
         super().__init__()
         self.dataset, self.metric, self.task = dataset, metric, dataset.task
         self.default = metrics_module.default_metric(dataset.task).name
@@ -166,11 +175,17 @@ class _EpochMonitor(keras.callbacks.Callback):
         if self.task is Task.REGRESSION:
             train_metric *= self.dataset.target_std  # RMSE of standardised values → original units
             logs[self.default] = train_metric
-        values = {"loss": loss, self.default: train_metric,
-                  "lr": float(self.model.optimizer.learning_rate.numpy())}
+        values = {
+            "loss": loss,
+            self.default: train_metric,
+            "lr": float(self.model.optimizer.learning_rate.numpy()),
+        }
         if not math.isfinite(loss):
-            self._fail("nan_loss", f"training loss became {loss} in epoch {epoch + 1}: the fit diverged "
-                                   "(a lower learning rate or batch normalisation usually helps)")
+            self._fail(
+                "nan_loss",
+                f"training loss became {loss} in epoch {epoch + 1}: the fit diverged "
+                "(a lower learning rate or batch normalisation usually helps)",
+            )
         if self.held_out is not None:
             values.update(self._validate(epoch) if self.failure is None else self._no_scores())
             # Written before later callbacks run (pruners read them); withheld from a diverged epoch, so a
@@ -193,8 +208,9 @@ class _EpochMonitor(keras.callbacks.Callback):
         predict, y_std, y_orig = self.held_out  # type: ignore[misc]
         output = predict(self.model)
         if not np.all(np.isfinite(output)):
-            self._fail("nan_loss", f"validation predictions are not finite after epoch {epoch + 1}: "
-                                   "the fit diverged")
+            self._fail(
+                "nan_loss", f"validation predictions are not finite after epoch {epoch + 1}: the fit diverged"
+            )
             return self._no_scores()
         penalty = float(sum(float(keras.ops.convert_to_numpy(term)) for term in self.model.losses))
         values = {"val_loss": _data_loss(self.task, y_std, output) + penalty}
@@ -251,8 +267,9 @@ def _fit_data(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> Any:
     return data.prefetch(tf.data.AUTOTUNE)
 
 
-def _split(dataset: Dataset, fit_on: str, fraction: float, early_stopping: bool,
-           seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+def _split(
+    dataset: Dataset, fit_on: str, fraction: float, early_stopping: bool, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     if fit_on == "train":
         return dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val
     if fit_on != "train_val":
@@ -323,8 +340,12 @@ def train(
     patience = patience if patience is not None else integer(config, "patience", 10, low=1)
     batch_size = integer(config, "batch_size", 32, low=1)
     x_fit, y_fit, x_held, y_held = _split(dataset, fit_on, validation_fraction, early_stopping, seed)
-    weights = _class_weights(class_weight if class_weight is not None else config.get("class_weight"),
-                             dataset.task, y_fit, dataset.n_classes)
+    weights = _class_weights(
+        class_weight if class_weight is not None else config.get("class_weight"),
+        dataset.task,
+        y_fit,
+        dataset.n_classes,
+    )
     held_out = None
     if x_held is not None and y_held is not None:
         chunk = min(len(x_held), max(4 * batch_size, 1024))
@@ -334,9 +355,16 @@ def train(
     snapshot = given.get_weights() if given is not None else None
 
     for attempt in range(2):
-        monitor = _EpochMonitor(dataset=dataset, metric=objective, held_out=held_out,
-                                early_stopping=early_stopping, patience=patience, deadline=deadline,
-                                initial_epoch=initial_epoch, on_epoch=on_epoch)
+        monitor = _EpochMonitor(
+            dataset=dataset,
+            metric=objective,
+            held_out=held_out,
+            early_stopping=early_stopping,
+            patience=patience,
+            deadline=deadline,
+            initial_epoch=initial_epoch,
+            on_epoch=on_epoch,
+        )
         try:
             if given is None:
                 clear_session()
@@ -348,9 +376,13 @@ def train(
                 set_seed(seed)
             monitor_name = "val_loss" if held_out is not None else "loss"
             model.fit(
-                _fit_data(x_fit, y_fit, batch_size, seed), epochs=epochs, initial_epoch=initial_epoch,
+                _fit_data(x_fit, y_fit, batch_size, seed),
+                epochs=epochs,
+                initial_epoch=initial_epoch,
                 callbacks=[monitor, *schedule_callbacks(config, budget, monitor=monitor_name), *callbacks],
-                class_weight=weights, verbose=verbose, shuffle=False,  # the pipeline shuffles, seeded
+                class_weight=weights,
+                verbose=verbose,
+                shuffle=False,  # the pipeline shuffles, seeded
             )
             break
         except Exception as exc:
@@ -360,8 +392,10 @@ def train(
                 batch_size = max(1, batch_size // 2)
                 continue
             monitor.failure = "out_of_memory"
-            monitor.failure_detail = (f"out of memory again at batch size {batch_size} (halved once): "
-                                      "use a smaller model or batch size")
+            monitor.failure_detail = (
+                f"out of memory again at batch size {batch_size} (halved once): "
+                "use a smaller model or batch size"
+            )
 
     if monitor.best_weights is not None:
         model.set_weights(monitor.best_weights)

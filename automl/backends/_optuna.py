@@ -130,9 +130,9 @@ class OptunaBackend(Backend):
 
         if session.should_stop():
             return
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        # automl logs each failed trial with its reason; Optuna's warning and traceback would repeat it.
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
         with warnings.catch_warnings():
-            # A failed trial is logged by automl with its reason; Optuna's own warning would repeat it.
             warnings.simplefilter("ignore", UserWarning)
             study.optimize(
                 objective,

@@ -6,6 +6,7 @@ One code path scores both the validation split (models fitted on train, for the 
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Literal
 
@@ -53,18 +54,24 @@ def baselines(dataset: Dataset, metric: str | None = None, *, split: Split = "va
         raise ValueError(f"split must be 'val' or 'test', got {split!r}")
     x_fit = x_fit.reshape(len(x_fit), -1)
     x_eval = x_eval.reshape(len(x_eval), -1)
+    # A hand-made Dataset may carry non-finite features; the linear model cannot score them (NaN says so).
+    fits = bool(np.isfinite(x_fit).all() and np.isfinite(x_eval).all())
+    outputs: dict[str, np.ndarray | None]
     if dataset.task.is_classification:
         outputs = {
             "majority": _prior(y_fit, _n_classes(dataset), len(x_eval)),
-            "linear": _logistic(x_fit, y_fit, x_eval, _n_classes(dataset), dataset.seed),
+            "linear": _logistic(x_fit, y_fit, x_eval, _n_classes(dataset), dataset.seed) if fits else None,
         }
     else:
         outputs = {
             "mean": dataset.to_original_units(np.full(len(x_eval), float(np.mean(y_fit)))),
-            "linear": dataset.to_original_units(_ridge(x_fit, y_fit, x_eval, dataset.seed)),
+            "linear": dataset.to_original_units(_ridge(x_fit, y_fit, x_eval, dataset.seed)) if fits else None,
         }
     truth = dataset.to_original_units(y_eval)
-    return {name: _score(chosen, dataset, truth, output) for name, output in outputs.items()}
+    return {
+        name: math.nan if output is None else _score(chosen, dataset, truth, output)
+        for name, output in outputs.items()
+    }
 
 
 def _score(metric: Metric, dataset: Dataset, truth: np.ndarray, output: np.ndarray) -> float:

@@ -99,8 +99,9 @@ class _Planner:
         self.activation = activation
         self.batch_norm = batch_norm
 
-    def add(self, kind: str, shape: tuple[int, ...], trainable: int = 0, non_trainable: int = 0,
-            **options: Any) -> None:
+    def add(
+        self, kind: str, shape: tuple[int, ...], trainable: int = 0, non_trainable: int = 0, **options: Any
+    ) -> None:
         self.layers.append(LayerSpec(kind, shape, trainable, non_trainable, options))
         self.shape = shape
 
@@ -108,8 +109,15 @@ class _Planner:
         """A Dense / Conv2D layer of ``width`` units, then batch norm (if on) and the activation."""
         bias = not self.batch_norm
         init = "lecun_normal" if self.activation == "selu" else "glorot_uniform"
-        self.add(kind, shape, fan_in * width + (width if bias else 0), units=width, use_bias=bias,
-                 initializer=init, **options)
+        self.add(
+            kind,
+            shape,
+            fan_in * width + (width if bias else 0),
+            units=width,
+            use_bias=bias,
+            initializer=init,
+            **options,
+        )
         if self.batch_norm:
             self.add("batch_norm", shape, 2 * width, 2 * width)  # gamma, beta | moving mean, variance
         self.add("activation", shape, activation=self.activation)
@@ -154,8 +162,14 @@ def _plan_cnn(config: Mapping[str, Any], input_shape: tuple[int, ...], kind: str
     for filters in layer_widths(config, "blocks", "filters", default_count=2, default_width=32):
         for _ in range(convs):
             height, width, channels = planner.shape
-            planner.weighted("conv", filters, kernel * kernel * channels, (height, width, filters),
-                             kernel_size=kernel, l2=l2)
+            planner.weighted(
+                "conv",
+                filters,
+                kernel * kernel * channels,
+                (height, width, filters),
+                kernel_size=kernel,
+                l2=l2,
+            )
         height, width, channels = planner.shape
         # Pool an axis only while it has 2 or more cells, so deep configs fit small images (8x8 digits).
         pool = (2 if height >= 2 else 1, 2 if width >= 2 else 1)
@@ -193,15 +207,27 @@ def plan(
     else:
         planner = _plan_mlp(config, tuple(input_shape))
     width = planner.shape[0]
-    planner.add("output", (n_outputs,), width * n_outputs + n_outputs, units=n_outputs,
-                activation=_OUTPUT_ACTIVATION[task])
+    planner.add(
+        "output",
+        (n_outputs,),
+        width * n_outputs + n_outputs,
+        units=n_outputs,
+        activation=_OUTPUT_ACTIVATION[task],
+    )
     return Architecture(chosen, tuple(input_shape), tuple(planner.layers))
 
 
 def plan_for(config: Mapping[str, Any], dataset: Dataset, family: str | None = None) -> Architecture:
     """:func:`plan` for ``dataset``'s input shape, kind and task."""
-    return plan(config, dataset.input_shape, dataset.task, dataset.n_outputs, kind=dataset.kind,
-                family=family, dataset_name=dataset.name)
+    return plan(
+        config,
+        dataset.input_shape,
+        dataset.task,
+        dataset.n_outputs,
+        kind=dataset.kind,
+        family=family,
+        dataset_name=dataset.name,
+    )
 
 
 def count_params(config: Mapping[str, Any], dataset: Dataset, *, family: str | None = None) -> int:

@@ -72,12 +72,21 @@ def _regularizer(l1: float, l2: float) -> keras.regularizers.Regularizer | None:
 def _layer(spec: LayerSpec) -> keras.layers.Layer:
     o = spec.options
     if spec.kind == "dense":
-        return keras.layers.Dense(o["units"], use_bias=o["use_bias"], kernel_initializer=o["initializer"],
-                                  kernel_regularizer=_regularizer(o["l1"], o["l2"]))
+        return keras.layers.Dense(
+            o["units"],
+            use_bias=o["use_bias"],
+            kernel_initializer=o["initializer"],
+            kernel_regularizer=_regularizer(o["l1"], o["l2"]),
+        )
     if spec.kind == "conv":
-        return keras.layers.Conv2D(o["units"], o["kernel_size"], padding="same", use_bias=o["use_bias"],
-                                   kernel_initializer=o["initializer"],
-                                   kernel_regularizer=_regularizer(0.0, o["l2"]))
+        return keras.layers.Conv2D(
+            o["units"],
+            o["kernel_size"],
+            padding="same",
+            use_bias=o["use_bias"],
+            kernel_initializer=o["initializer"],
+            kernel_regularizer=_regularizer(0.0, o["l2"]),
+        )
     if spec.kind == "batch_norm":
         return keras.layers.BatchNormalization(momentum=_BATCH_NORM_MOMENTUM)
     if spec.kind == "activation":

@@ -96,8 +96,9 @@ def flag(config: Mapping[str, Any], key: str, default: bool) -> bool:
     return bool(value)
 
 
-def layer_widths(config: Mapping[str, Any], count_key: str, width_key: str, default_count: int,
-                 default_width: int) -> list[int]:
+def layer_widths(
+    config: Mapping[str, Any], count_key: str, width_key: str, default_count: int, default_width: int
+) -> list[int]:
     """Per-layer widths ``width_key_0 … width_key_{n-1}`` with ``n = config[count_key]``.
 
     ``n`` defaults to the number of ``width_key_i`` keys present (``default_count`` if none). A missing
@@ -107,8 +108,11 @@ def layer_widths(config: Mapping[str, Any], count_key: str, width_key: str, defa
     Raises:
         ConfigError: some per-layer widths are given but one the count needs is missing, or a width < 1.
     """
-    present = sorted(int(k[len(width_key) + 1:]) for k in config
-                     if k.startswith(width_key + "_") and k[len(width_key) + 1:].isdigit())
+    present = sorted(
+        int(k[len(width_key) + 1 :])
+        for k in config
+        if k.startswith(width_key + "_") and k[len(width_key) + 1 :].isdigit()
+    )
     count = integer(config, count_key, len(present) if present else default_count, low=1)
     fallback = config.get(width_key, None if present else default_width)
     widths = []
@@ -118,8 +122,14 @@ def layer_widths(config: Mapping[str, Any], count_key: str, width_key: str, defa
             raise ConfigError(
                 f"config has {count_key}={count} but no {key!r}: give {width_key}_0 … {width_key}_{count - 1}"
             )
-        widths.append(integer(config, key if key in config else width_key,
-                              fallback if fallback is not None else default_width, low=1))
+        widths.append(
+            integer(
+                config,
+                key if key in config else width_key,
+                fallback if fallback is not None else default_width,
+                low=1,
+            )
+        )
     return widths
 
 

@@ -1,0 +1,180 @@
+"""Real searches on a real (small) dataset through the Python API: store, budget, resume, failures."""
+
+import dataclasses
+import math
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+import yaml
+
+from automl import AutoMLSearch, load_space
+from automl.exceptions import FatalError, UserError
+from automl.runner import TrialRunner
+from automl.store import TrialState
+
+SMALL = """\
+  depth: {type: int, low: 1, high: 2}
+  units: {type: int, low: 8, high: 32, log: true, per_layer: depth}
+  activation: {type: choice, values: [relu, tanh]}
+  optimizer: {type: choice, values: [adam, sgd]}
+  momentum: {type: float, low: 0.0, high: 0.9, active_if: {optimizer: [sgd]}}
+  learning_rate: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}
+  batch_size: {type: choice, values: [32, 64]}
+  epochs: {type: fixed, value: 2}
+  patience: {type: fixed, value: 2}
+"""
+
+
+def search(tmp_path, space, **kwargs):
+    options = dict(space=space, n_trials=3, run_dir=tmp_path / "run", seed=0)
+    options.update(kwargs)
+    return AutoMLSearch(**options)
+
+
+def test_search_end_to_end_fills_results_and_store(tmp_path, wine, space_file):
+    path = space_file(SMALL)
+    result = search(tmp_path, path, n_trials=4).fit(wine)
+    assert result is not None
+    finished = [t for t in result.trials_ if t.state.finished]
+    assert len(finished) == 4
+    board = result.leaderboard_
+    assert isinstance(board, pd.DataFrame)
+    assert {"baseline:majority", "baseline:linear"} <= set(board["trial"])
+    assert board["rank"].max() == sum(t.state is TrialState.COMPLETE for t in result.trials_)
+    assert 0.0 <= result.best_score_ <= 1.0
+    assert load_space(path).validate_config(result.best_config_) == result.best_config_
+
+    run = tmp_path / "run"
+    assert (run / "leaderboard.csv").read_text().startswith("rank,trial,state,score")
+    experiment = yaml.safe_load((run / "experiment.yaml").read_text())
+    assert experiment["datasets"][0]["name"] == "wine"
+    assert experiment["backend"] == {"name": "optuna", "algorithm": "tpe", "pruner": "median"}
+    assert "tensorflow" in experiment["versions"] and experiment["hardware"]["cpu_count"] >= 1
+    assert "trial 0" in (run / "automl.log").read_text()
+
+    # What optuna-dashboard reads: plain Optuna APIs on the SQLite file.
+    study = optuna.load_study(study_name=result.study_name_, storage=f"sqlite:///{run / 'automl.db'}")
+    assert study.study_name == "run/wine/small/optuna-tpe"
+    assert study.user_attrs["automl.metric"] == "accuracy"
+    assert set(study.user_attrs["automl.baselines"]) == {"majority", "linear"}
+    trial = study.trials[0]
+    assert {"config", "history", "best_epoch", "epochs_run", "fit_seconds", "n_params", "seed"} <= set(
+        trial.user_attrs
+    )
+    assert len(trial.user_attrs["history"]["val_accuracy"]) == trial.user_attrs["epochs_run"]
+    # Inactive parameters are never suggested.
+    for t in study.trials:
+        assert ("momentum" in t.params) == (t.params["optimizer"] == "sgd")
+        assert ("units_1" in t.params) == (t.params["depth"] == 2)
+
+    reopened = AutoMLSearch.load(run)
+    assert reopened.best_score_ == result.best_score_
+    assert list(reopened.leaderboard_["trial"]) == list(board["trial"])
+
+
+def test_rerun_needs_resume_or_overwrite_and_resume_continues_to_budget(tmp_path, wine, space_file):
+    path = space_file(SMALL)
+    search(tmp_path, path, n_trials=2, algorithm="random").fit(wine)
+    with pytest.raises(UserError, match=r"already exists: add --resume to continue it, or --overwrite"):
+        search(tmp_path, path, n_trials=3).fit(wine)
+    resumed = search(tmp_path, path, n_trials=3, algorithm="random", resume=True).fit(wine)
+    assert sum(t.state.finished for t in resumed.trials_) == 3
+
+    with pytest.raises(UserError, match="the run was searched with optuna/random, not optuna/tpe"):
+        search(tmp_path, path, n_trials=4, resume=True).fit(wine)
+    changed = space_file(SMALL.replace("high: 32", "high: 64"))
+    with pytest.raises(UserError, match="--resume with a different search space"):
+        search(tmp_path, changed, n_trials=4, algorithm="random", resume=True).fit(wine)
+    fresh = search(tmp_path, path, n_trials=1, overwrite=True).fit(wine)
+    assert len(fresh.trials_) == 1
+
+
+def test_resume_fails_trials_left_running_by_a_dead_process(tmp_path, wine, space_file):
+    path = space_file(SMALL)
+    first = search(tmp_path, path, n_trials=1).fit(wine)
+    storage = f"sqlite:///{tmp_path / 'run' / 'automl.db'}"
+    orphan = optuna.load_study(study_name=first.study_name_, storage=storage).ask()  # never told: RUNNING
+    resumed = search(tmp_path, path, n_trials=2, resume=True).fit(wine)
+    record = next(t for t in resumed.trials_ if t.number == orphan.number)
+    assert record.state is TrialState.FAIL
+    assert record.failure.startswith("interrupted")
+    assert sum(t.state.finished for t in resumed.trials_) == 2
+
+
+def test_diverging_trials_are_recorded_as_failed_and_search_continues(tmp_path, wine, space_file):
+    body = SMALL.replace(
+        "learning_rate: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}",
+        "learning_rate: {type: choice, values: [0.01, 1.0e+12]}",
+    ).replace("optimizer: {type: choice, values: [adam, sgd]}", "optimizer: {type: choice, values: [sgd]}")
+    result = search(tmp_path, space_file(body), n_trials=4, algorithm="random", pruner="none").fit(wine)
+    failed = [t for t in result.trials_ if t.state is TrialState.FAIL]
+    assert failed, "a learning rate of 1e12 must diverge"
+    assert all(t.failure.startswith("nan_loss") and t.config["learning_rate"] == 1e12 for t in failed)
+    assert sum(t.state.finished for t in result.trials_) == 4  # failed trials do not use the budget
+    board = result.leaderboard_
+    assert list(board.loc[board["state"] == "fail", "failure"].str[:8].unique()) == ["nan_loss"]
+
+
+def test_consecutive_failures_stop_the_search_and_keep_trials(tmp_path, wine, space_file):
+    # Corrupt features make every trial's loss NaN, whatever the sampled config.
+    poisoned = dataclasses.replace(wine, x_train=np.full_like(wine.x_train, np.nan))
+    runner = search(tmp_path, space_file(SMALL), n_trials=5, max_consecutive_failures=2)
+    with pytest.raises(FatalError, match="2 trials failed in a row"):
+        runner.fit(poisoned)
+    assert len(runner.trials_) == 2 and all(t.state is TrialState.FAIL for t in runner.trials_)
+    assert all(t.failure.startswith("nan_loss") for t in runner.trials_)
+    assert (tmp_path / "run" / "leaderboard.csv").exists()
+
+
+def test_trial_timeout_fails_the_trial_with_its_reason(tmp_path, wine, space_file):
+    runner = search(tmp_path, space_file(SMALL), n_trials=2, trial_timeout=1e-3, max_consecutive_failures=2)
+    with pytest.raises(FatalError):
+        runner.fit(wine)
+    assert all(t.failure.startswith("timeout") for t in runner.trials_)
+
+
+def test_grid_search_visits_each_config_once(tmp_path, wine, space_file):
+    body = """\
+  units: {type: choice, values: [8, 16]}
+  activation: {type: choice, values: [relu, tanh]}
+  epochs: {type: fixed, value: 1}
+"""
+    result = search(tmp_path, space_file(body), n_trials=10, algorithm="grid").fit(wine)
+    configs = {(t.config["units"], t.config["activation"]) for t in result.trials_}
+    assert len(result.trials_) == 4 and len(configs) == 4
+
+
+def test_wall_clock_budget_stops_the_search(tmp_path, wine, space_file):
+    result = search(tmp_path, space_file(SMALL), n_trials=None, timeout=4).fit(wine)
+    assert 1 <= len(result.trials_) < 20
+
+
+def test_runner_records_a_pruned_trial_with_its_last_score(wine):
+    runner = TrialRunner(wine, metric="accuracy", seed=3)
+    config = load_space("tiny").default_config()
+    outcome = runner.run(config, number=0, report=lambda epoch, score: True)
+    assert outcome.state is TrialState.PRUNED
+    assert outcome.record.epochs_run == 1 and outcome.record.stopped_by == "pruned"
+    assert outcome.score is not None and math.isfinite(outcome.score)
+    assert outcome.record.seed == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"backend": "sklearn"}, "unknown backend 'sklearn'; use one of: optuna"),
+        ({"algorithm": "annealing"}, "unknown algorithm 'annealing' for backend optuna"),
+        ({"pruner": "wilcoxon"}, "unknown pruner 'wilcoxon'"),
+        ({"storage": "redis://localhost"}, "bad storage URL"),
+        ({"n_trials": 0}, "--trials must be at least 1"),
+        ({"metric": "rmse"}, "metric does not apply to a multiclass task: 'rmse'"),
+        ({"space": "cnn"}, "use an MLP space such as mlp or tiny"),
+    ],
+)
+def test_bad_arguments_fail_before_any_trial(tmp_path, wine, kwargs, fragment):
+    with pytest.raises(UserError) as info:
+        search(tmp_path, kwargs.pop("space", "tiny"), **kwargs).fit(wine)
+    assert fragment in str(info.value)
+    assert not (tmp_path / "run" / "automl.db").exists() or kwargs.get("storage") is None
