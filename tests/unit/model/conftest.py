@@ -33,8 +33,9 @@ def cancer() -> Dataset:
     """Binary tabular data, standardised with training statistics: 350 train / 100 validation rows."""
     data = load_breast_cancer()
     x = _standardise(data.data, 350)
-    return _split("breast_cancer", Task.BINARY, "tabular", x, data.target.astype(np.int64), 350, 100,
-                  n_classes=2)
+    return _split(
+        "breast_cancer", Task.BINARY, "tabular", x, data.target.astype(np.int64), 350, 100, n_classes=2
+    )
 
 
 @pytest.fixture(scope="session")

@@ -33,8 +33,9 @@ def test_precision_stays_float32_on_cpu(asked) -> None:
 
 def test_configure_threads_with_current_values_is_a_no_op() -> None:
     threading = _keras.tf.config.threading
-    _keras.configure_threads(threading.get_intra_op_parallelism_threads(),
-                             threading.get_inter_op_parallelism_threads())
+    _keras.configure_threads(
+        threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()
+    )
     _keras.configure_threads()
 
 

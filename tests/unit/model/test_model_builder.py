@@ -9,9 +9,26 @@ from automl._keras import keras
 from automl.exceptions import ConfigError
 from automl.model import build_model, count_params, infer_family, make_optimizer
 
-TINY = {"depth": 1, "units_0": 8, "activation": "relu", "l2": 1e-5, "optimizer": "adam", "learning_rate": 0.01}
-CNN = {"blocks": 3, "filters_0": 4, "filters_1": 8, "filters_2": 8, "dense_units": 16, "batch_norm": True,
-       "dropout": 0.2, "l2": 1e-5, "head": "flatten", "pooling": "max"}
+TINY = {
+    "depth": 1,
+    "units_0": 8,
+    "activation": "relu",
+    "l2": 1e-5,
+    "optimizer": "adam",
+    "learning_rate": 0.01,
+}
+CNN = {
+    "blocks": 3,
+    "filters_0": 4,
+    "filters_1": 8,
+    "filters_2": 8,
+    "dense_units": 16,
+    "batch_norm": True,
+    "dropout": 0.2,
+    "l2": 1e-5,
+    "head": "flatten",
+    "pooling": "max",
+}
 
 
 @pytest.mark.parametrize(
@@ -33,12 +50,31 @@ def test_output_layer_and_loss_follow_the_task(request, fixture, units, activati
 
 
 def test_mlp_flattens_images_and_stacks_the_configured_layers(digits) -> None:
-    config = {"depth": 2, "units_0": 16, "units_1": 8, "batch_norm": True, "dropout": 0.1,
-              "activation": "selu", "l1": 1e-6, "l2": 1e-5}
+    config = {
+        "depth": 2,
+        "units_0": 16,
+        "units_1": 8,
+        "batch_norm": True,
+        "dropout": 0.1,
+        "activation": "selu",
+        "l1": 1e-6,
+        "l2": 1e-5,
+    }
     model = build_model(config, digits, seed=0)
     kinds = [type(layer).__name__ for layer in model.layers]
-    assert kinds == ["InputLayer", "Flatten", "Dense", "BatchNormalization", "Activation", "AlphaDropout",
-                     "Dense", "BatchNormalization", "Activation", "AlphaDropout", "Dense"]
+    assert kinds == [
+        "InputLayer",
+        "Flatten",
+        "Dense",
+        "BatchNormalization",
+        "Activation",
+        "AlphaDropout",
+        "Dense",
+        "BatchNormalization",
+        "Activation",
+        "AlphaDropout",
+        "Dense",
+    ]
     dense = model.layers[2]
     assert dense.kernel_initializer.__class__.__name__ == "LecunNormal"
     assert not dense.use_bias  # batch norm supplies the shift
@@ -81,8 +117,14 @@ def test_family_is_inferred_from_the_keys() -> None:
         {"units": 12, "depth": 2},
         {},
         CNN,
-        {**CNN, "head": "global_average", "convs_per_block": 2, "kernel_size": 5, "pooling": "average",
-         "batch_norm": False},
+        {
+            **CNN,
+            "head": "global_average",
+            "convs_per_block": 2,
+            "kernel_size": 5,
+            "pooling": "average",
+            "batch_norm": False,
+        },
     ],
 )
 def test_count_params_matches_keras_without_building(digits, config) -> None:

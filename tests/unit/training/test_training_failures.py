@@ -80,8 +80,9 @@ def test_out_of_memory_on_a_given_model_restarts_from_its_weights(cancer) -> Non
         def on_train_begin(self, logs=None):
             calls.append(self.model.get_weights())
 
-    result = train(MLP, cancer, model=first.model, initial_epoch=1, epochs=2,
-                   callbacks=[Record(), OutOfMemory(times=1)])
+    result = train(
+        MLP, cancer, model=first.model, initial_epoch=1, epochs=2, callbacks=[Record(), OutOfMemory(times=1)]
+    )
     assert result.ok and result.effective_batch_size == 16 and len(calls) == 2
     assert all(np.array_equal(a, b) for a, b in zip(calls[1], before, strict=True))
 

@@ -13,20 +13,41 @@ from automl.exceptions import TrialPruned, UserError
 from automl.model import learning_rate_at
 from automl.training import StopReason, train
 
-MLP = {"depth": 1, "units_0": 16, "activation": "relu", "optimizer": "adam", "learning_rate": 0.01,
-       "batch_size": 32, "epochs": 3, "patience": 5}
+MLP = {
+    "depth": 1,
+    "units_0": 16,
+    "activation": "relu",
+    "optimizer": "adam",
+    "learning_rate": 0.01,
+    "batch_size": 32,
+    "epochs": 3,
+    "patience": 5,
+}
 MODEL_KINDS = (
     # Each activation, optimizer and schedule at least once.
-    ("relu", "adam", "constant"), ("elu", "adamw", "step"), ("selu", "sgd", "piecewise"),
-    ("gelu", "rmsprop", "exponential"), ("swish", "adam", "cosine"), ("tanh", "sgd", "warmup_hold_decay"),
+    ("relu", "adam", "constant"),
+    ("elu", "adamw", "step"),
+    ("selu", "sgd", "piecewise"),
+    ("gelu", "rmsprop", "exponential"),
+    ("swish", "adam", "cosine"),
+    ("tanh", "sgd", "warmup_hold_decay"),
     ("leaky_relu", "rmsprop", "plateau"),
 )
 
 
 @pytest.mark.parametrize(("activation", "optimizer", "schedule"), MODEL_KINDS)
 def test_every_activation_optimizer_and_schedule_trains(cancer, activation, optimizer, schedule) -> None:
-    config = {**MLP, "activation": activation, "optimizer": optimizer, "lr_schedule": schedule,
-              "momentum": 0.9, "batch_norm": activation == "tanh", "dropout": 0.1, "l1": 1e-6, "l2": 1e-5}
+    config = {
+        **MLP,
+        "activation": activation,
+        "optimizer": optimizer,
+        "lr_schedule": schedule,
+        "momentum": 0.9,
+        "batch_norm": activation == "tanh",
+        "dropout": 0.1,
+        "l1": 1e-6,
+        "l2": 1e-5,
+    }
     result = train(config, cancer, epochs=1)
     assert result.ok and result.epochs_run == 1
     assert math.isfinite(result.history["loss"][0]) and 0.0 <= result.best_score <= 1.0
@@ -52,8 +73,9 @@ def test_regression_scores_are_in_original_units(diabetes) -> None:
     result = train({**MLP, "learning_rate": 0.003}, diabetes)
     assert set(result.history) == {"loss", "rmse", "val_loss", "val_rmse", "lr"}
     output = result.model.predict(diabetes.x_val, verbose=0)
-    expected = metrics.score("rmse", diabetes.task, diabetes.to_original_units(diabetes.y_val),
-                             diabetes.to_original_units(output))
+    expected = metrics.score(
+        "rmse", diabetes.task, diabetes.to_original_units(diabetes.y_val), diabetes.to_original_units(output)
+    )
     assert result.best_score == pytest.approx(expected, rel=1e-5)
     # No penalty in this config: val_loss is the standardised MSE, val_rmse its root in target units.
     val_loss = result.history["val_loss"][result.best_epoch - 1]
@@ -155,7 +177,9 @@ def _steps(result_holder: list[int]) -> keras.callbacks.Callback:
 def test_train_val_fits_on_both_splits_minus_a_seeded_holdout(cancer) -> None:
     steps: list[int] = []
     n = len(cancer.x_train) + len(cancer.x_val)  # 450
-    result = train(MLP, cancer, fit_on="train_val", validation_fraction=0.2, epochs=1, callbacks=[_steps(steps)])
+    result = train(
+        MLP, cancer, fit_on="train_val", validation_fraction=0.2, epochs=1, callbacks=[_steps(steps)]
+    )
     assert steps == [math.ceil((n - 90) / 32)] and "val_accuracy" in result.history
     fixed = train(MLP, cancer, fit_on="train_val", early_stopping=False, epochs=2, callbacks=[_steps(steps)])
     assert steps[-1] == math.ceil(n / 32)

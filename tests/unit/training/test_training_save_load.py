@@ -13,17 +13,30 @@ import pytest
 from automl._keras import keras
 from automl.training import train
 
-CONFIG = {"depth": 2, "units_0": 16, "units_1": 8, "activation": "selu", "dropout": 0.1, "batch_norm": True,
-          "l1": 1e-6, "l2": 1e-5, "optimizer": "adamw", "learning_rate": 0.01, "lr_schedule": "cosine",
-          "batch_size": 64, "epochs": 2}
+CONFIG = {
+    "depth": 2,
+    "units_0": 16,
+    "units_1": 8,
+    "activation": "selu",
+    "dropout": 0.1,
+    "batch_norm": True,
+    "l1": 1e-6,
+    "l2": 1e-5,
+    "optimizer": "adamw",
+    "learning_rate": 0.01,
+    "lr_schedule": "cosine",
+    "batch_size": 64,
+    "epochs": 2,
+}
 
 
 def test_saved_model_needs_no_custom_objects(cancer, tmp_path) -> None:
     result = train({**CONFIG, "lr_schedule": "warmup_hold_decay", "epochs": 1}, cancer)
     result.model.save(tmp_path / "model.keras")
     loaded = keras.models.load_model(tmp_path / "model.keras", custom_objects={}, safe_mode=True)
-    np.testing.assert_allclose(loaded.predict(cancer.x_val, verbose=0),
-                               result.model.predict(cancer.x_val, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(
+        loaded.predict(cancer.x_val, verbose=0), result.model.predict(cancer.x_val, verbose=0), rtol=1e-6
+    )
     assert isinstance(loaded.optimizer.get_config()["learning_rate"], float)
 
 
