@@ -259,6 +259,7 @@ class AutoMLSearch:
     ) -> tuple[optuna.Study, StudyInfo]:
         import optuna
 
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own log says what was created
         exists = name in {
             s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
         }

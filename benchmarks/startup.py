@@ -34,7 +34,13 @@ def main() -> None:
         "python -c pass": [python, "-c", "pass"],
         "import automl": [python, "-c", "import automl"],
         "automl --help": [cli, "--help"] if cli else [python, "-m", "automl", "--help"],
-        "automl spaces show mlp": [cli or python, *([] if cli else ["-m", "automl"]), "spaces", "show", "mlp"],
+        "automl spaces show mlp": [
+            cli or python,
+            *([] if cli else ["-m", "automl"]),
+            "spaces",
+            "show",
+            "mlp",
+        ],
         "import tensorflow (for scale)": [python, "-c", "import tensorflow"],
     }
     base = None
