@@ -83,9 +83,8 @@ def main() -> None:
         plain_fit(config, dataset)
     plain_seconds = (time.perf_counter() - start) / len(configs)
 
-    print(
-        f"digits, {len(configs)} configs x {args.epochs} epochs, batch sizes {sorted({c['batch_size'] for c in configs})}"
-    )
+    batches = sorted({c["batch_size"] for c in configs})
+    print(f"digits, {len(configs)} configs x {args.epochs} epochs, batch sizes {batches}")
     print(f"{'plain model.fit':24s} {plain_seconds:8.2f} s/trial")
     print(f"{'automl search':24s} {automl_seconds:8.2f} s/trial")
     print(
