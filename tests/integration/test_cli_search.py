@@ -163,3 +163,19 @@ def test_ctrl_c_keeps_finished_trials_and_resume_continues(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     doc = json.loads(resumed.stdout)
     assert doc["trials"].get("complete", 0) + doc["trials"].get("pruned", 0) == kept + 1
+
+
+def test_leaderboard_command_does_not_import_tensorflow(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    code, _, err = run(
+        ["search", "-d", "iris", "-s", "tiny", "--trials", "1", "--run-dir", str(run_dir), "-q"], capsys
+    )
+    assert code == 0, err
+    probe = (
+        "import sys\nfrom automl.cli import main\n"
+        f"try:\n    main(['leaderboard', {str(run_dir)!r}])\nexcept SystemExit:\n    pass\n"
+        "print('HEAVY=' + ','.join(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert "HEAVY=\n" in out.stdout, out.stdout[-1000:] + out.stderr[-1000:]
+    assert "iris · tiny" in out.stdout

@@ -178,3 +178,37 @@ def test_bad_arguments_fail_before_any_trial(tmp_path, wine, kwargs, fragment):
         search(tmp_path, kwargs.pop("space", "tiny"), **kwargs).fit(wine)
     assert fragment in str(info.value)
     assert not (tmp_path / "run" / "automl.db").exists() or kwargs.get("storage") is None
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "pruner"),
+    [("random", "successive_halving"), ("cmaes", "hyperband"), ("qmc", "none"), ("tpe", "median")],
+)
+def test_every_sampler_and_pruner_runs(tmp_path, wine, space_file, algorithm, pruner):
+    result = search(tmp_path, space_file(SMALL), n_trials=2, algorithm=algorithm, pruner=pruner).fit(wine)
+    assert sum(t.state.finished for t in result.trials_) == 2
+    assert result.study_info_.algorithm == algorithm and result.study_info_.pruner == pruner
+
+
+def test_gp_without_torch_names_the_extra(tmp_path, wine):
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:
+        pytest.skip("torch is installed here")
+    with pytest.raises(UserError, match=r"pip install automl\[gp\]"):
+        search(tmp_path, "tiny", algorithm="gp").fit(wine)
+
+
+def test_fit_accepts_arrays_and_dataframes(tmp_path):
+    from sklearn.datasets import load_iris
+
+    data = load_iris(as_frame=True)
+    frame = data.frame
+    by_frame = AutoMLSearch(space="tiny", n_trials=1, run_dir=tmp_path / "frame").fit(frame, target="target")
+    assert by_frame.dataset_.task.value == "multiclass" and by_frame.dataset_.name == "frame"
+    by_arrays = AutoMLSearch(space="tiny", n_trials=1, run_dir=tmp_path / "arrays").fit(
+        (data.data.to_numpy(), data.target.to_numpy())
+    )
+    assert by_arrays.best_score_ is not None
+    with pytest.raises(UserError, match="needs target="):
+        AutoMLSearch(space="tiny", n_trials=1, run_dir=tmp_path / "x").fit(frame)
