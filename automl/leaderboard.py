@@ -18,9 +18,18 @@ import pandas as pd
 
 from automl.store import StudyInfo, TrialRecord, TrialState
 
-__all__ = ["compact", "config_summary", "render", "run_leaderboards", "study_leaderboard", "varying_params"]
+__all__ = [
+    "BASE_COLUMNS",
+    "compact",
+    "config_summary",
+    "render",
+    "run_leaderboards",
+    "study_leaderboard",
+    "varying_params",
+]
 
-_BASE_COLUMNS = [
+#: the columns every leaderboard starts with, whichever backend ran (parameter columns follow).
+BASE_COLUMNS = [
     "rank",
     "trial",
     "state",
@@ -96,7 +105,7 @@ def study_leaderboard(
     rows += [row(r) for r in pruned]
     if failed:
         rows += [row(r) for r in records if r.state is TrialState.FAIL]
-    frame = pd.DataFrame(rows, columns=[*_BASE_COLUMNS, "failure", *params])
+    frame = pd.DataFrame(rows, columns=[*BASE_COLUMNS, "failure", *params])
     frame["rank"] = frame["rank"].astype("Int64")
     for column in ("best_epoch", "epochs_run", "n_params"):
         frame[column] = frame[column].astype("Int64")
@@ -156,7 +165,7 @@ def config_summary(row: pd.Series, params: Sequence[str]) -> str:
 
 def compact(frame: pd.DataFrame) -> pd.DataFrame:
     """The columns a person reads first: rank, trial, state, score, epochs, seconds and a config summary."""
-    params = [c for c in frame.columns if c not in _BASE_COLUMNS and c != "failure"]
+    params = [c for c in frame.columns if c not in BASE_COLUMNS and c != "failure"]
     out = pd.DataFrame(
         {
             "rank": frame["rank"],

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import pytest
 
 from automl.exceptions import FatalError
+from automl.leaderboard import BASE_COLUMNS
 from automl.search import AutoMLSearch
 from automl.store import TrialState
 from automl.testing._fixtures import diverging_dataset, tiny_dataset, tiny_space
@@ -26,18 +27,7 @@ from automl.testing._fixtures import diverging_dataset, tiny_dataset, tiny_space
 __all__ = ["LEADERBOARD_COLUMNS", "BackendContract"]
 
 #: the leaderboard columns every backend's runs share (parameter columns follow them).
-LEADERBOARD_COLUMNS = [
-    "rank",
-    "trial",
-    "state",
-    "score",
-    "best_epoch",
-    "epochs_run",
-    "stopped_by",
-    "n_params",
-    "fit_seconds",
-    "failure",
-]
+LEADERBOARD_COLUMNS = [*BASE_COLUMNS, "failure"]
 
 
 class BackendContract:

@@ -1,4 +1,4 @@
-"""Tiny datasets built from scikit-learn's bundled data (no loader, no network)."""
+"""Tiny datasets built from scikit-learn's bundled data for the model and training tests (no loader, no network)."""
 
 from __future__ import annotations
 
