@@ -38,7 +38,7 @@ from automl.tasks import Task
 if TYPE_CHECKING:
     from automl.datasets._dataset import Dataset
 
-__all__ = ["StopReason", "TrainResult", "train"]
+__all__ = ["StopReason", "TrainResult", "predict", "train"]
 
 _EPSILON = 1e-7  # Keras's probability clipping, so val_loss matches the training loss's formula
 
@@ -130,6 +130,11 @@ class _Predictor:
 
     def __call__(self, model: Any) -> np.ndarray:
         return np.concatenate([np.asarray(model(c, training=False)) for c in self.chunks])
+
+
+def predict(model: Any, x: np.ndarray, *, chunk: int = 4096) -> np.ndarray:
+    """The model's outputs on ``x`` as a NumPy array (probabilities, or standardised regression values)."""
+    return _Predictor(np.asarray(x, dtype=np.float32), chunk)(model)
 
 
 class _EpochMonitor(keras.callbacks.Callback):

@@ -1,0 +1,102 @@
+"""`automl retrain` and `automl predict`: the best models, retrained, and what they predict."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from automl.cli._console import console, print_json
+
+
+def _epochs(text: str) -> str | int:
+    from automl.exceptions import UserError
+
+    if text == "best":
+        return "best"
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    raise UserError(f"--epochs: expected 'best' or a positive number, but got {text!r}")
+
+
+def retrain_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/NAME).")],
+    top: Annotated[int, typer.Option("--top", help="Retrain the best K configs (by validation score).")] = 1,
+    dataset: Annotated[str | None, typer.Option(help="Only this dataset of the run.")] = None,
+    epochs: Annotated[str, typer.Option(help="'best' (the search's best epoch) or a fixed number.")] = "best",
+    seeds: Annotated[int, typer.Option(help="Seeds per config; test scores are reported as mean ± std.")] = 1,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Retrain the best configs on train+validation, evaluate once on the test split, save the best model."""
+    from automl.retrain import retrain_run
+
+    reports = retrain_run(run_dir, top_k=top, seeds=seeds, epochs=_epochs(epochs), dataset=dataset)
+    if json_output:
+        print_json([r.to_dict() for r in reports])
+        return
+    for report in reports:
+        table = Table(
+            "rank",
+            "trial",
+            f"val {report.metric}",
+            f"test {report.metric}",
+            "epochs",
+            "policy",
+            title=f"{report.dataset}: retrained on train+validation, scored once on test",
+        )
+        for entry in report.configs:
+            spread = f" ± {entry.spread(report.metric):.4f}" if len(entry.runs) > 1 else ""
+            val = "" if entry.validation_score is None else f"{entry.validation_score:.4f}"
+            epochs_run = ",".join(str(r.epochs) for r in entry.runs)
+            table.add_row(
+                str(entry.rank),
+                str(entry.trial),
+                val,
+                f"{entry.mean(report.metric):.4f}{spread}",
+                epochs_run,
+                entry.epochs_policy,
+            )
+        for name, value in report.test_baselines.items():
+            table.add_row("", f"baseline {name}", "", f"{value:.4f}", "", "", style="bold cyan")
+        console.print(table)
+        console.print(f"saved: {report.model_dir}/model.keras (with preprocessor.joblib, metrics.json)")
+
+
+def predict_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory with retrained models.")],
+    dataset: Annotated[str, typer.Option(help="Which dataset's model.")],
+    input_file: Annotated[
+        Path, typer.Option("--input", "-i", help="CSV of raw rows (same columns as training).")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write CSV here (default stdout).")
+    ] = None,
+    proba: Annotated[bool, typer.Option("--proba", help="Add class probabilities.")] = False,
+) -> None:
+    """Predict raw rows with a retrained model (labels, or values in the target's units)."""
+    import pandas as pd
+
+    from automl.exceptions import UserError
+    from automl.retrain import load_model
+
+    if not input_file.exists():
+        raise UserError(f"{input_file}: input file not found")
+    predictor = load_model(run_dir, dataset)
+    frame = pd.read_csv(input_file)
+    if frame.empty:
+        raise UserError(f"{input_file}: no rows to predict")
+    out = pd.DataFrame({"prediction": predictor.predict(frame)})
+    if proba and predictor.task != "regression":
+        probabilities = predictor.predict_proba(frame)
+        names = predictor.preprocessor.class_names_ or tuple(range(probabilities.shape[1]))
+        for i, name in enumerate(names):
+            out[f"p_{name}"] = probabilities[:, i]
+    text = out.to_csv(index=False)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+        console.print(f"{len(out)} predictions written to {output}")

@@ -1,0 +1,330 @@
+"""Retraining the best configs on train + validation, one evaluation on the held-out test split.
+
+Policy (README "Retraining"): each of the top K configs by *search validation score* is retrained on
+train + validation with S seeds and scored once on the test split; test scores are reported (mean and
+spread), never used to choose. The saved model is the top-1 config's first seed.
+
+Epochs: ``"best"`` replays the search's best epoch on every train + validation row; ``N`` trains N epochs.
+A winner whose epoch count was set by the budget rather than by convergence (``stopped_by`` pruned,
+budget or max_epochs: a Hyperband bracket's 3 epochs are not a converged count) is retrained with early
+stopping on a seeded slice of train + validation instead, up to the space's epoch budget.
+
+Training is :func:`automl.train` (replay, not a second code path). Nothing else in automl reads the test
+split.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from automl.exceptions import UserError
+from automl.store import StudyInfo, TrialRecord, TrialState
+
+if TYPE_CHECKING:
+    from automl.datasets import Dataset, Preprocessor
+
+__all__ = ["DatasetRetrain", "Predictor", "RetrainedConfig", "load_model", "retrain_run", "retrain_study"]
+
+_TRUNCATED = ("pruned", "budget", "max_epochs")
+
+
+@dataclass
+class SeedRun:
+    seed: int
+    epochs: int
+    early_stopping: bool
+    test: dict[str, float]
+
+
+@dataclass
+class RetrainedConfig:
+    """One of the top K configs, retrained with several seeds."""
+
+    rank: int
+    trial: int
+    validation_score: float | None
+    config: dict[str, Any]
+    epochs_policy: str
+    runs: list[SeedRun] = field(default_factory=list)
+
+    def mean(self, metric: str) -> float:
+        values = [r.test[metric] for r in self.runs if math.isfinite(r.test.get(metric, math.nan))]
+        return statistics.fmean(values) if values else math.nan
+
+    def spread(self, metric: str) -> float:
+        values = [r.test[metric] for r in self.runs if math.isfinite(r.test.get(metric, math.nan))]
+        return statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+@dataclass
+class DatasetRetrain:
+    """What retraining one study produced; written as ``metrics.json`` beside the saved model."""
+
+    dataset: str
+    metric: str
+    direction: str
+    configs: list[RetrainedConfig]
+    test_baselines: dict[str, float]
+    model_dir: str
+
+    @property
+    def test_score(self) -> float:
+        """Mean test score of the saved (top-1) config over its seeds."""
+        return self.configs[0].mean(self.metric)
+
+    def to_dict(self) -> dict[str, Any]:
+        best = self.configs[0]
+        return {
+            "dataset": self.dataset,
+            "metric": self.metric,
+            "direction": self.direction,
+            "saved": {"trial": best.trial, "seed": best.runs[0].seed, "config": best.config},
+            "validation_score": best.validation_score,
+            "test_score": self.test_score,
+            "test_score_std": best.spread(self.metric),
+            "test_baselines": self.test_baselines,
+            "configs": [
+                {**asdict(c), "test_mean": c.mean(self.metric), "test_std": c.spread(self.metric)}
+                for c in self.configs
+            ],
+        }
+
+
+def _test_scores(model: Any, dataset: Dataset, metric: str) -> dict[str, float]:
+    from automl.metrics import metric_names, score
+    from automl.training import predict
+
+    output = predict(model, dataset.x_test)
+    truth = dataset.y_test
+    if not dataset.task.is_classification:
+        output, truth = dataset.to_original_units(output), dataset.to_original_units(truth)
+    names = dict.fromkeys([metric, *metric_names(dataset.task)])
+    return {name: float(score(name, dataset.task, truth, output)) for name in names}
+
+
+def top_configs(records: list[TrialRecord], info: StudyInfo, k: int) -> list[TrialRecord]:
+    """The K best complete trials by validation score (the search's choice, never the test's)."""
+    complete = [r for r in records if r.state is TrialState.COMPLETE and r.score is not None]
+    if not complete:
+        raise UserError(
+            f"study of dataset {info.dataset!r} has no complete trial to retrain; "
+            "run or resume the search first"
+        )
+    maximize = info.direction == "maximize"
+    return sorted(complete, key=lambda r: -r.score if maximize else r.score)[:k]  # type: ignore[operator]
+
+
+def retrain_study(
+    dataset: Dataset,
+    records: list[TrialRecord],
+    info: StudyInfo,
+    out_dir: Path,
+    *,
+    top_k: int = 1,
+    seeds: int = 1,
+    epochs: str | int = "best",
+    base_seed: int = 0,
+) -> tuple[DatasetRetrain, Any]:
+    """Retrain the top K configs of one study; save the top-1 model in ``out_dir``; return (report, model).
+
+    Raises:
+        UserError: no complete trial, ``top_k`` or ``seeds`` below 1, a bad ``epochs`` value, or a dataset
+            that is not the one searched (its fingerprint differs).
+    """
+    from automl.datasets import baselines_on_test
+    from automl.training import train
+
+    if top_k < 1 or seeds < 1:
+        raise UserError(f"--top and --seeds must be at least 1, but got top={top_k}, seeds={seeds}")
+    if not (epochs == "best" or (isinstance(epochs, int) and epochs >= 1)):
+        raise UserError(f"--epochs must be 'best' or a positive number of epochs, but got {epochs!r}")
+    if info.dataset_fingerprint and dataset.fingerprint != info.dataset_fingerprint:
+        raise UserError(
+            f"dataset {dataset.name!r} is not the data this run searched (fingerprint changed); "
+            "retrain with the same dataset, target and seed"
+        )
+    saved_model = None
+    saved_history: dict[str, Any] = {}
+    retrained = []
+    for rank, record in enumerate(top_configs(records, info, top_k), start=1):
+        truncated = record.stopped_by in _TRUNCATED
+        if epochs != "best":
+            policy, early, n_epochs = f"fixed {epochs}", False, int(epochs)
+        elif truncated:
+            policy, early = f"early stop on slice ({record.stopped_by})", True
+            n_epochs = int(record.config.get("epochs", 100))
+        else:
+            policy, early, n_epochs = (
+                f"best epoch {record.best_epoch}",
+                False,
+                int(record.best_epoch or 1),
+            )
+        entry = RetrainedConfig(rank, record.number, record.score, dict(record.config), policy)
+        for offset in range(seeds):
+            seed = base_seed + offset
+            result = train(
+                record.config,
+                dataset,
+                epochs=n_epochs,
+                seed=seed,
+                metric=info.metric,
+                fit_on="train_val",
+                early_stopping=early,
+            )
+            if result.failure is not None:
+                raise UserError(
+                    f"retraining trial {record.number} failed ({result.failure}: {result.failure_detail}); "
+                    "try --epochs with fewer epochs or another --top"
+                )
+            entry.runs.append(
+                SeedRun(seed, result.epochs_run, early, _test_scores(result.model, dataset, info.metric))
+            )
+            if saved_model is None:
+                saved_model, saved_history = result.model, result.history
+        retrained.append(entry)
+
+    report = DatasetRetrain(
+        dataset=dataset.name,
+        metric=info.metric,
+        direction=info.direction,
+        configs=retrained,
+        test_baselines=baselines_on_test(dataset, info.metric),
+        model_dir=str(out_dir),
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved_model.save(out_dir / "model.keras")
+    if dataset.preprocessor is not None:
+        dataset.preprocessor.save(out_dir / "preprocessor.joblib")
+    (out_dir / "config.json").write_text(json.dumps(retrained[0].config, indent=2) + "\n")
+    (out_dir / "history.json").write_text(json.dumps(saved_history, indent=2, default=float) + "\n")
+    (out_dir / "metrics.json").write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
+    (out_dir / "dataset.json").write_text(
+        json.dumps({**dataset.summary(), "class_names": dataset.class_names}) + "\n"
+    )
+    return report, saved_model
+
+
+class Predictor:
+    """A retrained model joined with its fitted preprocessing: predictions on raw inputs.
+
+    ``predict`` gives class labels as in the training data, or regression values in original units;
+    ``predict_proba`` gives class probabilities ``(n, k)``.
+    """
+
+    def __init__(self, model: Any, preprocessor: Preprocessor, *, task: str) -> None:
+        self.model = model
+        self.preprocessor = preprocessor
+        self.task = task
+
+    def _outputs(self, raw: Any) -> np.ndarray:
+        from automl.training import predict
+
+        return predict(self.model, self.preprocessor.transform(raw))
+
+    def predict_proba(self, raw: Any) -> np.ndarray:
+        from automl.metrics import probabilities
+
+        if self.task == "regression":
+            raise UserError("predict_proba applies to classification; this model predicts values")
+        return probabilities(self._outputs(raw))
+
+    def predict(self, raw: Any) -> np.ndarray:
+        output = self._outputs(raw)
+        if self.task == "regression":
+            return self.preprocessor.inverse_target(output.reshape(-1))
+        from automl.metrics import probabilities
+
+        return self.preprocessor.decode_labels(probabilities(output).argmax(axis=1))
+
+
+def load_model(run_dir: str | Path, dataset: str) -> Predictor:
+    """The retrained model of ``dataset`` in a run, as a :class:`Predictor` on raw inputs.
+
+    Raises:
+        UserError: the run has no retrained model for that dataset (names the command that makes one).
+    """
+    from automl._keras import keras
+    from automl.datasets import Preprocessor
+
+    folder = Path(run_dir) / "models" / dataset
+    if not (folder / "model.keras").exists():
+        available = sorted(
+            p.name for p in (Path(run_dir) / "models").glob("*") if (p / "model.keras").exists()
+        )
+        hint = f" (retrained: {', '.join(available)})" if available else ""
+        raise UserError(
+            f"no retrained model for dataset {dataset!r} in {run_dir}{hint}; run `automl retrain {run_dir}`"
+        )
+    info = json.loads((folder / "dataset.json").read_text())
+    model = keras.models.load_model(folder / "model.keras")
+    return Predictor(model, Preprocessor.load(folder / "preprocessor.joblib"), task=info["task"])
+
+
+def _reload_dataset(entry: dict[str, Any], seed: int) -> Dataset:
+    from automl.datasets import load_dataset
+
+    source = entry.get("source")
+    if not source or source in ("DataFrame", "arrays") or not isinstance(source, str):
+        raise UserError(
+            f"dataset {entry.get('name')!r} came from Python objects, which the run cannot reload; "
+            "retrain from Python with AutoMLSearch.retrain()"
+        )
+    return load_dataset(
+        source, target=entry.get("target"), task=entry.get("task"), seed=seed, name=entry.get("name")
+    )
+
+
+def retrain_run(
+    run_dir: str | Path,
+    *,
+    top_k: int = 1,
+    seeds: int = 1,
+    epochs: str | int = "best",
+    dataset: str | None = None,
+    data: Dataset | None = None,
+) -> list[DatasetRetrain]:
+    """Retrain every study of a run (or those of ``dataset``); models go to ``<run>/models/<dataset>/``.
+
+    ``data`` supplies the dataset in memory (the Python API), instead of reloading it from the run.
+    """
+    from automl.rundir import RunDir
+    from automl.store import load_records, load_study_info, open_storage, storage_url_for
+
+    run = RunDir.open(run_dir)
+    experiment = run.read_experiment()
+    storage = open_storage(storage_url_for(run.path, experiment.get("storage")), heartbeat_interval=None)
+    entries = {d["name"]: d for d in experiment.get("datasets", [])}
+    if dataset is not None and dataset not in entries:
+        raise UserError(f"the run has no dataset {dataset!r}; it searched: {', '.join(entries) or 'none'}")
+    seed = int(experiment.get("seed", 0))
+    reports = []
+    for name in experiment.get("studies", []):
+        info = load_study_info(storage, name)
+        if dataset is not None and info.dataset != dataset:
+            continue
+        loaded = (
+            data
+            if data is not None and data.name == info.dataset
+            else _reload_dataset(entries[info.dataset], seed)
+        )
+        report, _ = retrain_study(
+            loaded,
+            load_records(storage, name),
+            info,
+            run.models_dir / info.dataset,
+            top_k=top_k,
+            seeds=seeds,
+            epochs=epochs,
+            base_seed=seed,
+        )
+        reports.append(report)
+    if not reports:
+        raise UserError(f"{run_dir}: nothing to retrain (no study yet); run a search first")
+    return reports
