@@ -320,10 +320,21 @@ class AutoMLSearch:
 
         device = _keras.configure_process()
         runner = TrialRunner(
-            dataset, metric=metric, seed=self.seed, trial_timeout=budget.trial_timeout, device=device
+            dataset,
+            metric=metric,
+            seed=self.seed,
+            trial_timeout=budget.trial_timeout,
+            device=device,
+            family=space.family,
         )
         session = SearchSession(
-            study=study, info=info, space=space, runner=runner, budget=budget, progress=self.progress
+            study=study,
+            info=info,
+            space=space,
+            runner=runner,
+            budget=budget,
+            progress=self.progress,
+            run_dir=self.run_dir_,
         )
         session.start()
         try:
@@ -374,3 +385,38 @@ class AutoMLSearch:
         search._storage = storage
         search._collect(storage, name, load_study_info(storage, name))
         return search
+
+    # ------------------------------------------------------------------ retrain
+    def retrain(self, *, top_k: int = 1, seeds: int = 1, epochs: str | int = "best") -> Any:
+        """Retrain the best config(s) on train + validation, score once on test, save the model.
+
+        Fills ``test_metrics_`` (test scores of the saved config, mean over seeds), ``test_std_`` and
+        ``retrain_report_``; returns the saved Keras model (top-1 config, first seed). See
+        :mod:`automl.retrain` for the policy.
+        """
+        from automl.retrain import retrain_study
+
+        if not hasattr(self, "trials_"):
+            raise UserError("retrain() needs a search: call fit() or AutoMLSearch.load() first")
+        dataset = getattr(self, "dataset_", None)
+        if dataset is None:
+            from automl.retrain import _reload_dataset
+
+            experiment = RunDir.open(self.run_dir_).read_experiment()
+            dataset = _reload_dataset(experiment["datasets"][0], int(experiment.get("seed", 0)))
+            self.dataset_ = dataset
+        report, model = retrain_study(
+            dataset,
+            self.trials_,
+            self.study_info_,
+            Path(self.run_dir_) / "models" / dataset.name,
+            top_k=top_k,
+            seeds=seeds,
+            epochs=epochs,
+            base_seed=self.seed,
+        )
+        best = report.configs[0]
+        self.retrain_report_ = report
+        self.test_metrics_ = {name: best.mean(name) for name in best.runs[0].test}
+        self.test_std_ = {name: best.spread(name) for name in best.runs[0].test}
+        return model

@@ -14,6 +14,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl.exceptions import FatalError
@@ -106,8 +107,11 @@ class SearchSession:
         runner: TrialRunner,
         budget: Budget,
         progress: Progress | None = None,
+        run_dir: Path | None = None,
     ) -> None:
         self.study = study
+        #: the run directory (``runs/<name>``), where a backend may keep its own files; None outside a run.
+        self.run_dir = run_dir
         self.info = info
         self.space = space
         self.runner = runner
