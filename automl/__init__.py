@@ -39,6 +39,7 @@ _LAZY = {
     "estimate_memory": "automl.model",
     "train": "automl.training",
     "AutoMLSearch": "automl.search",
+    "load_model": "automl.retrain",
     "TrainResult": "automl.training",
 }
 
@@ -67,6 +68,7 @@ __all__ = [
     "estimate_memory",
     "list_datasets",
     "load_dataset",
+    "load_model",
     "load_space",
     "train",
 ]
