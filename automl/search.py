@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from automl.progress import Progress
     from automl.space import SearchSpace
 
-__all__ = ["AutoMLSearch", "resolve_dataset"]
+__all__ = ["AutoMLSearch", "open_study", "resolve_dataset", "run_session"]
 
 log = logging.getLogger("automl.search")
 
@@ -111,6 +111,118 @@ def _check_same_search(previous: dict[str, Any], dataset: str, space: str, backe
     spaces = [s.get("name") for s in previous.get("spaces", [])]
     if spaces and space not in spaces:
         raise UserError(f"--resume with another space: the run searched {spaces[0]!r}, not {space!r}")
+
+
+def open_study(
+    storage: optuna.storages.BaseStorage,
+    name: str,
+    *,
+    space: SearchSpace,
+    dataset: Dataset,
+    metric: str,
+    direction: str,
+    backend: Any,
+    seed: int,
+    resume: bool,
+    local: bool,
+) -> tuple[optuna.Study, StudyInfo]:
+    """Create study ``name`` with its :class:`StudyInfo` (baselines included), or reopen it to resume.
+
+    Shared by :class:`AutoMLSearch` and :class:`automl.experiment.Experiment`. ``local`` says the storage
+    is the run's own SQLite file, where every RUNNING trial is an orphan of a dead process.
+
+    Raises:
+        UserError: the study exists and ``resume`` is false, or it was searched with another space or
+            other data (content hash / fingerprint changed).
+    """
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own log says what was created
+    exists = name in {s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
+    if exists:
+        if not resume:
+            raise UserError(
+                f"study {name!r} already exists in the storage: add --resume to continue it, "
+                "or --overwrite / another --name to start afresh"
+            )
+        info = load_study_info(storage, name)
+        if info.space_hash != space.content_hash:
+            raise UserError(
+                f"--resume with a different search space: {space.name!r} changed since the run started "
+                f"(hash {info.space_hash} → {space.content_hash}); restore it, or start a new run "
+                "with --name"
+            )
+        if info.dataset_fingerprint != dataset.fingerprint:
+            raise UserError(
+                f"--resume with different data: dataset {dataset.name!r} no longer matches the run's "
+                "(fingerprint changed); restore it or the seed, or start a new run with --name"
+            )
+        study = optuna.load_study(study_name=name, storage=storage)
+        failed = _fail_interrupted_trials(study, local=local)
+        if failed:
+            log.info("marked %d interrupted trial(s) as failed", failed)
+        return study, info
+    info = StudyInfo(
+        dataset=dataset.name,
+        dataset_fingerprint=dataset.fingerprint,
+        space=space.name,
+        space_hash=space.content_hash,
+        task=dataset.task.value,
+        metric=metric,
+        direction=direction,
+        backend=backend.name,
+        algorithm=backend.algorithm,
+        pruner=backend.pruner,
+        baselines=dataset.baselines(metric),
+        seed=seed,
+    )
+    study = optuna.create_study(study_name=name, storage=storage, direction=direction)
+    for key, value in info.to_attrs().items():
+        study.set_user_attr(key, value)
+    return study, info
+
+
+def run_session(
+    backend: Any,
+    study: optuna.Study,
+    info: StudyInfo,
+    space: SearchSpace,
+    dataset: Dataset,
+    budget: Budget,
+    *,
+    seed: int,
+    progress: Progress | None = None,
+    run_dir: Path | None = None,
+) -> SearchSession:
+    """Search one opened study under ``budget`` with ``backend``; returns the finished session.
+
+    Raises:
+        FatalError: the session stopped on too many failures (finished trials are kept).
+        KeyboardInterrupt: Ctrl-C, after the session is stopped cleanly.
+    """
+    from automl import _keras
+    from automl.runner import TrialRunner
+
+    device = _keras.configure_process()
+    runner = TrialRunner(
+        dataset,
+        metric=info.metric,
+        seed=seed,
+        trial_timeout=budget.trial_timeout,
+        device=device,
+        family=space.family,
+    )
+    session = SearchSession(
+        study=study, info=info, space=space, runner=runner, budget=budget, progress=progress, run_dir=run_dir
+    )
+    session.start()
+    try:
+        backend.search(session)
+    finally:
+        session.stop()
+    if session.fatal is not None:
+        raise session.fatal
+    return session
 
 
 class AutoMLSearch:
@@ -257,53 +369,18 @@ class AutoMLSearch:
         direction: str,
         backend: Any,
     ) -> tuple[optuna.Study, StudyInfo]:
-        import optuna
-
-        optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own log says what was created
-        exists = name in {
-            s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
-        }
-        if exists:
-            if not self.resume:
-                raise UserError(
-                    f"study {name!r} already exists in the storage: add --resume to continue it, "
-                    "or --overwrite / another --name to start afresh"
-                )
-            info = load_study_info(storage, name)
-            if info.space_hash != space.content_hash:
-                raise UserError(
-                    f"--resume with a different search space: {space.name!r} changed since the run started "
-                    f"(hash {info.space_hash} → {space.content_hash}); restore it, or start a new run "
-                    "with --name"
-                )
-            if info.dataset_fingerprint != dataset.fingerprint:
-                raise UserError(
-                    f"--resume with different data: dataset {dataset.name!r} no longer matches the run's "
-                    "(fingerprint changed); restore it or the seed, or start a new run with --name"
-                )
-            study = optuna.load_study(study_name=name, storage=storage)
-            failed = _fail_interrupted_trials(study, local=self.storage in (None, "", "sqlite"))
-            if failed:
-                log.info("marked %d interrupted trial(s) as failed", failed)
-            return study, info
-        info = StudyInfo(
-            dataset=dataset.name,
-            dataset_fingerprint=dataset.fingerprint,
-            space=space.name,
-            space_hash=space.content_hash,
-            task=dataset.task.value,
+        return open_study(
+            storage,
+            name,
+            space=space,
+            dataset=dataset,
             metric=metric,
             direction=direction,
-            backend=backend.name,
-            algorithm=backend.algorithm,
-            pruner=backend.pruner,
-            baselines=dataset.baselines(metric),
+            backend=backend,
             seed=self.seed,
+            resume=self.resume,
+            local=self.storage in (None, "", "sqlite"),
         )
-        study = optuna.create_study(study_name=name, storage=storage, direction=direction)
-        for key, value in info.to_attrs().items():
-            study.set_user_attr(key, value)
-        return study, info
 
     def _search(
         self,
@@ -315,34 +392,17 @@ class AutoMLSearch:
         metric: str,
         budget: Budget,
     ) -> None:
-        from automl import _keras
-        from automl.runner import TrialRunner
-
-        device = _keras.configure_process()
-        runner = TrialRunner(
+        run_session(
+            backend,
+            study,
+            info,
+            space,
             dataset,
-            metric=metric,
+            budget,
             seed=self.seed,
-            trial_timeout=budget.trial_timeout,
-            device=device,
-            family=space.family,
-        )
-        session = SearchSession(
-            study=study,
-            info=info,
-            space=space,
-            runner=runner,
-            budget=budget,
             progress=self.progress,
             run_dir=self.run_dir_,
         )
-        session.start()
-        try:
-            backend.search(session)
-        finally:
-            session.stop()
-        if session.fatal is not None:
-            raise session.fatal
 
     # ------------------------------------------------------------------ results
     def _collect(self, storage: Any, name: str, info: StudyInfo) -> None:
