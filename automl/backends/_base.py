@@ -68,6 +68,7 @@ class Backend(ABC):
 #: backend name -> "module:class"; imported only when asked for, so the CLI starts without them.
 BACKENDS = {
     "optuna": "automl.backends._optuna:OptunaBackend",
+    "keras_tuner": "automl.backends._keras_tuner:KerasTunerBackend",
 }
 
 

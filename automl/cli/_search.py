@@ -99,9 +99,13 @@ def search_command(
     task: Annotated[
         str | None, typer.Option(help="binary, multiclass, regression (default: inferred).")
     ] = None,
-    backend: Annotated[str, typer.Option(help="optuna.")] = "optuna",
+    backend: Annotated[str, typer.Option(help="optuna or keras_tuner.")] = "optuna",
     algorithm: Annotated[
-        str | None, typer.Option(help="tpe (default), random, cmaes, gp, grid, qmc.")
+        str | None,
+        typer.Option(
+            help="optuna: tpe (default), random, cmaes, gp, grid, qmc; "
+            "keras_tuner: random (default), bayesian, hyperband, grid."
+        ),
     ] = None,
     pruner: Annotated[
         str | None, typer.Option(help="median (default), successive_halving, hyperband, none.")

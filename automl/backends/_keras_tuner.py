@@ -1,0 +1,409 @@
+"""The KerasTuner backend: random, bayesian (Gaussian process), hyperband and grid over the neutral space.
+
+KerasTuner proposes configs; automl trains and records them, as for Optuna (DESIGN §3):
+
+* The space is declared once as ``hp.*`` calls (:mod:`._keras_tuner_space`) and handed to the oracle.
+  KerasTuner's own loop (``BaseTuner.search``) asks the oracle for trials and calls our tuner's
+  ``run_trial``, which turns a trial's values into a config of active parameters and trains it with
+  ``session.run_trial``: the one training path of every backend.
+* Each KerasTuner trial is mirrored into ``session.study`` as it finishes (``optuna.trial.create_trial`` +
+  ``study.add_trial``) with our params, distributions, user attributes, per-epoch validation scores and
+  ``keras_tuner_trial_id``; store numbers follow the mirror order, and trial ``n`` trains with seed + n.
+* Budgets are automl's: ``session.should_stop()`` before each trial. KerasTuner's own limits are off
+  (no ``max_trials``, Hyperband iterates until stopped, no consecutive-failure limit: the session counts).
+* Hyperband owns the epochs (``tuner/epochs``, ``tuner/initial_epoch``): a promoted trial reloads the
+  weights of ``tuner/trial_id`` into a model built from the config and continues from there; it is a
+  mirrored trial of its own. Only checkpoints Hyperband can still promote are kept
+  (:mod:`._keras_tuner_checkpoints`), pruned after every trial.
+* Resume: the KerasTuner project in ``runs/<name>/keras_tuner/`` is reloaded; its JSON files and the
+  checkpoints are written whole or not at all, and a trial already mirrored (Ctrl-C between the mirror and
+  KerasTuner's own bookkeeping) is replayed from the store, not trained or mirrored again.
+* Quiet: KerasTuner's display is off and whatever it prints goes to automl's log.
+
+This module is the only importer of keras_tuner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+import warnings
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from automl import _keras  # first: it sets the Keras backend before keras_tuner imports Keras
+
+import keras_tuner  # isort: skip
+
+from automl.backends import _keras_tuner_checkpoints as checkpoints
+from automl.backends._base import Backend
+from automl.backends._keras_tuner_space import config_from_values, declare
+from automl.backends._optuna_space import distribution
+from automl.exceptions import UserError
+from automl.store import TrialRecord, TrialState
+
+if TYPE_CHECKING:
+    from automl.session import SearchSession
+
+__all__ = ["KerasTunerBackend"]
+
+log = logging.getLogger("automl.keras_tuner")
+
+#: options a caller may pass (``Backend(options=...)``), by algorithm; ``directory`` for all.
+_OPTIONS = {
+    "random": (),
+    "bayesian": ("num_initial_points", "alpha", "beta"),
+    "hyperband": ("factor", "hyperband_iterations"),
+    "grid": (),
+}
+_NO_LIMIT = 10**9  # KerasTuner's consecutive-failure limit, disabled: the session owns that rule
+
+
+class _Stopped(Exception):
+    """Raised before a new trial when the session says stop; ends KerasTuner's loop cleanly."""
+
+
+class _Mirrored(NamedTuple):
+    number: int
+    state: TrialState
+    value: float | None
+    failure: str | None
+
+
+def _write_json(path: str, obj: Any) -> None:
+    """KerasTuner's state files, written whole or not at all: a Ctrl-C mid-write must not break resume."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(obj))
+    os.replace(tmp, path)
+
+
+class _AtomicFiles:
+    """Oracle mixin: ``oracle.json`` and each ``trial.json`` saved through :func:`_write_json`."""
+
+    def save(self: Any) -> None:
+        _write_json(self._get_oracle_fname(), self.get_state())
+
+    def _save_trial(self: Any, trial: Any) -> None:
+        _write_json(os.path.join(self._get_trial_dir(trial.trial_id), "trial.json"), trial.get_state())
+
+
+class _LogWriter(io.TextIOBase):
+    """A stdout stand-in that sends KerasTuner's prints to automl's log instead of the console."""
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                log.info("keras_tuner: %s", line.strip())
+        return len(text)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    with contextlib.redirect_stdout(_LogWriter()):
+        yield
+
+
+def _oracle_seed(seed: int) -> int:
+    # KerasTuner reads seed 0 as "no seed" (`seed or random.randint(...)`): shift it so 0 stays seeded.
+    return seed + 1 if seed >= 0 else seed
+
+
+class _Tuner(keras_tuner.engine.base_tuner.BaseTuner):
+    """KerasTuner's worker side, reduced to hooks into :class:`_Search` (which trains and records)."""
+
+    def __init__(self, search: _Search, **kwargs: Any) -> None:
+        self.automl = search
+        super().__init__(**kwargs)
+
+    def pre_create_trial(self) -> None:
+        if self.automl.session.should_stop():
+            raise _Stopped
+
+    def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> dict[str, float]:
+        try:
+            return self.automl.run(trial)
+        except keras_tuner.errors.FailedTrialError:
+            raise
+        except Exception as exc:
+            # KerasTuner turns any exception into an invalid trial and goes on; a UserError or a broken
+            # store must stop the search instead. Its FatalError passes through; search() re-raises ours.
+            self.automl.error = exc
+            raise keras_tuner.errors.FatalError(str(exc)) from exc
+
+    def on_trial_end(self, trial: Any) -> None:
+        super().on_trial_end(trial)
+        self.automl.prune()
+
+    def save(self) -> None:
+        self.oracle.save()
+        _write_json(self._get_tuner_fname(), self.get_state())
+
+
+class _Search:
+    """One KerasTuner search of one session: builds the oracle and tuner, trains, mirrors, prunes."""
+
+    def __init__(self, backend: KerasTunerBackend, session: SearchSession) -> None:
+        self.backend = backend
+        self.session = session
+        self.space = session.space
+        self.study = session.study
+        self.error: Exception | None = None
+        self.hyperband = backend.algorithm == "hyperband"
+        self.objective = f"val_{session.info.metric}"
+        self.max_epochs = self._max_epochs()
+        self.mirrored: dict[str, _Mirrored] = {}
+        for t in self.study.get_trials(deepcopy=False):
+            kt_id = t.user_attrs.get("keras_tuner_trial_id")
+            if kt_id is not None:
+                record = TrialRecord.from_frozen(t)
+                self.mirrored[str(kt_id)] = _Mirrored(t.number, record.state, t.value, record.failure)
+        directory = self._directory()
+        info = session.info
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{info.dataset}-{info.space}-{backend.algorithm}")
+        self.project_dir = directory / name
+        exists = (self.project_dir / "oracle.json").exists()
+        if self.mirrored and not exists:
+            raise UserError(
+                f"the KerasTuner project {self.project_dir} of this run is missing, so its search cannot "
+                "continue; restore it, or start afresh with --overwrite or another --name"
+            )
+        with _quiet():
+            self.tuner = _Tuner(
+                self,
+                oracle=self._oracle(),
+                directory=str(directory),
+                project_name=name,
+                # The store decides: a project without mirrored trials (interrupted in its first trial)
+                # starts afresh, which replays the same seeded proposals.
+                overwrite=not self.mirrored,
+            )
+        self.tuner.oracle.verbose = 0  # no "Search: Running Trial #…" tables
+
+    def _max_epochs(self) -> int:
+        """The space's fixed ``epochs`` (Hyperband's ``max_epochs``); training's default 10 if it has none."""
+        fixed = self.space.fixed.get("epochs")
+        if fixed is not None:
+            return int(fixed)
+        if "epochs" in self.space and self.hyperband:
+            raise UserError(
+                f"{self.space.source}: under hyperband the algorithm owns the epoch budget: make `epochs` "
+                "a fixed value (the most epochs one model may train), e.g. `epochs: {type: fixed, value: 27}`"
+            )
+        return 10
+
+    def _directory(self) -> Path:
+        given = self.backend.options.get("directory")
+        if given is not None:
+            return Path(given)
+        if self.session.run_dir is not None:
+            return Path(self.session.run_dir) / "keras_tuner"
+        log.warning("no run directory: the KerasTuner project lives in a temporary folder (no resume)")
+        return Path(tempfile.mkdtemp(prefix="automl-keras-tuner-"))
+
+    def _oracle(self) -> Any:
+        algorithm, options = self.backend.algorithm, self.backend.options
+        if algorithm == "grid":
+            problem = self.space.grid_problem()
+            if problem:
+                raise UserError(f"{self.space.source}: {problem}")
+        hp = keras_tuner.HyperParameters()
+        declare(hp, self.space)
+        kwargs: dict[str, Any] = {
+            "objective": keras_tuner.Objective(
+                self.objective, direction="max" if self.session.maximize else "min"
+            ),
+            "hyperparameters": hp,
+            "seed": _oracle_seed(self.backend.seed),
+            "max_retries_per_trial": 0,
+            "max_consecutive_failed_trials": _NO_LIMIT,
+        }
+        kwargs.update({k: options[k] for k in _OPTIONS[algorithm] if k in options})
+        base = {
+            "random": keras_tuner.oracles.RandomSearchOracle,
+            "bayesian": keras_tuner.oracles.BayesianOptimizationOracle,
+            "hyperband": keras_tuner.oracles.HyperbandOracle,
+            "grid": keras_tuner.oracles.GridSearchOracle,
+        }[algorithm]
+        if self.hyperband:
+            kwargs["max_epochs"] = self.max_epochs
+            kwargs.setdefault("factor", 3)
+            kwargs.setdefault("hyperband_iterations", None)  # endless: automl's budget stops it
+        else:
+            kwargs["max_trials"] = None
+        oracle_class = type(f"Atomic{base.__name__}", (_AtomicFiles, base), {})
+        return oracle_class(**kwargs)
+
+    # ------------------------------------------------------------------ trials
+    def run(self, trial: Any) -> dict[str, float]:
+        """Train KerasTuner ``trial`` (or replay it if already mirrored); the metrics KerasTuner reads.
+
+        Raises:
+            keras_tuner.errors.FailedTrialError: the trial failed (recorded in the store with its reason).
+        """
+        kt_id = str(trial.trial_id)
+        done = self.mirrored.get(kt_id)
+        if done is None:
+            done = self._train(kt_id, dict(trial.hyperparameters.values))
+        if done.state is not TrialState.COMPLETE or done.value is None:
+            raise keras_tuner.errors.FailedTrialError(done.failure or done.state.value)
+        return {self.objective: done.value}
+
+    def _train(self, kt_id: str, values: dict[str, Any]) -> _Mirrored:
+        config, params = config_from_values(self.space, values)
+        epochs = values.get("tuner/epochs")
+        initial_epoch = int(values.get("tuner/initial_epoch", 0) or 0)
+        past = values.get("tuner/trial_id")
+        model = self._continued_model(str(past), config) if past is not None else None
+        if model is None:
+            initial_epoch = 0
+        number = len(self.study.get_trials(deepcopy=False))
+        started = datetime.now()
+        outcome = self.session.run_trial(
+            config,
+            number=number,
+            params=params,
+            model=model,
+            initial_epoch=initial_epoch,
+            epochs=None if epochs is None else int(epochs),
+        )
+        if (
+            self.hyperband
+            and outcome.state is TrialState.COMPLETE
+            and outcome.result is not None
+            and epochs is not None
+            and int(epochs) < self.max_epochs  # a last-round trial is never promoted
+        ):
+            checkpoints.save_checkpoint(outcome.result.model, self.project_dir, kt_id)
+        extra: dict[str, Any] = {"keras_tuner_trial_id": kt_id}
+        if model is not None:
+            extra["keras_tuner_continued"] = str(past)
+            extra["initial_epoch"] = initial_epoch
+            if str(past) in self.mirrored:
+                extra["continued_trial"] = self.mirrored[str(past)].number
+        done = self._mirror(outcome.record, number, started, extra)
+        self.mirrored[kt_id] = done
+        self.session.trial_finished(outcome.record)
+        return done
+
+    def _continued_model(self, past: str, config: dict[str, Any]) -> Any:
+        """A model built from ``config`` holding ``past``'s checkpoint, or None if it is gone."""
+        from automl.model import DEFAULT_STEPS_PER_EXECUTION, build_model
+
+        path = checkpoints.checkpoint_path(self.project_dir, past)
+        if not path.exists():
+            log.warning("checkpoint of KerasTuner trial %s is missing: training from epoch 0", past)
+            return None
+        _keras.clear_session()  # train() keeps a given model's session: drop the previous trial's first
+        runner = self.session.runner
+        model = build_model(
+            config,
+            runner.dataset,
+            family=self.space.family,
+            steps_per_execution=runner.steps_per_execution or DEFAULT_STEPS_PER_EXECUTION,
+        )
+        # The checkpoint holds the optimizer's state too (Adam's moments, momentum): build the optimizer's
+        # slots first so the continuation resumes it rather than restarting the optimizer.
+        model.optimizer.build(model.trainable_variables)
+        model.load_weights(str(path))
+        return model
+
+    def _mirror(
+        self, record: TrialRecord, number: int, started: datetime, extra: dict[str, Any]
+    ) -> _Mirrored:
+        """Add ``record`` to the store as a finished Optuna trial (number ``number``)."""
+        import math
+
+        import optuna
+
+        state = {
+            TrialState.COMPLETE: optuna.trial.TrialState.COMPLETE,
+            TrialState.PRUNED: optuna.trial.TrialState.PRUNED,
+        }.get(record.state, optuna.trial.TrialState.FAIL)
+        value = record.score if record.state is TrialState.COMPLETE else None
+        scores = record.history.get(self.objective, [])
+        first = int(extra.get("initial_epoch", 0))
+        intermediate = {
+            first + i + 1: float(s) for i, s in enumerate(scores) if s is not None and math.isfinite(s)
+        }
+        frozen = optuna.trial.create_trial(
+            state=state,
+            value=value,
+            params=record.params,
+            distributions={name: distribution(self.space[name]) for name in record.params},
+            user_attrs={**record.user_attrs(), **extra},
+            intermediate_values=intermediate,
+        )
+        frozen.datetime_start = started
+        self.study.add_trial(frozen)
+        return _Mirrored(number, record.state, value, record.failure)
+
+    def prune(self) -> None:
+        """Delete the checkpoints Hyperband can no longer promote (a no-op for other algorithms)."""
+        if not self.hyperband:
+            return
+        freed = checkpoints.prune(self.project_dir, checkpoints.promotable(self.tuner.oracle))
+        if freed:
+            log.debug(
+                "keras_tuner: freed %d bytes of checkpoints; project now %d bytes",
+                freed,
+                checkpoints.project_bytes(self.project_dir),
+            )
+
+    def search(self) -> None:
+        self.prune()  # a resumed project may hold checkpoints made obsolete before the interruption
+        try:
+            with _quiet(), warnings.catch_warnings():
+                # The bayesian oracle's Gaussian process warns about length-scale bounds on most fits.
+                warnings.filterwarnings("ignore", module=r"sklearn\.gaussian_process")
+                # keras-tuner 1.4 calls threading.currentThread() on every oracle call.
+                warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"keras_tuner\.")
+                self.tuner.search()
+        except _Stopped:
+            pass
+        except keras_tuner.errors.FatalError:
+            if self.error is not None:
+                raise self.error from None
+            raise
+
+
+class KerasTunerBackend(Backend):
+    """KerasTuner's oracles (random, bayesian, hyperband, grid) driving automl's trials (see module doc).
+
+    ``options``: ``directory`` (the KerasTuner project folder; default ``<run dir>/keras_tuner``);
+    hyperband ``factor`` (3) and ``hyperband_iterations`` (unbounded); bayesian ``num_initial_points``,
+    ``alpha``, ``beta``. Hyperband's ``max_epochs`` is the space's fixed ``epochs``.
+    """
+
+    name = "keras_tuner"
+    algorithms = ("random", "bayesian", "hyperband", "grid")
+    pruners = ("none",)
+
+    def __init__(
+        self,
+        *,
+        algorithm: str | None = None,
+        pruner: str | None = None,
+        seed: int = 0,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(algorithm=algorithm, pruner=pruner, seed=seed, options=options)
+        allowed = {"directory", *_OPTIONS[self.algorithm]}
+        unknown = sorted(set(self.options) - allowed)
+        if unknown:
+            raise UserError(
+                f"unknown option {unknown[0]!r} for keras_tuner/{self.algorithm}; "
+                f"use any of: {', '.join(sorted(allowed))}"
+            )
+
+    def search(self, session: SearchSession) -> None:
+        if session.should_stop():
+            return
+        _Search(self, session).search()
