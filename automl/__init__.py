@@ -39,6 +39,7 @@ _LAZY = {
     "estimate_memory": "automl.model",
     "train": "automl.training",
     "AutoMLSearch": "automl.search",
+    "Experiment": "automl.experiment",
     "load_model": "automl.retrain",
     "TrainResult": "automl.training",
 }
@@ -51,6 +52,7 @@ __all__ = [
     "ConfigError",
     "Dataset",
     "DatasetError",
+    "Experiment",
     "FatalError",
     "Fixed",
     "Float",

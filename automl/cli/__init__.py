@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from automl.cli import _datasets, _models, _search, _spaces
+from automl.cli import _datasets, _experiment, _models, _search, _spaces
 from automl.cli._console import err_console
 
 __all__ = ["app", "main"]
@@ -27,6 +27,7 @@ app.add_typer(_spaces.app, name="spaces")
 app.add_typer(_datasets.app, name="datasets")
 app.command("quickstart")(_search.quickstart_command)
 app.command("search")(_search.search_command)
+app.command("run")(_experiment.run_command)
 app.command("leaderboard")(_search.leaderboard_command)
 app.command("retrain")(_models.retrain_command)
 app.command("predict")(_models.predict_command)

@@ -198,19 +198,48 @@ def leaderboard_command(
     all_columns: Annotated[
         bool, typer.Option("--all-columns", help="Show every column in the table.")
     ] = False,
+    dataset: Annotated[str | None, typer.Option(help="Only the studies of this dataset.")] = None,
 ) -> None:
-    """Show the leaderboard of a run (reads the store; no TensorFlow)."""
+    """Show the leaderboard of a run (reads the store; no TensorFlow).
+
+    A run with several studies (an experiment) shows each study's table, then the cross-dataset table.
+    ``--format json`` then prints one document ``{"leaderboards": [...], "across": {...}}``; ``csv`` prints
+    the tables one after another, separated by a blank line.
+    """
+    import json
+
     from automl.exceptions import UserError
     from automl.leaderboard import render, run_leaderboards
+    from automl.leaderboard_across import across_datasets, render_across
 
     if fmt not in ("table", "csv", "json", "markdown"):
         raise UserError(f"--format: unknown format {fmt!r}; use table, csv, json or markdown")
     frames = run_leaderboards(run_dir)
     if not frames:
         raise UserError(f"{run_dir}: the run holds no study yet; start one with automl search")
-    for frame in frames:
-        out = render(frame, fmt, top=top, all_columns=all_columns)
+    if dataset is not None:
+        names = list(dict.fromkeys(f.attrs["dataset"] for f in frames))
+        frames = [f for f in frames if f.attrs["dataset"] == dataset]
+        if not frames:
+            raise UserError(f"--dataset: the run has no dataset {dataset!r}; it searched: {', '.join(names)}")
+    across = across_datasets(frames) if len(frames) > 1 else None
+    if fmt == "json" and across is not None:
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "leaderboards": [json.loads(render(f, "json", top=top)) for f in frames],
+                    "across": json.loads(render_across(across, "json")),
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        return
+    outputs = [render(frame, fmt, top=top, all_columns=all_columns) for frame in frames]
+    if across is not None:
+        outputs.append(render_across(across, fmt))
+    for i, out in enumerate(outputs):
         if fmt == "table":
             console.print(out)
         else:
-            sys.stdout.write(out)
+            sys.stdout.write(("\n" if i and fmt == "csv" else "") + out)

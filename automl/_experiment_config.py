@@ -1,0 +1,332 @@
+"""Reading and validating an experiment file (DESIGN.md §5) before any work starts.
+
+Every mistake is reported as one line, ``file:line: key.path: message; fix``, so a typo in a long
+experiment costs seconds, not a night of training. Validation loads the spaces (cheap, no TensorFlow)
+and checks that file datasets exist; loading the data itself is left to :class:`automl.experiment.Experiment`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from automl._yaml import YamlDocument, read_yaml
+from automl.exceptions import UserError
+
+if TYPE_CHECKING:
+    from automl.space import SearchSpace
+
+__all__ = ["BudgetSpec", "DatasetSpec", "ExperimentConfig", "RetrainSpec", "parse_experiment"]
+
+_TOP_KEYS = (
+    "version",
+    "name",
+    "datasets",
+    "spaces",
+    "backend",
+    "budget",
+    "devices",
+    "storage",
+    "seed",
+    "metric",
+    "retrain",
+    "report",
+)
+_DATASET_KEYS = ("path", "name", "target", "task")
+_BACKEND_KEYS = ("name", "algorithm", "pruner")
+_BUDGET_KEYS = ("trials", "timeout", "per", "trial_timeout", "max_consecutive_failures")
+_DEVICE_KEYS = ("workers", "gpus", "trials_per_gpu")
+_RETRAIN_KEYS = ("top_k", "seeds", "epochs")
+_TASKS = ("binary", "multiclass", "classification", "regression")
+_FILE_SUFFIXES = (".csv", ".tsv", ".gz", ".parquet", ".npz")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset of the experiment: ``source`` is a built-in name or an absolute file path."""
+
+    name: str
+    source: str
+    target: str | None = None
+    task: str | None = None
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class BudgetSpec:
+    """``trials``/``timeout`` per (dataset, space) pair when ``per == "dataset"``, else shared by all."""
+
+    trials: int | None
+    timeout: float | None
+    per: str = "dataset"
+    trial_timeout: float | None = None
+    max_consecutive_failures: int = 5
+
+
+@dataclass(frozen=True)
+class RetrainSpec:
+    top_k: int = 1
+    seeds: int = 1
+    epochs: str | int = "best"
+
+
+@dataclass
+class ExperimentConfig:
+    """A validated experiment; ``where`` maps a key path (``"metric"``) to its ``file:line``."""
+
+    name: str
+    datasets: list[DatasetSpec]
+    spaces: list[SearchSpace]
+    backend: dict[str, Any]
+    budget: BudgetSpec
+    devices: dict[str, Any]
+    storage: str | None
+    seed: int
+    metric: str | None
+    retrain: RetrainSpec | None
+    report: bool
+    source: str
+    where: dict[str, str] = field(default_factory=dict)
+
+
+class _Checker:
+    """Raises one-line errors located in the YAML document."""
+
+    def __init__(self, doc: YamlDocument) -> None:
+        self.doc = doc
+
+    def fail(self, path: tuple[str | int, ...], message: str) -> UserError:
+        dotted = ".".join(str(p) for p in path) or "(top level)"
+        return UserError(f"{self.doc.where(path)}: {dotted}: {message}")
+
+    def keys(self, value: Any, path: tuple[str | int, ...], allowed: tuple[str, ...]) -> dict[str, Any]:
+        from automl.space._space import suggest
+
+        if not isinstance(value, dict):
+            raise self.fail(path, f"expected a mapping, but got {type(value).__name__}; see DESIGN.md §5")
+        for key in value:
+            if key not in allowed:
+                raise self.fail(
+                    (*path, str(key)),
+                    f"unknown key {key!r}{suggest(str(key), allowed)}; allowed: {', '.join(allowed)}",
+                )
+        return value
+
+    def positive_int(self, value: Any, path: tuple[str | int, ...], what: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise self.fail(path, f"{what} must be a whole number of at least 1, but got {value!r}")
+        return value
+
+    def duration(self, value: Any, path: tuple[str | int, ...]) -> float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = float(value)
+        else:
+            match = _DURATION.match(str(value))
+            if not match:
+                raise self.fail(
+                    path, f"cannot read {value!r} as a duration; write seconds (90) or 20m / 1.5h"
+                )
+            unit = match.group(2) or "s"
+            seconds = float(match.group(1)) * {"m": 60, "min": 60, "h": 3600}.get(unit, 1)
+        if seconds <= 0:
+            raise self.fail(path, f"a duration must be positive, but got {value!r}")
+        return seconds
+
+
+def _datasets(check: _Checker, value: Any, base: Path) -> list[DatasetSpec]:
+    from automl.datasets import list_datasets
+    from automl.space._space import suggest
+
+    if not isinstance(value, list) or not value:
+        raise check.fail(("datasets",), "give a list of at least one dataset (a built-in name or {path: …})")
+    builtins = [d.name for d in list_datasets()]
+    out: list[DatasetSpec] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(value):
+        path: tuple[str | int, ...] = ("datasets", i)
+        target = task = None
+        if isinstance(item, str):
+            item = {"path": item} if item.endswith(_FILE_SUFFIXES) or "/" in item else {"name": item}
+        entry = check.keys(item, path, _DATASET_KEYS)
+        target, task = entry.get("target"), entry.get("task")
+        if task is not None and task not in _TASKS:
+            raise check.fail((*path, "task"), f"unknown task {task!r}; use one of: {', '.join(_TASKS)}")
+        if "path" in entry:
+            file = Path(str(entry["path"])).expanduser()
+            file = file if file.is_absolute() else (base / file)
+            if not file.exists():
+                raise check.fail((*path, "path"), f"file {entry['path']!r} not found (relative to {base})")
+            name, source = str(entry.get("name") or file.name.split(".")[0]), str(file.resolve())
+        elif "name" in entry:
+            name = source = str(entry["name"])
+            if name not in builtins:
+                raise check.fail(
+                    path,
+                    f"unknown dataset {name!r}{suggest(name, builtins)}; use a built-in name "
+                    f"({', '.join(builtins)}) or {{path: file.csv, target: column}}",
+                )
+        else:
+            raise check.fail(path, "a dataset needs `path:` (a file) or `name:` (a built-in dataset)")
+        if name in seen:
+            raise check.fail(
+                path,
+                f"dataset {name!r} is listed twice (first at item {seen[name]}); "
+                "remove one, or give the second another `name:`",
+            )
+        seen[name] = i
+        out.append(DatasetSpec(name, source, target, task, check.doc.where(path)))
+    return out
+
+
+def _spaces(check: _Checker, value: Any, base: Path) -> list[SearchSpace]:
+    from automl.space import load_space
+
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise check.fail(("spaces",), "give a list of at least one search space (e.g. [tiny] or [mlp])")
+    spaces = []
+    for i, item in enumerate(value):
+        text = str(item)
+        if text.endswith((".yaml", ".yml", ".json")) and not Path(text).is_absolute():
+            text = str(base / text)
+        try:
+            space = load_space(text)
+        except UserError as exc:
+            raise check.fail(("spaces", i), str(exc)) from None
+        if any(s.name == space.name for s in spaces):
+            raise check.fail(("spaces", i), f"space {space.name!r} is listed twice; remove one")
+        spaces.append(space)
+    return spaces
+
+
+def _backend(check: _Checker, value: Any) -> dict[str, Any]:
+    from automl.backends import get_backend
+
+    if value is None:
+        value = {"name": "optuna"}
+    if isinstance(value, str):
+        value = {"name": value}
+    entry = check.keys(value, ("backend",), _BACKEND_KEYS)
+    try:
+        cls = get_backend(str(entry.get("name", "optuna")))
+    except UserError as exc:
+        raise check.fail(("backend", "name"), str(exc)) from None
+    try:
+        backend = cls(algorithm=entry.get("algorithm"), pruner=entry.get("pruner"))
+    except UserError as exc:
+        key = "pruner" if "pruner" in str(exc).split("for backend")[0] else "algorithm"
+        raise check.fail(("backend", key), str(exc)) from None
+    return {"name": backend.name, "algorithm": backend.algorithm, "pruner": backend.pruner}
+
+
+def _budget(check: _Checker, value: Any, pairs: int) -> BudgetSpec:
+    entry = check.keys(value, ("budget",), _BUDGET_KEYS)
+    trials = entry.get("trials")
+    if trials is not None:
+        trials = check.positive_int(trials, ("budget", "trials"), "trials")
+    timeout = (
+        None if entry.get("timeout") is None else check.duration(entry["timeout"], ("budget", "timeout"))
+    )
+    if trials is None and timeout is None:
+        raise check.fail(("budget",), "the budget needs `trials: N`, `timeout: 20m`, or both")
+    per = entry.get("per", "dataset")
+    if per not in ("dataset", "total"):
+        raise check.fail(("budget", "per"), f"unknown value {per!r}; use `dataset` or `total`")
+    if per == "total" and trials is not None and trials < pairs:
+        raise check.fail(
+            ("budget", "trials"),
+            f"{trials} trials in total for {pairs} searches (datasets × spaces); give at least {pairs}",
+        )
+    trial_timeout = entry.get("trial_timeout")
+    if trial_timeout is not None:
+        trial_timeout = check.duration(trial_timeout, ("budget", "trial_timeout"))
+    failures = check.positive_int(
+        entry.get("max_consecutive_failures", 5), ("budget", "max_consecutive_failures"), "it"
+    )
+    return BudgetSpec(trials, timeout, per, trial_timeout, failures)
+
+
+def _devices(check: _Checker, value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"workers": 1}
+    entry = check.keys(value, ("devices",), _DEVICE_KEYS)
+    # One local slot for now; the key stays so that experiment files need no change when workers come.
+    one_slot = entry in ({"workers": 1}, {"gpus": 0}, {"gpus": 0, "trials_per_gpu": 1})
+    if not one_slot:
+        raise check.fail(
+            ("devices",),
+            f"{dict(entry)} asks for parallel workers, which come in a later version; "
+            "use `devices: {workers: 1}` (one local slot) for now",
+        )
+    return dict(entry)
+
+
+def _retrain(check: _Checker, value: Any) -> RetrainSpec | None:
+    if value is False:
+        return None
+    if value is None or value is True:
+        return RetrainSpec()
+    entry = check.keys(value, ("retrain",), _RETRAIN_KEYS)
+    epochs = entry.get("epochs", "best")
+    if epochs != "best":
+        epochs = check.positive_int(epochs, ("retrain", "epochs"), "epochs ('best' or a number)")
+    return RetrainSpec(
+        top_k=check.positive_int(entry.get("top_k", 1), ("retrain", "top_k"), "top_k"),
+        seeds=check.positive_int(entry.get("seeds", 1), ("retrain", "seeds"), "seeds"),
+        epochs=epochs,
+    )
+
+
+def parse_experiment(path: str | Path) -> ExperimentConfig:
+    """Read and validate an experiment file.
+
+    Raises:
+        UserError: the first mistake, as ``file:line: key.path: message; fix`` on one line.
+    """
+    doc = read_yaml(path)
+    check = _Checker(doc)
+    data = check.keys(doc.data if doc.data is not None else {}, (), _TOP_KEYS)
+    base = Path(path).resolve().parent
+    version = data.get("version", 1)
+    if version != 1:
+        raise check.fail(("version",), f"unsupported version {version!r}; this automl reads version 1")
+    name = str(data.get("name") or Path(path).stem)
+    if "/" in name or name in (".", ".."):
+        raise check.fail(("name",), f"{name!r} must be a plain folder name (the run goes to runs/<name>)")
+    if "datasets" not in data:
+        raise check.fail((), "missing `datasets:`; list the datasets to search, e.g. [digits, wine]")
+    datasets = _datasets(check, data["datasets"], base)
+    spaces = _spaces(check, data.get("spaces", ["mlp"]), base)
+    backend = _backend(check, data.get("backend"))
+    if "budget" not in data:
+        raise check.fail((), "missing `budget:`; e.g. budget: {trials: 20, per: dataset}")
+    budget = _budget(check, data["budget"], len(datasets) * len(spaces))
+    devices = _devices(check, data.get("devices"))
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise check.fail(("seed",), f"seed must be a whole number, but got {seed!r}")
+    storage = data.get("storage")
+    if storage is not None and not isinstance(storage, str):
+        raise check.fail(("storage",), "give `sqlite` (the run's own file) or a URL such as postgresql://…")
+    metric = data.get("metric")
+    if metric is not None and not isinstance(metric, str):
+        raise check.fail(("metric",), f"metric must be a name such as accuracy or rmse, but got {metric!r}")
+    return ExperimentConfig(
+        name=name,
+        datasets=datasets,
+        spaces=spaces,
+        backend=backend,
+        budget=budget,
+        devices=devices,
+        storage=storage,
+        seed=seed,
+        metric=metric,
+        retrain=_retrain(check, data.get("retrain", True)),
+        report=bool(data.get("report", False)),
+        source=str(path),
+        where={key: doc.where((key,)) for key in data},
+    )

@@ -1,0 +1,110 @@
+"""`automl run EXPERIMENT.yaml`: many datasets and spaces, one budget, one cross-dataset table."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from automl.cli._console import console, err_console, print_json
+
+
+def _summary(experiment: Any, seconds: float) -> dict[str, Any]:
+    import json
+
+    return {
+        "run_dir": str(experiment.run_dir_),
+        "studies": experiment.studies_,
+        "trials_per_study": experiment.budgets_,
+        "seconds": round(seconds, 2),
+        "leaderboards": {
+            dataset: {space: json.loads(frame.to_json(orient="records")) for space, frame in boards.items()}
+            for dataset, boards in experiment.leaderboards_.items()
+        },
+        "summary": json.loads(experiment.summary_.to_json(orient="records")),
+        "retrain": [r.to_dict() for r in experiment.retrain_],
+    }
+
+
+def _show(experiment: Any, top: int) -> None:
+    from rich.table import Table
+
+    from automl.leaderboard import render
+    from automl.leaderboard_across import render_across
+
+    for boards in experiment.leaderboards_.values():
+        for frame in boards.values():
+            console.print(render(frame, "table", top=top))
+    if len(experiment.studies_) > 1:
+        console.print(render_across(experiment.summary_, "table"))
+    if experiment.retrain_:
+        table = Table(
+            "dataset",
+            "metric",
+            "validation",
+            "test",
+            "best test baseline",
+            title="retrained on train+validation",
+        )
+        for report in experiment.retrain_:
+            best = report.configs[0]
+            pick = max if report.direction == "maximize" else min
+            baselines = {k: v for k, v in report.test_baselines.items() if v is not None}
+            name = pick(baselines, key=baselines.__getitem__) if baselines else None
+            table.add_row(
+                report.dataset,
+                report.metric,
+                "" if best.validation_score is None else f"{best.validation_score:.4f}",
+                f"{report.test_score:.4f}",
+                "" if name is None else f"{baselines[name]:.4f} ({name})",
+            )
+        console.print(table)
+
+
+def run_command(
+    experiment_file: Annotated[Path, typer.Argument(help="An experiment YAML file (see DESIGN.md §5).")],
+    resume: Annotated[bool, typer.Option("--resume", help="Continue every study of the run.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete an existing run first.")] = False,
+    run_dir: Annotated[Path | None, typer.Option(help="Folder of the run (default runs/NAME).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document at the end.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final tables.")] = False,
+    top: Annotated[int, typer.Option(help="Rows of each leaderboard shown at the end.")] = 5,
+) -> None:
+    """Run an experiment: every dataset × space, then leaderboards, the cross-dataset table and retraining."""
+    from automl.exceptions import FatalError
+    from automl.experiment import Experiment
+
+    progress = None
+    if not json_output and not quiet:
+        from automl.cli._progress import RichProgress
+
+        def progress(_study: str) -> RichProgress:
+            return RichProgress(err_console)
+
+    experiment = Experiment.from_yaml(experiment_file, run_dir=run_dir, progress=progress)
+    started = time.perf_counter()
+    try:
+        experiment.run(resume=resume, overwrite=overwrite)
+    except KeyboardInterrupt:
+        args = [a for a in sys.argv[1:] if a not in ("--overwrite", "--resume")]
+        err_console.print(
+            "[yellow]interrupted[/yellow]: every finished trial is kept; continue with: "
+            + " ".join(["automl", *args, "--resume"]),
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=130) from None
+    except FatalError as exc:
+        err_console.print(f"[bold red]stopped:[/bold red] {exc}", soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    seconds = time.perf_counter() - started
+    if json_output:
+        print_json(_summary(experiment, seconds))
+        return
+    _show(experiment, top)
+    console.print(
+        f"run directory: {experiment.run_dir_}  ·  leaderboard.csv, summary.csv written  ·  "
+        f"wall time {seconds:.1f} s"
+    )

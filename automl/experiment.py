@@ -1,0 +1,278 @@
+"""Experiment: datasets × spaces searched with one backend under one budget, then compared and retrained.
+
+    >>> import automl
+    >>> exp = automl.Experiment.from_yaml("examples/experiments/offline_builtins.yaml")
+    >>> exp.run().summary_            # doctest: +SKIP
+
+One study per (dataset, space) in one storage, named by :func:`automl.store.study_name`; each is opened,
+resumed and searched by the same functions as :class:`automl.AutoMLSearch` (:func:`automl.search.open_study`,
+:func:`automl.search.run_session`). The pairs run one after another in this process (one local slot).
+
+Budget: with ``per: dataset`` every pair gets ``trials`` and ``timeout``. With ``per: total`` the trials
+are split evenly up front (the first pairs take the remainder), and the time is shared as it goes: each
+pair gets the time left divided by the pairs left, so time a finished pair did not use passes to the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from automl._experiment_config import ExperimentConfig, parse_experiment
+from automl.exceptions import FatalError, UserError
+from automl.rundir import RunDir, environment_info, prepare_run_dir, resolve_run_path
+from automl.session import Budget
+from automl.store import mask_password, storage_url_for, study_name
+
+if TYPE_CHECKING:
+    from automl.datasets import Dataset
+    from automl.progress import Progress
+    from automl.retrain import DatasetRetrain
+    from automl.space import SearchSpace
+
+__all__ = ["Experiment"]
+
+log = logging.getLogger("automl.experiment")
+
+
+def split_trials(total: int, pairs: int) -> list[int]:
+    """``total`` trials shared by ``pairs`` searches as evenly as possible (the first take the remainder)."""
+    base, extra = divmod(total, pairs)
+    return [base + (1 if i < extra else 0) for i in range(pairs)]
+
+
+class Experiment:
+    """The searches of one experiment file, their leaderboards, the cross-dataset table and retraining.
+
+    Args:
+        config: A validated :class:`~automl._experiment_config.ExperimentConfig` (see :meth:`from_yaml`).
+        run_dir: Folder of the run; default ``runs/<name>``.
+        progress: A factory called with each study's name, returning its progress display; default none.
+    """
+
+    def __init__(
+        self,
+        config: ExperimentConfig,
+        *,
+        run_dir: str | Path | None = None,
+        progress: Any = None,
+    ) -> None:
+        self.config = config
+        self.run_dir = run_dir
+        self.progress = progress
+
+    @classmethod
+    def from_yaml(
+        cls, path: str | Path, *, run_dir: str | Path | None = None, progress: Any = None
+    ) -> Experiment:
+        """Read and validate ``path``. Raises UserError (``file:line: key.path: message; fix``)."""
+        return cls(parse_experiment(path), run_dir=run_dir, progress=progress)
+
+    # ------------------------------------------------------------------ run
+    def _load_datasets(self) -> dict[str, Dataset]:
+        from automl.datasets import load_dataset
+
+        loaded = {}
+        for spec in self.config.datasets:
+            try:
+                loaded[spec.name] = load_dataset(
+                    spec.source, target=spec.target, task=spec.task, seed=self.config.seed, name=spec.name
+                )
+            except UserError as exc:
+                raise UserError(f"{spec.where}: datasets: {exc}") from None
+        return loaded
+
+    def _pairs(self, datasets: dict[str, Dataset]) -> list[tuple[Dataset, SearchSpace]]:
+        from automl.search import _check_family
+
+        pairs = [(d, s) for d in datasets.values() for s in self.config.spaces]
+        for dataset, space in pairs:
+            try:
+                _check_family(space, dataset)
+            except UserError as exc:
+                raise UserError(
+                    f"{self.config.where.get('spaces', self.config.source)}: spaces: {exc}"
+                ) from None
+        return pairs
+
+    def _metric(self, space: SearchSpace, dataset: Dataset) -> Any:
+        from automl.metrics import get_metric
+
+        try:
+            return get_metric(self.config.metric or space.objective, dataset.task)
+        except UserError as exc:
+            where = self.config.where.get("metric", self.config.source)
+            raise UserError(f"{where}: metric: {exc} (dataset {dataset.name!r})") from None
+
+    def run(self, *, resume: bool = False, overwrite: bool = False) -> Experiment:
+        """Search every (dataset, space) pair, write the leaderboards, retrain as the file says.
+
+        Fills ``run_dir_``, ``studies_`` (study names), ``leaderboards_`` (dataset → space → table),
+        ``summary_`` (the cross-dataset table), ``retrain_`` (list of
+        :class:`~automl.retrain.DatasetRetrain`, empty with ``retrain: false``) and ``budgets_``.
+
+        Raises:
+            UserError: before any training (bad data, a space that does not fit a dataset, an existing run
+                without ``resume``/``overwrite``, a changed space or dataset on resume).
+            FatalError: a search stopped on failures; the other searches ran, nothing was retrained.
+            KeyboardInterrupt: after the leaderboards of the finished trials are written.
+        """
+        from automl.backends import get_backend
+        from automl.search import open_study, run_session
+        from automl.store import open_storage
+
+        cfg = self.config
+        datasets = self._load_datasets()
+        pairs = self._pairs(datasets)
+        metrics = {(d.name, s.name): self._metric(s, d) for d, s in pairs}
+        backend = get_backend(cfg.backend["name"])(
+            algorithm=cfg.backend["algorithm"], pruner=cfg.backend["pruner"], seed=cfg.seed
+        )
+        path = resolve_run_path(
+            name=None if self.run_dir else cfg.name, run_dir=self.run_dir, default_name=cfg.name
+        )
+        run = prepare_run_dir(path, resume=resume, overwrite=overwrite)
+        if resume and run.experiment_file.exists() and run.read_experiment().get("kind") != "experiment":
+            raise UserError(
+                f"{run.path} holds a single search, not an experiment; resume it with automl search"
+            )
+        url = storage_url_for(run.path, cfg.storage)
+        storage = open_storage(url)
+        local = cfg.storage in (None, "", "sqlite")
+        trials = (
+            split_trials(cfg.budget.trials, len(pairs))
+            if cfg.budget.per == "total" and cfg.budget.trials is not None
+            else [cfg.budget.trials] * len(pairs)
+        )
+        # Every study (and its baselines) is created before the first trial, so a mistake found while
+        # opening one (e.g. a changed space on resume) stops the experiment before any training.
+        opened = []
+        for (dataset, space), n in zip(pairs, trials, strict=True):
+            metric = metrics[(dataset.name, space.name)]
+            name = study_name(run.path.name, dataset.name, space.name, backend.name, backend.algorithm)
+            study, info = open_study(
+                storage, name, space=space, dataset=dataset, metric=metric.name, direction=metric.direction,
+                backend=backend, seed=cfg.seed, resume=resume, local=local,
+            )  # fmt: skip
+            opened.append((dataset, space, name, study, info, n))
+        self.studies_ = [o[2] for o in opened]
+        self.budgets_ = {o[2]: o[5] for o in opened}
+        run.write_experiment(self._resolved(run, url, datasets))
+        self.run_dir_ = run.path
+        handler = run.attach_log()
+        fatal: list[str] = []
+        started = time.monotonic()
+        try:
+            for i, (dataset, space, name, study, info, n) in enumerate(opened):
+                budget = Budget(
+                    trials=n,
+                    timeout=self._timeout(i, len(opened), started),
+                    trial_timeout=cfg.budget.trial_timeout,
+                    max_consecutive_failures=cfg.budget.max_consecutive_failures,
+                )
+                log.info("experiment %s: searching %s (%d/%d)", cfg.name, name, i + 1, len(opened))
+                progress: Progress | None = self.progress(name) if self.progress else None
+                try:
+                    run_session(
+                        backend, study, info, space, dataset, budget, seed=cfg.seed, progress=progress,
+                        run_dir=run.path,
+                    )  # fmt: skip
+                except FatalError as exc:
+                    log.warning("%s stopped: %s", name, exc)
+                    fatal.append(f"{name}: {exc}")
+        finally:
+            self._collect()
+            RunDir.detach_log(handler)
+        if fatal:
+            raise FatalError("; ".join(fatal) + " (the other searches finished; nothing was retrained)")
+        self.retrain_: list[DatasetRetrain] = []
+        if cfg.retrain is not None:
+            from automl.retrain import retrain_run
+
+            self.retrain_ = retrain_run(
+                run.path, top_k=cfg.retrain.top_k, seeds=cfg.retrain.seeds, epochs=cfg.retrain.epochs
+            )
+        return self
+
+    def _timeout(self, index: int, count: int, started: float) -> float | None:
+        """This pair's seconds: the whole timeout per dataset, or a fair share of what is left in total."""
+        timeout = self.config.budget.timeout
+        if timeout is None or self.config.budget.per == "dataset":
+            return timeout
+        left = timeout - (time.monotonic() - started)
+        # A pair that starts after the time is spent still gets a moment, so it records why it stopped.
+        return max(left / (count - index), 1e-3)
+
+    def _resolved(self, run: RunDir, url: str, datasets: dict[str, Dataset]) -> dict[str, Any]:
+        """``experiment.yaml`` of the run, in the format :mod:`automl.leaderboard` and retrain read."""
+        cfg = self.config
+        budget = cfg.budget
+        return {
+            "version": 1,
+            "kind": "experiment",
+            "name": run.path.name,
+            "source": str(Path(cfg.source).resolve()),
+            "datasets": [
+                {
+                    "name": spec.name,
+                    "source": spec.source,
+                    "target": spec.target,
+                    "task": datasets[spec.name].task.value,
+                    "fingerprint": datasets[spec.name].fingerprint,
+                }
+                for spec in cfg.datasets
+            ],
+            "spaces": [{"name": s.name, "source": s.source, "hash": s.content_hash} for s in cfg.spaces],
+            "backend": dict(cfg.backend),
+            "metric": cfg.metric,
+            "budget": {
+                "trials": budget.trials,
+                "timeout": budget.timeout,
+                "per": budget.per,
+                "trial_timeout": budget.trial_timeout,
+                "max_consecutive_failures": budget.max_consecutive_failures,
+                "trials_per_study": dict(self.budgets_),
+            },
+            "devices": dict(cfg.devices),
+            "storage": "sqlite" if cfg.storage in (None, "", "sqlite") else mask_password(url),
+            "seed": cfg.seed,
+            "retrain": False
+            if cfg.retrain is None
+            else {"top_k": cfg.retrain.top_k, "seeds": cfg.retrain.seeds, "epochs": cfg.retrain.epochs},
+            "studies": list(self.studies_),
+            **environment_info(),
+        }
+
+    # ------------------------------------------------------------------ results
+    def _collect(self) -> None:
+        """Leaderboards from the store (whatever finished), ``leaderboard.csv`` and ``summary.csv``."""
+        from automl.leaderboard import run_leaderboards
+        from automl.leaderboard_across import across_datasets
+
+        frames = run_leaderboards(self.run_dir_)
+        self.leaderboards_: dict[str, dict[str, pd.DataFrame]] = {}
+        for frame in frames:
+            self.leaderboards_.setdefault(frame.attrs["dataset"], {})[frame.attrs["space"]] = frame
+        self.summary_: pd.DataFrame = across_datasets(frames)
+        run = RunDir(Path(self.run_dir_))
+        tagged = [f.assign(dataset=f.attrs["dataset"], space=f.attrs["space"]) for f in frames]
+        if tagged:
+            table = pd.concat(tagged, ignore_index=True)
+            table = table[["dataset", "space", *[c for c in table.columns if c not in ("dataset", "space")]]]
+            run.leaderboard_file.write_text(table.to_csv(index=False), encoding="utf-8")
+        (run.path / "summary.csv").write_text(self.summary_.to_csv(index=False), encoding="utf-8")
+
+    def leaderboard(self, dataset: str, space: str | None = None) -> pd.DataFrame:
+        """The leaderboard of ``dataset`` (and ``space``, needed when the experiment has several)."""
+        boards = getattr(self, "leaderboards_", {}).get(dataset)
+        if not boards:
+            raise UserError(f"no leaderboard for dataset {dataset!r}; run() the experiment first")
+        if space is None:
+            if len(boards) > 1:
+                raise UserError(f"dataset {dataset!r} was searched with {', '.join(boards)}: give space=")
+            return next(iter(boards.values()))
+        return boards[space]

@@ -1,0 +1,178 @@
+"""Experiments: real tiny runs over two datasets, resume, the cross-dataset table, and up-front validation."""
+
+import json
+import math
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+import automl
+from automl.cli import main
+from automl.leaderboard import run_leaderboards
+
+EXPERIMENT = """\
+version: 1
+name: pair
+datasets:
+  - iris
+  - wine
+spaces: [tiny]
+backend: {{name: optuna, algorithm: tpe, pruner: none}}
+budget: {{trials: {trials}, per: dataset}}
+devices: {{workers: 1}}
+seed: 0
+retrain: {retrain}
+"""
+
+
+def cli(*args: str) -> int:
+    """Run ``automl ARGS`` in-process; returns the exit code (typer exits even on success)."""
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def write(folder: Path, text: str, name: str = "experiment.yaml") -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    """Two datasets × the tiny space, 2 trials each, retrained: run once from Python."""
+    folder = tmp_path_factory.mktemp("experiment")
+    path = write(folder, EXPERIMENT.format(trials=2, retrain="{top_k: 1, seeds: 1, epochs: best}"))
+    return automl.Experiment.from_yaml(path, run_dir=folder / "run").run()
+
+
+def test_python_run_fills_leaderboards_summary_and_models(ran):
+    assert set(ran.leaderboards_) == {"iris", "wine"}
+    for dataset in ("iris", "wine"):
+        board = ran.leaderboard(dataset)
+        assert (board["state"] == "complete").sum() == 2
+        assert {"baseline:linear", "baseline:majority"} <= set(board["trial"])
+        assert (ran.run_dir_ / "models" / dataset / "model.keras").exists()
+    assert [r.dataset for r in ran.retrain_] == ["iris", "wine"]
+    assert all(0.0 <= r.test_score <= 1.0 for r in ran.retrain_)
+    assert ran.studies_ == ["run/iris/tiny/optuna-tpe", "run/wine/tiny/optuna-tpe"]
+
+    resolved = yaml.safe_load((ran.run_dir_ / "experiment.yaml").read_text())
+    assert resolved["kind"] == "experiment" and resolved["studies"] == ran.studies_
+    assert [(d["name"], d["source"], d["task"]) for d in resolved["datasets"]] == [
+        ("iris", "iris", "multiclass"),
+        ("wine", "wine", "multiclass"),
+    ]
+    assert resolved["budget"]["trials_per_study"] == dict.fromkeys(ran.studies_, 2)
+    assert len(run_leaderboards(ran.run_dir_)) == 2  # the format the leaderboard already reads
+    csv = pd.read_csv(ran.run_dir_ / "leaderboard.csv")
+    assert set(csv["dataset"]) == {"iris", "wine"}
+
+
+def test_cross_dataset_table_follows_the_formula_on_real_numbers(ran):
+    summary = ran.summary_
+    assert list(summary["dataset"]) == ["iris", "wine"]
+    for _, row in summary.iterrows():
+        board = ran.leaderboard(row["dataset"])
+        assert row["score"] == board.loc[board["rank"] == 1, "score"].iloc[0]
+        baselines = board.loc[board["state"] == "baseline", "score"]
+        assert row["baseline_score"] == baselines.max()  # accuracy: the strongest baseline is the highest
+        assert row["rank"] == 1 and row["mean_rank"] == 1.0
+        if row["beats_baseline"]:
+            # one search per dataset: it is the best, so (score - b) / (best - b) == 1
+            assert row["normalised"] == pytest.approx(1.0)
+        else:
+            assert math.isnan(row["normalised"])  # nothing beat the baseline: the scale is undefined
+    assert (ran.run_dir_ / "summary.csv").exists()
+
+
+def test_leaderboard_command_shows_each_dataset_then_the_cross_table(ran, capsys):
+    assert cli("leaderboard", str(ran.run_dir_), "--format", "json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [b["dataset"] for b in doc["leaderboards"]] == ["iris", "wine"]
+    assert [r["dataset"] for r in doc["across"]["rows"]] == ["iris", "wine"]
+    assert cli("leaderboard", str(ran.run_dir_), "--dataset", "wine", "--format", "csv") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("rank,trial,state") and "dataset,search" not in out  # one study: no cross table
+    assert cli("leaderboard", str(ran.run_dir_), "--format", "markdown") == 0
+    assert "| dataset | search |" in capsys.readouterr().out
+
+
+def test_cli_resume_continues_every_study(ran, capsys):
+    path = write(ran.run_dir_.parent, EXPERIMENT.format(trials=3, retrain="false"), "more.yaml")
+    assert cli("run", str(path), "--run-dir", str(ran.run_dir_), "--resume", "--json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["studies"] == ran.studies_ and doc["retrain"] == []
+    for dataset in ("iris", "wine"):
+        rows = doc["leaderboards"][dataset]["tiny"]
+        assert sum(r["state"] == "complete" for r in rows) == 3
+    assert cli("run", str(path), "--run-dir", str(ran.run_dir_)) == 2
+    assert "--resume" in capsys.readouterr().err
+
+
+BASE = """\
+version: 1
+datasets: [iris, wine]
+spaces: [tiny]
+budget: {trials: 2}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "expected"),
+    [
+        (BASE + "retrian: false\n", 5, "retrian: unknown key 'retrian' (did you mean 'retrain'?)"),
+        (BASE.replace("[iris, wine]", "\n  - iris\n  - wine\n  - iris"), 5, "datasets.2: dataset 'iris' is listed twice"),
+        (BASE.replace("trials: 2", "trials: 0"), 4, "budget.trials: trials must be a whole number of at least 1"),
+        (BASE + "devices: {workers: 2}\n", 5, "devices: {'workers': 2} asks for parallel workers"),
+        (BASE + "backend: {name: optuna, algorithm: bayes}\n", 5, "backend.algorithm: unknown algorithm 'bayes'"),
+        (BASE + "backend: {name: sklearn}\n", 5, "backend.name: unknown backend 'sklearn'"),
+        (BASE.replace("[tiny]", "[tiny, huge]"), 3, "spaces.1: unknown search space 'huge'"),
+        (BASE.replace("trials: 2", "timeout: soon"), 4, "budget.timeout: cannot read 'soon' as a duration"),
+        (BASE.replace("iris, wine", "iris, wnie"), 2, "datasets.1: unknown dataset 'wnie' (did you mean 'wine'?)"),
+    ],
+    ids=["unknown-key", "dataset-twice", "budget-0", "two-workers", "algorithm", "backend", "space", "duration",
+         "dataset-typo"],
+)  # fmt: skip
+def test_validation_errors_are_one_line_with_file_and_line(tmp_path, capsys, text, line, expected):
+    path = write(tmp_path, text)
+    started = time.perf_counter()
+    assert cli("run", str(path), "--run-dir", str(tmp_path / "run")) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert f"{path}:{line}: {expected}" in err
+    assert not (tmp_path / "run").exists()  # nothing started
+    assert time.perf_counter() - started < 10
+
+
+def test_retrain_on_an_empty_run_is_one_line(tmp_path, capsys):
+    run = tmp_path / "empty"
+    run.mkdir()
+    (run / "experiment.yaml").write_text(yaml.safe_dump({"version": 1, "kind": "experiment", "studies": []}))
+    assert cli("retrain", str(run)) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "nothing to retrain" in err
+
+
+@pytest.mark.slow
+def test_offline_builtins_example(tmp_path):
+    """The shipped example: five offline datasets; each retrained model should beat the mean/majority."""
+    example = Path(__file__).parents[2] / "examples" / "experiments" / "offline_builtins.yaml"
+    started = time.perf_counter()
+    exp = automl.Experiment.from_yaml(example, run_dir=tmp_path / "run").run()
+    seconds = time.perf_counter() - started
+    assert set(exp.leaderboards_) == {"digits", "wine", "breast_cancer", "diabetes", "auto_mpg"}
+    lines = [f"wall time {seconds:.0f} s"]
+    for report in exp.retrain_:
+        naive = report.test_baselines.get("majority", report.test_baselines.get("mean"))
+        better = report.test_score > naive if report.direction == "maximize" else report.test_score < naive
+        lines.append(
+            f"{report.dataset}: test {report.metric} {report.test_score:.4f} vs {report.test_baselines}"
+        )
+        assert better, lines[-1]
+    print("\n".join(lines))
