@@ -1,0 +1,295 @@
+"""Real KerasTuner searches on a real (small) dataset: mirroring into the store, Hyperband rounds and their
+checkpoints, budgets, failures, resume after Ctrl-C, the CLI; and the shared backend contract (slow)."""
+
+import dataclasses
+import json
+import time
+
+import numpy as np
+import optuna
+import pytest
+
+from automl import AutoMLSearch, load_space
+from automl.backends import _keras_tuner_checkpoints as checkpoints
+from automl.backends._keras_tuner import KerasTunerBackend
+from automl.cli import main
+from automl.exceptions import FatalError, UserError
+from automl.runner import TrialRunner
+from automl.session import SearchSession
+from automl.store import TrialState
+from automl.testing import BackendContract
+
+SMALL = """\
+  depth: {type: int, low: 1, high: 2}
+  units: {type: int, low: 8, high: 32, log: true, per_layer: depth}
+  optimizer: {type: choice, values: [adam, sgd]}
+  momentum: {type: float, low: 0.0, high: 0.9, active_if: {optimizer: [sgd]}}
+  learning_rate: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}
+  batch_size: {type: choice, values: [32, 64]}
+  epochs: {type: fixed, value: EPOCHS}
+  patience: {type: fixed, value: 3}
+"""
+
+GRID = """\
+  units: {type: choice, values: [8, 16]}
+  optimizer: {type: choice, values: [adam, sgd]}
+  momentum: {type: float, low: 0.0, high: 0.9, step: 0.9, active_if: {optimizer: [sgd]}}
+  epochs: {type: fixed, value: 1}
+"""
+
+
+def small(epochs=2):
+    return SMALL.replace("EPOCHS", str(epochs))
+
+
+def search(tmp_path, space, **kwargs):
+    options = dict(space=space, backend="keras_tuner", n_trials=3, run_dir=tmp_path / "run", seed=0)
+    options.update(kwargs)
+    return AutoMLSearch(**options)
+
+
+def stored(result):
+    storage = f"sqlite:///{result.run_dir_ / 'automl.db'}"
+    return optuna.load_study(study_name=result.study_name_, storage=storage).get_trials()
+
+
+def with_options(monkeypatch, **options):
+    """AutoMLSearch builds the backend without options: give it some, as an experiment file would."""
+    init = KerasTunerBackend.__init__
+
+    def patched(self, **kwargs):
+        init(self, **kwargs, options=options)
+
+    monkeypatch.setattr(KerasTunerBackend, "__init__", patched)
+
+
+@pytest.mark.parametrize("algorithm", ["random", "bayesian", "grid", "hyperband"])
+def test_every_algorithm_mirrors_its_trials_into_the_store(
+    tmp_path, wine, space_file, capfd, monkeypatch, algorithm
+):
+    if algorithm == "bayesian":
+        with_options(monkeypatch, num_initial_points=2)  # the third trial comes from the Gaussian process
+    body = GRID if algorithm == "grid" else small()
+    result = search(tmp_path, space_file(body), algorithm=algorithm).fit(wine)
+    assert result.study_info_.backend == "keras_tuner" and result.study_info_.algorithm == algorithm
+    assert result.study_info_.pruner == "none"
+    assert sum(t.state.finished for t in result.trials_) == 3
+
+    trials = stored(result)  # plain Optuna, as optuna-dashboard reads it
+    assert [t.number for t in trials] == [0, 1, 2]
+    space = load_space(space_file(body))
+    for t in trials:
+        assert t.state == optuna.trial.TrialState.COMPLETE
+        assert {"config", "history", "epochs_run", "n_params", "seed", "keras_tuner_trial_id"} <= set(
+            t.user_attrs
+        )
+        assert t.user_attrs["seed"] == t.number  # seed 0 + trial number
+        config = t.user_attrs["config"]
+        assert space.validate_config(config) == config
+        assert t.params == {k: v for k, v in config.items() if k not in space.fixed}
+        assert set(t.distributions) == set(t.params)
+        assert ("momentum" in t.params) == (t.params["optimizer"] == "sgd")
+        if "depth" in t.params:
+            assert ("units_1" in t.params) == (t.params["depth"] == 2)
+        scores = t.user_attrs["history"]["val_accuracy"]
+        assert list(t.intermediate_values.values()) == pytest.approx(scores)
+    assert len({t.user_attrs["keras_tuner_trial_id"] for t in trials}) == 3
+    if algorithm == "grid":
+        assert len({json.dumps(t.params, sort_keys=True) for t in trials}) == 3
+    # KerasTuner's own project lives in the run directory; it printed nothing on the console.
+    assert list((tmp_path / "run" / "keras_tuner").glob("*/oracle.json"))
+    out, err = capfd.readouterr()
+    assert "Trial" not in out + err and "Best val_accuracy" not in out
+
+
+def test_same_seed_gives_the_same_search(tmp_path, wine, space_file):
+    path = space_file(small(epochs=1))
+    first = search(tmp_path, path, n_trials=2, run_dir=tmp_path / "a").fit(wine)
+    second = search(tmp_path, path, n_trials=2, run_dir=tmp_path / "b").fit(wine)
+    assert [t.config for t in first.trials_] == [t.config for t in second.trials_]
+    assert [t.score for t in first.trials_] == [t.score for t in second.trials_]
+
+
+def test_hyperband_continues_promoted_trials_and_deletes_obsolete_checkpoints(
+    tmp_path, wine, space_file, monkeypatch
+):
+    # max_epochs 3, factor 3: bracket 1 trains 3 models for 1 epoch and continues the best to epoch 3;
+    # bracket 0 trains 2 models for 3 epochs; then the next iteration begins.
+    calls = []
+    run = TrialRunner.run
+
+    def spy(self, config, **kwargs):
+        calls.append((kwargs["model"] is not None, kwargs["initial_epoch"], kwargs["epochs"]))
+        return run(self, config, **kwargs)
+
+    monkeypatch.setattr(TrialRunner, "run", spy)
+    kept = []
+    prune = checkpoints.prune
+
+    def counting_prune(project_dir, keep):
+        freed = prune(project_dir, keep)
+        kept.append(sorted(p.parent.name for p in project_dir.glob(f"trial_*/{checkpoints.CHECKPOINT}")))
+        return freed
+
+    monkeypatch.setattr(checkpoints, "prune", counting_prune)
+    result = search(tmp_path, space_file(small(epochs=3)), algorithm="hyperband", n_trials=7).fit(wine)
+
+    assert calls == [
+        (False, 0, 1),
+        (False, 0, 1),
+        (False, 0, 1),
+        (True, 1, 3),
+        (False, 0, 3),
+        (False, 0, 3),
+        (False, 0, 1),
+    ]
+    trials = stored(result)
+    first_round = trials[:3]
+    best = max(first_round, key=lambda t: t.value)
+    continued = trials[3]
+    assert continued.user_attrs["keras_tuner_continued"] == best.user_attrs["keras_tuner_trial_id"]
+    assert continued.user_attrs["continued_trial"] == best.number
+    assert continued.user_attrs["initial_epoch"] == 1 and continued.user_attrs["epochs_run"] == 2
+    assert sorted(continued.intermediate_values) == [2, 3]
+    assert continued.user_attrs["config"] == best.user_attrs["config"]
+    assert continued.user_attrs["seed"] == 3  # its own trial number
+    assert all(t.user_attrs["epochs_run"] == 1 for t in first_round)
+
+    # No more checkpoints than Hyperband can still promote: one while round 0 is open (the leader), none
+    # once the bracket has continued its best; at the end only the open bracket's leader remains.
+    # kept[0] is the prune at start-up, kept[i] the one after trial i - 1 ended.
+    assert max(len(k) for k in kept) == 1
+    assert kept[3] == [f"trial_{best.user_attrs['keras_tuner_trial_id']}"]
+    assert kept[4] == [] and kept[-1] == [f"trial_{trials[6].user_attrs['keras_tuner_trial_id']}"]
+
+
+def test_diverging_trials_are_recorded_as_failed_and_the_search_goes_on(tmp_path, wine, space_file):
+    body = (
+        small(epochs=1)
+        .replace(
+            "learning_rate: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}",
+            "learning_rate: {type: choice, values: [0.01, 1.0e+12]}",
+        )
+        .replace("optimizer: {type: choice, values: [adam, sgd]}", "optimizer: {type: choice, values: [sgd]}")
+    )
+    result = search(tmp_path, space_file(body), n_trials=3).fit(wine)
+    failed = [t for t in result.trials_ if t.state is TrialState.FAIL]
+    assert failed, "a learning rate of 1e12 must diverge"
+    assert all(t.failure.startswith("nan_loss") and t.config["learning_rate"] == 1e12 for t in failed)
+    assert sum(t.state.finished for t in result.trials_) == 3
+    for t in stored(result):
+        if t.state == optuna.trial.TrialState.FAIL:
+            assert t.user_attrs["failure"].startswith("nan_loss") and t.value is None
+
+
+def test_consecutive_failures_stop_the_search_and_keep_trials(tmp_path, wine, space_file):
+    # Corrupt features make every trial's loss NaN, whatever KerasTuner proposes.
+    poisoned = dataclasses.replace(wine, x_train=np.full_like(wine.x_train, np.nan))
+    runner = search(tmp_path, space_file(small(epochs=1)), n_trials=5, max_consecutive_failures=2)
+    with pytest.raises(FatalError, match="2 trials failed in a row"):
+        runner.fit(poisoned)
+    assert [t.state for t in runner.trials_] == [TrialState.FAIL, TrialState.FAIL]
+    assert all(t.failure.startswith("nan_loss") for t in runner.trials_)
+
+
+def test_wall_clock_budget_stops_the_search(tmp_path, wine, space_file):
+    started = time.monotonic()
+    result = search(tmp_path, space_file(small()), n_trials=None, timeout=3).fit(wine)
+    assert 1 <= len(result.trials_) < 20
+    assert time.monotonic() - started < 3 + 10  # set-up, plus at most one epoch past the deadline
+
+
+@pytest.mark.parametrize("where", ["after_mirroring", pytest.param("mid_training", marks=pytest.mark.slow)])
+def test_resume_after_ctrl_c_continues_to_the_budget_without_duplicates(
+    tmp_path, wine, space_file, monkeypatch, where
+):
+    path = space_file(small(epochs=3))
+    calls = {"n": 0}
+    if where == "mid_training":
+        target, name = TrialRunner, "run"
+    else:  # the hardest moment: the trial is in the store, KerasTuner has not recorded its end
+        target, name = SearchSession, "trial_finished"
+    original = getattr(target, name)
+
+    def interrupt_third(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(target, name, interrupt_third)
+    with pytest.raises(KeyboardInterrupt):
+        search(tmp_path, path, algorithm="hyperband", n_trials=5).fit(wine)
+    monkeypatch.setattr(target, name, original)
+
+    resumed = search(tmp_path, path, algorithm="hyperband", n_trials=5, resume=True).fit(wine)
+    trials = stored(resumed)
+    ids = [t.user_attrs["keras_tuner_trial_id"] for t in trials]
+    assert len(ids) == len(set(ids)) == 5
+    assert [t.number for t in trials] == list(range(5))
+    assert sum(t.state.finished for t in resumed.trials_) == 5
+    continued = [t for t in trials if "keras_tuner_continued" in t.user_attrs]
+    assert len(continued) == 1 and continued[0].user_attrs["initial_epoch"] == 1
+
+
+def test_cli_search_with_hyperband_json_then_leaderboard(tmp_path, capsys, space_file):
+    run_dir = tmp_path / "run"
+    argv = ["search", "--dataset", "wine", "--space", space_file(small(epochs=3)), "--backend", "keras_tuner"]
+    argv += ["--algorithm", "hyperband", "--trials", "4", "--run-dir", str(run_dir), "--json"]
+    try:
+        main(argv)
+    except SystemExit as exit:
+        assert not exit.code
+    out = capsys.readouterr().out
+    doc = json.loads(out)  # nothing but our JSON on stdout
+    assert doc["trials"] == {"complete": 4}
+    assert doc["study"].endswith("/keras_tuner-hyperband")
+    try:
+        main(["leaderboard", str(run_dir), "--format", "csv"])
+    except SystemExit as exit:
+        assert not exit.code
+    board = capsys.readouterr().out
+    assert board.startswith("rank,trial,state,score") and len(board.strip().splitlines()) >= 4 + 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "body", "fragment"),
+    [
+        (
+            {"algorithm": "tpe"},
+            None,
+            "unknown algorithm 'tpe' for backend keras_tuner; use one of: random, bayesian, hyperband, grid",
+        ),
+        ({"pruner": "median"}, None, "unknown pruner 'median' for backend keras_tuner; use one of: none"),
+        ({"algorithm": "grid"}, None, "grid search needs a finite space, but 'momentum'"),
+        (
+            {"algorithm": "hyperband"},
+            "  units: {type: int, low: 8, high: 16}\n  epochs: {type: int, low: 1, high: 3}\n",
+            "under hyperband the algorithm owns the epoch budget",
+        ),
+    ],
+)
+def test_bad_arguments_fail_before_any_trial(tmp_path, wine, space_file, kwargs, body, fragment):
+    with pytest.raises(UserError) as info:
+        search(tmp_path, space_file(body or small()), **kwargs).fit(wine)
+    assert fragment in str(info.value)
+    assert not list((tmp_path / "run").glob("keras_tuner/*/trial_*"))
+
+
+def test_unknown_option_names_the_valid_ones():
+    with pytest.raises(
+        UserError, match="unknown option 'factor' for keras_tuner/random; use any of: directory"
+    ):
+        KerasTunerBackend(algorithm="random", options={"factor": 2})
+
+
+@pytest.mark.slow
+class TestKerasTunerRandomContract(BackendContract):
+    backend = "keras_tuner"
+    algorithm = "random"
+
+
+@pytest.mark.slow
+class TestKerasTunerHyperbandContract(BackendContract):
+    backend = "keras_tuner"
+    algorithm = "hyperband"
