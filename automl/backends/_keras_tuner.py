@@ -29,11 +29,11 @@ import contextlib
 import io
 import json
 import logging
+import math
 import os
 import re
 import tempfile
 import warnings
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -105,12 +105,6 @@ class _LogWriter(io.TextIOBase):
         return len(text)
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    with contextlib.redirect_stdout(_LogWriter()):
-        yield
-
-
 def _oracle_seed(seed: int) -> int:
     # KerasTuner reads seed 0 as "no seed" (`seed or random.randint(...)`): shift it so 0 stays seeded.
     return seed + 1 if seed >= 0 else seed
@@ -175,7 +169,7 @@ class _Search:
                 f"the KerasTuner project {self.project_dir} of this run is missing, so its search cannot "
                 "continue; restore it, or start afresh with --overwrite or another --name"
             )
-        with _quiet():
+        with contextlib.redirect_stdout(_LogWriter()):
             self.tuner = _Tuner(
                 self,
                 oracle=self._oracle(),
@@ -319,8 +313,6 @@ class _Search:
         self, record: TrialRecord, number: int, started: datetime, extra: dict[str, Any]
     ) -> _Mirrored:
         """Add ``record`` to the store as a finished Optuna trial (number ``number``)."""
-        import math
-
         import optuna
 
         state = {
@@ -360,7 +352,7 @@ class _Search:
     def search(self) -> None:
         self.prune()  # a resumed project may hold checkpoints made obsolete before the interruption
         try:
-            with _quiet(), warnings.catch_warnings():
+            with contextlib.redirect_stdout(_LogWriter()), warnings.catch_warnings():
                 # The bayesian oracle's Gaussian process warns about length-scale bounds on most fits.
                 warnings.filterwarnings("ignore", module=r"sklearn\.gaussian_process")
                 # keras-tuner 1.4 calls threading.currentThread() on every oracle call.
