@@ -77,13 +77,13 @@ class Experiment:
         from automl.datasets import load_dataset
 
         loaded = {}
-        for spec in self.config.datasets:
+        for i, spec in enumerate(self.config.datasets):
             try:
                 loaded[spec.name] = load_dataset(
                     spec.source, target=spec.target, task=spec.task, seed=self.config.seed, name=spec.name
                 )
             except UserError as exc:
-                raise UserError(f"{spec.where}: datasets: {exc}") from None
+                raise UserError(f"{spec.where}: datasets.{i}: {exc}") from None
         return loaded
 
     def _pairs(self, datasets: dict[str, Dataset]) -> list[tuple[Dataset, SearchSpace]]:
