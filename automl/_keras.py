@@ -187,7 +187,7 @@ def set_seed(seed: int) -> None:
 def clear_session() -> None:
     """Drop Keras's global state (layer names, graphs) and collect garbage, before building a new model.
 
-    Memory still grows a few MB per model (see DESIGN §3): long-lived workers are recycled.
+    Memory still grows a few MB per model: long-lived workers are recycled.
     """
     keras.backend.clear_session(free_memory=False)
     gc.collect()

@@ -1,6 +1,6 @@
 """The run directory: where one search or experiment keeps its storage, resolved settings, log and outputs.
 
-Layout (DESIGN.md §3)::
+Layout::
 
     runs/<name>/experiment.yaml    resolved settings, package versions, hardware
     runs/<name>/automl.db          the Optuna storage (SQLite) unless another storage URL is given

@@ -230,7 +230,7 @@ class AutoMLSearch:
 
     Args:
         space: Search space: a shipped name (``mlp``, ``cnn``, ``tiny``), a YAML path or a SearchSpace.
-        backend: ``optuna`` (``keras_tuner`` joins with its issue).
+        backend: ``optuna`` or ``keras_tuner``.
         algorithm: The backend's sampler (Optuna: tpe, random, cmaes, gp, grid, qmc).
         pruner: Optuna: median, successive_halving, hyperband, none.
         metric: Objective (accuracy, balanced_accuracy, auc, f1, log_loss; rmse, mae, r2); default the

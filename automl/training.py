@@ -1,6 +1,6 @@
 """``train(config, dataset)``: the one fit loop for search trials, Hyperband rounds and retraining.
 
-Three uses, one code path (DESIGN §1: retraining replays, it does not reimplement):
+Three uses, one code path (retraining replays, it does not reimplement):
 
 * a search trial: a fresh model from ``config``, fit on the training split, validated on the validation split;
 * a KerasTuner Hyperband round: ``model=`` an already-built model, trained from ``initial_epoch`` to
