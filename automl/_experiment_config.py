@@ -1,4 +1,4 @@
-"""Reading and validating an experiment file (the format: examples/experiments/two_backends.yaml) before any work starts.
+"""Reading and validating an experiment file before any work starts.
 
 Every mistake is reported as one line, ``file:line: key.path: message; fix``, so a typo in a long
 experiment costs seconds, not a night of training. Validation loads the spaces (cheap, no TensorFlow)
@@ -106,7 +106,10 @@ class _Checker:
         from automl.space._space import suggest
 
         if not isinstance(value, dict):
-            raise self.fail(path, f"expected a mapping, but got {type(value).__name__}; see examples/experiments/two_backends.yaml")
+            raise self.fail(
+                path,
+                f"expected a mapping, but got {type(value).__name__}; see examples/experiments/two_backends.yaml",
+            )
         for key in value:
             if key not in allowed:
                 raise self.fail(

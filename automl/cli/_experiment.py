@@ -65,7 +65,9 @@ def _show(experiment: Any, top: int) -> None:
 
 
 def run_command(
-    experiment_file: Annotated[Path, typer.Argument(help="An experiment YAML file (format: examples/experiments/two_backends.yaml).")],
+    experiment_file: Annotated[
+        Path, typer.Argument(help="An experiment YAML file (format: examples/experiments/two_backends.yaml).")
+    ],
     resume: Annotated[bool, typer.Option("--resume", help="Continue every study of the run.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete an existing run first.")] = False,
     run_dir: Annotated[Path | None, typer.Option(help="Folder of the run (default runs/NAME).")] = None,
