@@ -108,7 +108,8 @@ class _Checker:
         if not isinstance(value, dict):
             raise self.fail(
                 path,
-                f"expected a mapping, but got {type(value).__name__}; see examples/experiments/two_backends.yaml",
+                f"expected a mapping, but got {type(value).__name__}; "
+                "see examples/experiments/two_backends.yaml",
             )
         for key in value:
             if key not in allowed:
