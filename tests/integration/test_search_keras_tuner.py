@@ -1,5 +1,5 @@
 """Real KerasTuner searches on a real (small) dataset: mirroring into the store, Hyperband rounds and their
-checkpoints, budgets, failures, resume after Ctrl-C, the CLI; and the shared backend contract (slow)."""
+checkpoints, budgets, failures, resume after Ctrl-C, the CLI; and the shared backend contract (Hyperband's run is slow)."""
 
 import dataclasses
 import json
@@ -283,7 +283,6 @@ def test_unknown_option_names_the_valid_ones():
         KerasTunerBackend(algorithm="random", options={"factor": 2})
 
 
-@pytest.mark.slow
 class TestKerasTunerRandomContract(BackendContract):
     backend = "keras_tuner"
     algorithm = "random"
