@@ -108,7 +108,8 @@ def search_command(
         ),
     ] = None,
     pruner: Annotated[
-        str | None, typer.Option(help="Optuna: median (default), successive_halving, hyperband, none. KerasTuner: none.")
+        str | None,
+        typer.Option(help="Optuna: median (default), successive_halving, hyperband, none; KerasTuner: none."),
     ] = None,
     trials: Annotated[int | None, typer.Option(help="Finished trials the study should hold.")] = 20,
     timeout: Annotated[str | None, typer.Option(help="Wall-clock budget: seconds, or 20m / 1h.")] = None,
