@@ -5,8 +5,8 @@
     >>> exp.run().summary_            # doctest: +SKIP
 
 One study per (dataset, space) in one storage, named by :func:`automl.store.study_name`; each is opened,
-resumed and searched by the same functions as :class:`automl.AutoMLSearch` (:func:`automl.search.open_study`,
-:func:`automl.search.run_session`). The pairs run one after another in this process (one local slot).
+resumed and searched by the same functions as :class:`automl.AutoMLSearch` (:func:`automl.studies.open_study`,
+:func:`automl.studies.run_session`). The pairs run one after another in this process (one local slot).
 
 Budget: with ``per: dataset`` every pair gets ``trials`` and ``timeout``. With ``per: total`` the trials
 are split evenly up front (the first pairs take the remainder), and the time is shared as it goes: each
@@ -87,12 +87,12 @@ class Experiment:
         return loaded
 
     def _pairs(self, datasets: dict[str, Dataset]) -> list[tuple[Dataset, SearchSpace]]:
-        from automl.search import _check_family
+        from automl.studies import check_family
 
         pairs = [(d, s) for d in datasets.values() for s in self.config.spaces]
         for dataset, space in pairs:
             try:
-                _check_family(space, dataset)
+                check_family(space, dataset)
             except UserError as exc:
                 raise UserError(
                     f"{self.config.where.get('spaces', self.config.source)}: spaces: {exc}"
@@ -122,8 +122,8 @@ class Experiment:
             KeyboardInterrupt: after the leaderboards of the finished trials are written.
         """
         from automl.backends import get_backend
-        from automl.search import open_study, run_session
         from automl.store import open_storage
+        from automl.studies import open_study, run_session
 
         cfg = self.config
         datasets = self._load_datasets()

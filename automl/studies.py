@@ -1,0 +1,208 @@
+"""Opening, resuming and searching one study: the pieces :class:`automl.AutoMLSearch` and
+:class:`automl.Experiment` share, so a search means the same thing from either."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from automl.exceptions import UserError
+from automl.session import Budget, SearchSession
+from automl.store import StudyInfo, load_study_info
+
+if TYPE_CHECKING:
+    import optuna
+
+    from automl.datasets import Dataset
+    from automl.progress import Progress
+    from automl.space import SearchSpace
+
+__all__ = ["check_family", "check_same_search", "open_study", "resolve_dataset", "run_session"]
+
+log = logging.getLogger("automl.search")
+
+
+def resolve_dataset(
+    data: Any, *, target: str | None = None, task: str | None = None, seed: int = 0
+) -> Dataset:
+    """A :class:`Dataset` from a name, a path, a Dataset, ``(x, y)`` arrays or a DataFrame with ``target``."""
+    from automl.datasets import Dataset, from_arrays, from_frame, load_dataset
+
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, str | os.PathLike):
+        return load_dataset(data, target=target, task=task, seed=seed)
+    if isinstance(data, pd.DataFrame):
+        if target is None:
+            raise UserError("fit(DataFrame) needs target=: the name of the column to predict")
+        return from_frame(data, target=target, task=task, seed=seed)
+    if isinstance(data, tuple) and len(data) == 2:
+        return from_arrays(data[0], data[1], task=task, seed=seed)
+    raise UserError(
+        f"cannot search on a {type(data).__name__}: give a dataset name, a file path, a Dataset, "
+        "(x, y) arrays or a DataFrame with target="
+    )
+
+
+def check_family(space: SearchSpace, dataset: Dataset) -> None:
+    if space.family == "cnn" and dataset.kind != "image":
+        raise UserError(
+            f"space {space.name!r} builds convolutional networks, but dataset {dataset.name!r} is tabular; "
+            "use an MLP space such as mlp or tiny"
+        )
+
+
+def _fail_interrupted_trials(study: optuna.Study, *, local: bool) -> int:
+    """Mark trials left RUNNING by a dead process as failed; returns how many.
+
+    A run's own SQLite file has one owner, so every RUNNING trial there is an orphan. On a shared
+    server another worker may be alive: there only heartbeat-stale trials are failed (Optuna's rule).
+    """
+    import optuna
+
+    if not local:
+        optuna.storages.fail_stale_trials(study)
+        return 0
+    # Optuna has no public call to fail another process's trial; the storage API is stable across versions.
+    storage = study._storage
+    count = 0
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        storage.set_trial_user_attr(trial._trial_id, "failure", "interrupted: its process ended mid-trial")
+        storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+        count += 1
+    return count
+
+
+def check_same_search(previous: dict[str, Any], dataset: str, space: str, backend: Any) -> None:
+    """``--resume`` continues the run's own study: the dataset, space and backend must be the same."""
+    before = previous.get("backend", {})
+    was = f"{before.get('name')}/{before.get('algorithm')}"
+    now = f"{backend.name}/{backend.algorithm}"
+    if was != now:
+        raise UserError(
+            f"--resume with another backend or algorithm: the run was searched with {was}, not {now}; "
+            f"pass --backend {before.get('name')} --algorithm {before.get('algorithm')}, "
+            "or start a new run with --name"
+        )
+    names = [d.get("name") for d in previous.get("datasets", [])]
+    if names and dataset not in names:
+        raise UserError(f"--resume on another dataset: the run searched {names[0]!r}, not {dataset!r}")
+    spaces = [s.get("name") for s in previous.get("spaces", [])]
+    if spaces and space not in spaces:
+        raise UserError(f"--resume with another space: the run searched {spaces[0]!r}, not {space!r}")
+
+
+def open_study(
+    storage: optuna.storages.BaseStorage,
+    name: str,
+    *,
+    space: SearchSpace,
+    dataset: Dataset,
+    metric: str,
+    direction: str,
+    backend: Any,
+    seed: int,
+    resume: bool,
+    local: bool,
+) -> tuple[optuna.Study, StudyInfo]:
+    """Create study ``name`` with its :class:`StudyInfo` (baselines included), or reopen it to resume.
+
+    Shared by :class:`AutoMLSearch` and :class:`automl.experiment.Experiment`. ``local`` says the storage
+    is the run's own SQLite file, where every RUNNING trial is an orphan of a dead process.
+
+    Raises:
+        UserError: the study exists and ``resume`` is false, or it was searched with another space or
+            other data (content hash / fingerprint changed).
+    """
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own log says what was created
+    exists = name in {s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
+    if exists:
+        if not resume:
+            raise UserError(
+                f"study {name!r} already exists in the storage: add --resume to continue it, "
+                "or --overwrite / another --name to start afresh"
+            )
+        info = load_study_info(storage, name)
+        if info.space_hash != space.content_hash:
+            raise UserError(
+                f"--resume with a different search space: {space.name!r} changed since the run started "
+                f"(hash {info.space_hash} → {space.content_hash}); restore it, or start a new run "
+                "with --name"
+            )
+        if info.dataset_fingerprint != dataset.fingerprint:
+            raise UserError(
+                f"--resume with different data: dataset {dataset.name!r} no longer matches the run's "
+                "(fingerprint changed); restore it or the seed, or start a new run with --name"
+            )
+        study = optuna.load_study(study_name=name, storage=storage)
+        failed = _fail_interrupted_trials(study, local=local)
+        if failed:
+            log.info("marked %d interrupted trial(s) as failed", failed)
+        return study, info
+    info = StudyInfo(
+        dataset=dataset.name,
+        dataset_fingerprint=dataset.fingerprint,
+        space=space.name,
+        space_hash=space.content_hash,
+        task=dataset.task.value,
+        metric=metric,
+        direction=direction,
+        backend=backend.name,
+        algorithm=backend.algorithm,
+        pruner=backend.pruner,
+        baselines=dataset.baselines(metric),
+        seed=seed,
+    )
+    study = optuna.create_study(study_name=name, storage=storage, direction=direction)
+    for key, value in info.to_attrs().items():
+        study.set_user_attr(key, value)
+    return study, info
+
+
+def run_session(
+    backend: Any,
+    study: optuna.Study,
+    info: StudyInfo,
+    space: SearchSpace,
+    dataset: Dataset,
+    budget: Budget,
+    *,
+    seed: int,
+    progress: Progress | None = None,
+    run_dir: Path | None = None,
+) -> SearchSession:
+    """Search one opened study under ``budget`` with ``backend``; returns the finished session.
+
+    Raises:
+        FatalError: the session stopped on too many failures (finished trials are kept).
+        KeyboardInterrupt: Ctrl-C, after the session is stopped cleanly.
+    """
+    from automl import _keras
+    from automl.runner import TrialRunner
+
+    device = _keras.configure_process()
+    runner = TrialRunner(
+        dataset,
+        metric=info.metric,
+        seed=seed,
+        trial_timeout=budget.trial_timeout,
+        device=device,
+        family=space.family,
+    )
+    session = SearchSession(
+        study=study, info=info, space=space, runner=runner, budget=budget, progress=progress, run_dir=run_dir
+    )
+    session.start()
+    try:
+        backend.search(session)
+    finally:
+        session.stop()
+    if session.fatal is not None:
+        raise session.fatal
+    return session
