@@ -135,7 +135,18 @@ class AutoMLSearch:
         url = storage_url_for(run.path, self.storage)
         storage = open_storage(url)
         name = study_name(run.path.name, dataset.name, space.name, backend.name, backend.algorithm)
-        study, info = self._open_study(storage, name, space, dataset, metric.name, metric.direction, backend)
+        study, info = open_study(
+            storage,
+            name,
+            space=space,
+            dataset=dataset,
+            metric=metric.name,
+            direction=metric.direction,
+            backend=backend,
+            seed=self.seed,
+            resume=self.resume,
+            local=self.storage in (None, "", "sqlite"),
+        )
         run.write_experiment(
             {
                 "version": 1,
@@ -177,29 +188,6 @@ class AutoMLSearch:
             run.leaderboard_file.write_text(self.leaderboard_.to_csv(index=False), encoding="utf-8")
             RunDir.detach_log(handler)
         return self
-
-    def _open_study(
-        self,
-        storage: optuna.storages.BaseStorage,
-        name: str,
-        space: SearchSpace,
-        dataset: Dataset,
-        metric: str,
-        direction: str,
-        backend: Any,
-    ) -> tuple[optuna.Study, StudyInfo]:
-        return open_study(
-            storage,
-            name,
-            space=space,
-            dataset=dataset,
-            metric=metric,
-            direction=direction,
-            backend=backend,
-            seed=self.seed,
-            resume=self.resume,
-            local=self.storage in (None, "", "sqlite"),
-        )
 
     def _search(
         self,

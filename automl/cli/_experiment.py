@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from automl.cli._console import console, err_console, print_json
+from automl.cli._console import console, err_console, print_json, stops_handled
 
 
 def _summary(experiment: Any, seconds: float) -> dict[str, Any]:
@@ -76,7 +75,6 @@ def run_command(
     top: Annotated[int, typer.Option(help="Rows of each leaderboard shown at the end.")] = 5,
 ) -> None:
     """Run an experiment: every dataset × space, then leaderboards, the cross-dataset table and retraining."""
-    from automl.exceptions import FatalError
     from automl.experiment import Experiment
 
     progress = None
@@ -88,19 +86,8 @@ def run_command(
 
     experiment = Experiment.from_yaml(experiment_file, run_dir=run_dir, progress=progress)
     started = time.perf_counter()
-    try:
+    with stops_handled():
         experiment.run(resume=resume, overwrite=overwrite)
-    except KeyboardInterrupt:
-        args = [a for a in sys.argv[1:] if a not in ("--overwrite", "--resume")]
-        err_console.print(
-            "[yellow]interrupted[/yellow]: every finished trial is kept; continue with: "
-            + " ".join(["automl", *args, "--resume"]),
-            soft_wrap=True,
-        )
-        raise typer.Exit(code=130) from None
-    except FatalError as exc:
-        err_console.print(f"[bold red]stopped:[/bold red] {exc}", soft_wrap=True)
-        raise typer.Exit(code=1) from None
     seconds = time.perf_counter() - started
     if json_output:
         print_json(_summary(experiment, seconds))

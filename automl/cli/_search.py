@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from automl.cli._console import console, err_console, print_json
+from automl.cli._console import console, err_console, print_json, stops_handled
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
 
@@ -26,11 +26,6 @@ def parse_duration(text: str | None, option: str) -> float | None:
         raise UserError(f"{option}: cannot read {text!r} as a duration; write seconds (90) or 20m / 1h")
     value = float(match.group(1))
     return value * {"m": 60, "min": 60, "h": 3600}.get(match.group(2) or "s", 1)
-
-
-def _resume_hint() -> str:
-    args = [a for a in sys.argv[1:] if a not in ("--overwrite", "--resume")]
-    return "automl " + " ".join([*args, "--resume"])
 
 
 def _summary(search: Any, seconds: float) -> dict[str, Any]:
@@ -59,23 +54,13 @@ def run_search(
 ) -> Any:
     """Run ``search.fit`` with progress, Ctrl-C and fatal-error handling, then show the leaderboard."""
     from automl.cli._progress import RichProgress
-    from automl.exceptions import FatalError
     from automl.leaderboard import render
 
     if not json_output and not quiet:
         search.progress = RichProgress(err_console)
     started = time.perf_counter()
-    try:
+    with stops_handled():
         search.fit(data, target=target, task=task)
-    except KeyboardInterrupt:
-        err_console.print(
-            f"[yellow]interrupted[/yellow]: every finished trial is kept; continue with: {_resume_hint()}",
-            soft_wrap=True,
-        )
-        raise typer.Exit(code=130) from None
-    except FatalError as exc:
-        err_console.print(f"[bold red]stopped:[/bold red] {exc}", soft_wrap=True)
-        raise typer.Exit(code=1) from None
     seconds = time.perf_counter() - started
     if json_output:
         print_json(_summary(search, seconds))
