@@ -161,7 +161,7 @@ def test_retrain_on_an_empty_run_is_one_line(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_offline_builtins_example(tmp_path):
-    """The shipped example: five offline datasets; each retrained model should beat the mean/majority."""
+    """The shipped example: each retrained model beats the mean/majority, and the linear model on auto_mpg and digits."""
     example = Path(__file__).parents[2] / "examples" / "experiments" / "offline_builtins.yaml"
     started = time.perf_counter()
     exp = automl.Experiment.from_yaml(example, run_dir=tmp_path / "run").run()
@@ -175,6 +175,10 @@ def test_offline_builtins_example(tmp_path):
             f"{report.dataset}: test {report.metric} {report.test_score:.4f} vs {report.test_baselines}"
         )
         assert better, lines[-1]
+        if report.dataset in ("auto_mpg", "digits"):  # where an MLP should beat a linear model
+            linear = report.test_baselines["linear"]
+            beats = report.test_score > linear if report.direction == "maximize" else report.test_score < linear
+            assert beats, lines[-1]
     print("\n".join(lines))
 
 
