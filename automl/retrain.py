@@ -290,7 +290,9 @@ def retrain_run(
     dataset: str | None = None,
     data: Dataset | None = None,
 ) -> list[DatasetRetrain]:
-    """Retrain every study of a run (or those of ``dataset``); models go to ``<run>/models/<dataset>/``.
+    """Retrain the best model of every dataset of a run (or of ``dataset``) into ``<run>/models/<dataset>/``.
+
+    When several spaces searched a dataset, the study with the best validation score is retrained.
 
     ``data`` supplies the dataset in memory (the Python API), instead of reloading it from the run.
     """
@@ -304,21 +306,30 @@ def retrain_run(
     if dataset is not None and dataset not in entries:
         raise UserError(f"the run has no dataset {dataset!r}; it searched: {', '.join(entries) or 'none'}")
     seed = int(experiment.get("seed", 0))
-    reports = []
+    # Several spaces may have searched one dataset: the study with the best validation score wins it,
+    # so models/<dataset>/ holds the dataset's best model (one model per dataset).
+    chosen: dict[str, tuple[str, StudyInfo, list[TrialRecord], float]] = {}
     for name in experiment.get("studies", []):
         info = load_study_info(storage, name)
         if dataset is not None and info.dataset != dataset:
             continue
+        records = load_records(storage, name)
+        scores = [r.score for r in records if r.state is TrialState.COMPLETE and r.score is not None]
+        best = (max(scores) if info.direction == "maximize" else -min(scores)) if scores else -math.inf
+        if info.dataset not in chosen or best > chosen[info.dataset][3]:
+            chosen[info.dataset] = (name, info, records, best)
+    reports = []
+    for name_of_dataset, (_, info, records, _) in chosen.items():
         loaded = (
             data
-            if data is not None and data.name == info.dataset
-            else _reload_dataset(entries[info.dataset], seed)
+            if data is not None and data.name == name_of_dataset
+            else _reload_dataset(entries[name_of_dataset], seed)
         )
         report, _ = retrain_study(
             loaded,
-            load_records(storage, name),
+            records,
             info,
-            run.models_dir / info.dataset,
+            run.models_dir / name_of_dataset,
             top_k=top_k,
             seeds=seeds,
             epochs=epochs,

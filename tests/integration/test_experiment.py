@@ -207,3 +207,19 @@ def test_total_budget_is_shared_evenly_and_unused_time_passes_on(tmp_path):
         automl.UserError, match=r"few.yaml:4: budget.trials: 1 trials in total for 2 searches"
     ):
         automl.Experiment.from_yaml(too_few)
+
+
+def test_two_spaces_on_one_dataset_retrain_the_better_study(tmp_path):
+    second = tmp_path / "wide.yaml"
+    second.write_text(
+        "version: 1\nname: wide\nparameters:\n"
+        "  units: {type: choice, values: [64], per_layer: depth}\n  depth: {type: fixed, value: 1}\n"
+        "  learning_rate: {type: fixed, value: 0.01}\n  epochs: {type: fixed, value: 3}\n"
+    )
+    text = EXPERIMENT.format(trials=1, retrain="{top_k: 1}").replace("  - wine\n", "").replace(
+        "spaces: [tiny]", f"spaces: [tiny, {second}]"
+    )
+    exp = automl.Experiment.from_yaml(write(tmp_path, text), run_dir=tmp_path / "run").run()
+    assert len(exp.studies_) == 2 and [r.dataset for r in exp.retrain_] == ["iris"]
+    best = max(exp.summary_["score"])  # accuracy: the better study is the one retrained
+    assert exp.retrain_[0].configs[0].validation_score == best
