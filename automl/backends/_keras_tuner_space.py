@@ -132,15 +132,4 @@ def config_from_values(space: SearchSpace, values: dict[str, Any]) -> tuple[dict
     the config keeps the active parameters of ``space`` only, in define-by-run order, like the Optuna
     adapter's. Fixed values come from the space.
     """
-    config: dict[str, Any] = {}
-    params: dict[str, Any] = {}
-    for p in space.parameters:
-        if not space.is_active(p, config):
-            continue
-        if isinstance(p, Fixed):
-            config[p.name] = p.value
-            continue
-        value = _neutral(p, values.get(p.name, p.default_value))
-        config[p.name] = value
-        params[p.name] = value
-    return config, params
+    return space.walk(lambda p: _neutral(p, values.get(p.name, p.default_value)))

@@ -35,22 +35,14 @@ def suggest(trial: optuna.Trial, space: SearchSpace) -> tuple[dict[str, Any], di
     Conditional parameters are suggested only when their parents' values make them active, so a trial's
     params never hold an inactive value. Fixed values join the config without being suggested.
     """
-    config: dict[str, Any] = {}
-    params: dict[str, Any] = {}
-    for p in space.parameters:
-        if not space.is_active(p, config):
-            continue
-        if isinstance(p, Fixed):
-            config[p.name] = p.value
-            continue
+
+    def choose(p: Parameter) -> Any:
         if isinstance(p, Int):
-            value: Any = trial.suggest_int(p.name, int(p.low), int(p.high), log=p.log, step=int(p.step or 1))
-        elif isinstance(p, Float):
-            value = trial.suggest_float(p.name, p.low, p.high, log=p.log, step=p.step)
-        elif isinstance(p, Choice):
-            value = trial.suggest_categorical(p.name, p.values)
-        else:
-            value = trial.suggest_categorical(p.name, (False, True))
-        config[p.name] = value
-        params[p.name] = value
-    return config, params
+            return trial.suggest_int(p.name, int(p.low), int(p.high), log=p.log, step=int(p.step or 1))
+        if isinstance(p, Float):
+            return trial.suggest_float(p.name, p.low, p.high, log=p.log, step=p.step)
+        if isinstance(p, Choice):
+            return trial.suggest_categorical(p.name, p.values)
+        return trial.suggest_categorical(p.name, (False, True))
+
+    return space.walk(choose)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -227,22 +227,32 @@ class SearchSpace:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     # ----------------------------------------------------------------- configs
+    def walk(self, choose: Callable[[Parameter], Scalar]) -> tuple[dict[str, Scalar], dict[str, Scalar]]:
+        """Define-by-run: ``(config, searched params)``, asking ``choose`` for each active searched parameter.
+
+        The one walk behind sampling and every backend adapter (Optuna suggests, KerasTuner reads values
+        back): parents come before children, a config holds the active parameters only, and fixed values
+        come from the space without being searched.
+        """
+        config: dict[str, Scalar] = {}
+        params: dict[str, Scalar] = {}
+        for p in self.parameters:
+            if not self.is_active(p, config):
+                continue
+            if isinstance(p, Fixed):
+                config[p.name] = p.value
+                continue
+            config[p.name] = params[p.name] = choose(p)
+        return config, params
+
     def sample(self, seed: int | np.random.Generator | None = None) -> dict[str, Scalar]:
         """A random config: a flat dict of the active parameters only, in define-by-run order."""
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        config: dict[str, Scalar] = {}
-        for p in self.parameters:
-            if self.is_active(p, config):
-                config[p.name] = p.sample(rng)
-        return config
+        return self.walk(lambda p: p.sample(rng))[0]
 
     def default_config(self) -> dict[str, Scalar]:
         """The config made of every parameter's default (active parameters only)."""
-        config: dict[str, Scalar] = {}
-        for p in self.parameters:
-            if self.is_active(p, config):
-                config[p.name] = p.default_value
-        return config
+        return self.walk(lambda p: p.default_value)[0]
 
     def validate_config(self, config: Mapping[str, Any]) -> dict[str, Scalar]:
         """Check ``config`` against the space and return it in canonical order with plain Python types.
