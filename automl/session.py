@@ -124,7 +124,6 @@ class SearchSession:
         self.finished_here = 0
         self.fatal: FatalError | None = None
         self.interrupts = InterruptGuard()
-        self._stop = False
         records = [TrialRecord.from_frozen(t) for t in study.get_trials(deepcopy=False)]
         self.state = ProgressState(
             study=study.study_name,
@@ -160,13 +159,10 @@ class SearchSession:
     def time_left(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)
 
-    def request_stop(self) -> None:
-        self._stop = True
-
     def should_stop(self) -> bool:
         """Whether to start no new trial. Raises KeyboardInterrupt if Ctrl-C was pressed."""
         self.interrupts.check()
-        if self._stop or self.fatal is not None:
+        if self.fatal is not None:
             return True
         if self.trials_left() == 0:
             return True
