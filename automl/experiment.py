@@ -122,6 +122,7 @@ class Experiment:
             KeyboardInterrupt: after the leaderboards of the finished trials are written.
         """
         from automl.backends import get_backend
+        from automl.interrupts import InterruptGuard
         from automl.store import open_storage
         from automl.studies import open_study, run_session
 
@@ -167,23 +168,24 @@ class Experiment:
         fatal: list[str] = []
         started = time.monotonic()
         try:
-            for i, (dataset, space, name, study, info, n) in enumerate(opened):
-                budget = Budget(
-                    trials=n,
-                    timeout=self._timeout(i, len(opened), started),
-                    trial_timeout=cfg.budget.trial_timeout,
-                    max_consecutive_failures=cfg.budget.max_consecutive_failures,
-                )
-                log.info("experiment %s: searching %s (%d/%d)", cfg.name, name, i + 1, len(opened))
-                progress: Progress | None = self.progress(name) if self.progress else None
-                try:
-                    run_session(
-                        backend, study, info, space, dataset, budget, seed=cfg.seed, progress=progress,
-                        run_dir=run.path,
-                    )  # fmt: skip
-                except FatalError as exc:
-                    log.warning("%s stopped: %s", name, exc)
-                    fatal.append(f"{name}: {exc}")
+            with InterruptGuard():
+                for i, (dataset, space, name, study, info, n) in enumerate(opened):
+                    budget = Budget(
+                        trials=n,
+                        timeout=self._timeout(i, len(opened), started),
+                        trial_timeout=cfg.budget.trial_timeout,
+                        max_consecutive_failures=cfg.budget.max_consecutive_failures,
+                    )
+                    log.info("experiment %s: searching %s (%d/%d)", cfg.name, name, i + 1, len(opened))
+                    progress: Progress | None = self.progress(name) if self.progress else None
+                    try:
+                        run_session(
+                            backend, study, info, space, dataset, budget, seed=cfg.seed, progress=progress,
+                            run_dir=run.path,
+                        )  # fmt: skip
+                    except FatalError as exc:
+                        log.warning("%s stopped: %s", name, exc)
+                        fatal.append(f"{name}: {exc}")
         finally:
             self._collect()
             RunDir.detach_log(handler)

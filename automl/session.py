@@ -10,13 +10,12 @@ failures and feeds the progress display.
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from automl import interrupts
 from automl.exceptions import FatalError
 from automl.progress import NullProgress, Progress, ProgressState
 from automl.runner import ReportHook, TrialOutcome, TrialRunner
@@ -61,40 +60,6 @@ class Budget:
             raise UserError(f"--trial-timeout must be positive seconds, but got {self.trial_timeout}")
 
 
-class InterruptGuard:
-    """Makes Ctrl-C stop a search reliably.
-
-    Python raises KeyboardInterrupt wherever the main thread happens to be, and TensorFlow's clean-up
-    runs weak-reference callbacks whose exceptions Python ignores ("Exception ignored in …"): a Ctrl-C
-    landing there vanished and the search went on. The guard remembers the request, and
-    :meth:`check`, called after every epoch and between trials, raises it again at a safe point. A
-    process started with SIGINT ignored (a background job) keeps ignoring it.
-    """
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        self.requested = True
-        raise KeyboardInterrupt
-
-    def install(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-
-    def restore(self) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
-
-    def check(self) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-
-
 class SearchSession:
     """The shared machinery of searching one study (see module doc)."""
 
@@ -123,7 +88,6 @@ class SearchSession:
         self.consecutive_failures = 0
         self.finished_here = 0
         self.fatal: FatalError | None = None
-        self.interrupts = InterruptGuard()
         records = [TrialRecord.from_frozen(t) for t in study.get_trials(deepcopy=False)]
         self.state = ProgressState(
             study=study.study_name,
@@ -161,7 +125,7 @@ class SearchSession:
 
     def should_stop(self) -> bool:
         """Whether to start no new trial. Raises KeyboardInterrupt if Ctrl-C was pressed."""
-        self.interrupts.check()
+        interrupts.check()
         if self.fatal is not None:
             return True
         if self.trials_left() == 0:
@@ -170,7 +134,6 @@ class SearchSession:
         return left is not None and left <= 0
 
     def start(self) -> None:
-        self.interrupts.install()
         self.progress.start(self.state)
 
     def run_trial(
@@ -224,5 +187,4 @@ class SearchSession:
         self.progress.trial_finished(record, self.state)
 
     def stop(self) -> None:
-        self.interrupts.restore()
         self.progress.stop(self.state)

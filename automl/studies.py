@@ -184,6 +184,7 @@ def run_session(
         KeyboardInterrupt: Ctrl-C, after the session is stopped cleanly.
     """
     from automl import _keras
+    from automl.interrupts import InterruptGuard
     from automl.runner import TrialRunner
 
     device = _keras.configure_process()
@@ -198,11 +199,12 @@ def run_session(
     session = SearchSession(
         study=study, info=info, space=space, runner=runner, budget=budget, progress=progress, run_dir=run_dir
     )
-    session.start()
-    try:
-        backend.search(session)
-    finally:
-        session.stop()
+    with InterruptGuard():
+        session.start()
+        try:
+            backend.search(session)
+        finally:
+            session.stop()
     if session.fatal is not None:
         raise session.fatal
     return session

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from automl import interrupts
 from automl import metrics as metrics_module
 from automl._keras import clear_session, is_out_of_memory, keras, set_seed, tf
 from automl.exceptions import TrialFailed, UserError
@@ -173,7 +174,11 @@ class _EpochMonitor(keras.callbacks.Callback):
         self.failure, self.failure_detail = reason, detail
         self.model.stop_training = True
 
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        interrupts.check()  # Keras resets ``stop_training`` here: a request made just before is caught now
+
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        interrupts.check()  # a Ctrl-C ended this epoch early: stop here, where unwinding is safe
         logs = logs if logs is not None else {}
         loss = float(logs.get("loss", math.nan))
         train_metric = float(logs.get(self.default, math.nan))
@@ -380,15 +385,17 @@ def train(
                     given.set_weights(snapshot)
                 set_seed(seed)
             monitor_name = "val_loss" if held_out is not None else "loss"
-            model.fit(
-                _fit_data(x_fit, y_fit, batch_size, seed),
-                epochs=epochs,
-                initial_epoch=initial_epoch,
-                callbacks=[monitor, *schedule_callbacks(config, budget, monitor=monitor_name), *callbacks],
-                class_weight=weights,
-                verbose=verbose,
-                shuffle=False,  # the pipeline shuffles, seeded
-            )
+            fit_callbacks = [monitor, *schedule_callbacks(config, budget, monitor=monitor_name), *callbacks]
+            with interrupts.watch_fit(model):
+                model.fit(
+                    _fit_data(x_fit, y_fit, batch_size, seed),
+                    epochs=epochs,
+                    initial_epoch=initial_epoch,
+                    callbacks=fit_callbacks,
+                    class_weight=weights,
+                    verbose=verbose,
+                    shuffle=False,  # the pipeline shuffles, seeded
+                )
             break
         except Exception as exc:
             if not is_out_of_memory(exc):

@@ -7,6 +7,7 @@ with code 2; no traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -55,4 +56,27 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
+        _exit_now_if_threads_linger(130, console_script=argv is None)
         sys.exit(130)
+    except SystemExit as exc:
+        if exc.code == 130:
+            _exit_now_if_threads_linger(130, console_script=argv is None)
+        raise
+
+
+def _exit_now_if_threads_linger(code: int, *, console_script: bool) -> None:
+    """After Ctrl-C, leave even if a library's non-daemon thread (e.g. a trial heartbeat) is still alive.
+
+    Python waits for such threads at exit, so an interrupt that reached a library mid-clean-up could hang
+    the command after it had already saved everything. Only for the real console script: in-process
+    callers (tests, notebooks) keep their interpreter.
+    """
+    import threading
+
+    if not console_script:
+        return
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

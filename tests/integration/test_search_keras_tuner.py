@@ -196,7 +196,7 @@ def test_wall_clock_budget_stops_the_search(tmp_path, wine, space_file):
     started = time.monotonic()
     result = search(tmp_path, space_file(small()), n_trials=None, timeout=3).fit(wine)
     assert 1 <= len(result.trials_) < 20
-    assert time.monotonic() - started < 3 + 10  # set-up, plus at most one epoch past the deadline
+    assert time.monotonic() - started < 3 + 30  # set-up on a loaded machine, plus at most one epoch past it
 
 
 @pytest.mark.parametrize("where", ["after_mirroring", pytest.param("mid_training", marks=pytest.mark.slow)])
