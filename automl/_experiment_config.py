@@ -34,8 +34,8 @@ _TOP_KEYS = (
     "retrain",
     "report",
 )
-_DATASET_KEYS = ("path", "name", "target", "task")
-_BACKEND_KEYS = ("name", "algorithm", "pruner")
+_DATASET_KEYS = ("path", "name", "target", "task", "persistence")
+_BACKEND_KEYS = ("name", "algorithm", "pruner", "options")
 _BUDGET_KEYS = ("trials", "timeout", "per", "trial_timeout", "max_consecutive_failures")
 _DEVICE_KEYS = ("workers", "gpus", "trials_per_gpu")
 _RETRAIN_KEYS = ("top_k", "seeds", "epochs")
@@ -53,6 +53,7 @@ class DatasetSpec:
     target: str | None = None
     task: str | None = None
     where: str = ""
+    persistence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,12 @@ def _datasets(check: _Checker, value: Any, base: Path) -> list[DatasetSpec]:
                 "remove one, or give the second another `name:`",
             )
         seen[name] = i
-        out.append(DatasetSpec(name, source, target, task, check.doc.where(path)))
+        persistence = entry.get("persistence")
+        if persistence is not None and not isinstance(persistence, str):
+            raise check.fail(
+                (*path, "persistence"), "give the name of the column holding the target's last known value"
+            )
+        out.append(DatasetSpec(name, source, target, task, check.doc.where(path), persistence))
     return out
 
 
@@ -224,7 +230,23 @@ def _backend(check: _Checker, value: Any) -> dict[str, Any]:
     except UserError as exc:
         key = "pruner" if "pruner" in str(exc).split("for backend")[0] else "algorithm"
         raise check.fail(("backend", key), str(exc)) from None
-    return {"name": backend.name, "algorithm": backend.algorithm, "pruner": backend.pruner}
+    options = entry.get("options") or {}
+    if not isinstance(options, dict):
+        raise check.fail(("backend", "options"), "write a mapping of option: value, e.g. {factor: 2}")
+    checked: dict[str, Any] = {}
+    for key, value in options.items():
+        try:
+            checked.update(
+                cls(algorithm=backend.algorithm, pruner=backend.pruner, options={key: value}).options
+            )
+        except UserError as exc:
+            raise check.fail(("backend", "options", key), str(exc)) from None
+    return {
+        "name": backend.name,
+        "algorithm": backend.algorithm,
+        "pruner": backend.pruner,
+        "options": checked,
+    }
 
 
 def _budget(check: _Checker, value: Any, pairs: int) -> BudgetSpec:
@@ -316,6 +338,13 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
     storage = data.get("storage")
     if storage is not None and not isinstance(storage, str):
         raise check.fail(("storage",), "give `sqlite` (the run's own file) or a URL such as postgresql://…")
+    report = data.get("report", False)
+    if report is not False:
+        # The key is part of the format so experiment files need no change once HTML reports exist.
+        raise check.fail(
+            ("report",),
+            "HTML reports are not part of this version of automl; remove the key or set it to false",
+        )
     metric = data.get("metric")
     if metric is not None and not isinstance(metric, str):
         raise check.fail(("metric",), f"metric must be a name such as accuracy or rmse, but got {metric!r}")
@@ -330,7 +359,7 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
         seed=seed,
         metric=metric,
         retrain=_retrain(check, data.get("retrain", True)),
-        report=bool(data.get("report", False)),
+        report=False,
         source=str(path),
         where={key: doc.where((key,)) for key in data},
     )

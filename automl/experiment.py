@@ -80,7 +80,12 @@ class Experiment:
         for i, spec in enumerate(self.config.datasets):
             try:
                 loaded[spec.name] = load_dataset(
-                    spec.source, target=spec.target, task=spec.task, seed=self.config.seed, name=spec.name
+                    spec.source,
+                    target=spec.target,
+                    task=spec.task,
+                    seed=self.config.seed,
+                    name=spec.name,
+                    persistence=spec.persistence,
                 )
             except UserError as exc:
                 raise UserError(f"{spec.where}: datasets.{i}: {exc}") from None
@@ -131,7 +136,10 @@ class Experiment:
         pairs = self._pairs(datasets)
         metrics = {(d.name, s.name): self._metric(s, d) for d, s in pairs}
         backend = get_backend(cfg.backend["name"])(
-            algorithm=cfg.backend["algorithm"], pruner=cfg.backend["pruner"], seed=cfg.seed
+            algorithm=cfg.backend["algorithm"],
+            pruner=cfg.backend["pruner"],
+            seed=cfg.seed,
+            options=cfg.backend.get("options"),
         )
         path = resolve_run_path(
             name=None if self.run_dir else cfg.name, run_dir=self.run_dir, default_name=cfg.name
@@ -225,6 +233,7 @@ class Experiment:
                     "target": spec.target,
                     "task": datasets[spec.name].task.value,
                     "fingerprint": datasets[spec.name].fingerprint,
+                    "persistence": spec.persistence,
                 }
                 for spec in cfg.datasets
             ],

@@ -277,7 +277,12 @@ def _reload_dataset(entry: dict[str, Any], seed: int) -> Dataset:
             "retrain from Python with AutoMLSearch.retrain()"
         )
     return load_dataset(
-        source, target=entry.get("target"), task=entry.get("task"), seed=seed, name=entry.get("name")
+        source,
+        target=entry.get("target"),
+        task=entry.get("task"),
+        seed=seed,
+        name=entry.get("name"),
+        persistence=entry.get("persistence"),
     )
 
 

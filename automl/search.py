@@ -50,8 +50,11 @@ class AutoMLSearch:
     Args:
         space: Search space: a shipped name (``mlp``, ``cnn``, ``tiny``), a YAML path or a SearchSpace.
         backend: ``optuna`` or ``keras_tuner``.
-        algorithm: The backend's sampler (Optuna: tpe, random, cmaes, gp, grid, qmc).
+        algorithm: The backend's sampler (Optuna: tpe, random, cmaes, gp, grid, qmc; KerasTuner: random,
+            bayesian, hyperband, grid).
         pruner: Optuna: median, successive_halving, hyperband, none.
+        backend_options: Settings of the algorithm or pruner, e.g. ``{"factor": 2}`` for Hyperband (an
+            unknown one is a UserError listing those of the chosen algorithm).
         metric: Objective (accuracy, balanced_accuracy, auc, f1, log_loss; rmse, mae, r2); default the
             space's objective, or accuracy / rmse.
         n_trials: Finished trials the study should hold (a resumed run continues up to this number).
@@ -72,6 +75,7 @@ class AutoMLSearch:
         backend: str = "optuna",
         algorithm: str | None = None,
         pruner: str | None = None,
+        backend_options: dict[str, Any] | None = None,
         metric: str | None = None,
         n_trials: int | None = 20,
         timeout: float | None = None,
@@ -89,6 +93,7 @@ class AutoMLSearch:
         self.backend = backend
         self.algorithm = algorithm
         self.pruner = pruner
+        self.backend_options = dict(backend_options or {})
         self.metric = metric
         self.n_trials = n_trials
         self.timeout = timeout
@@ -103,8 +108,13 @@ class AutoMLSearch:
         self.progress = progress
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data: Any, *, target: str | None = None, task: str | None = None) -> AutoMLSearch:
+    def fit(
+        self, data: Any, *, target: str | None = None, task: str | None = None, persistence: str | None = None
+    ) -> AutoMLSearch:
         """Search ``data``; fills ``leaderboard_``, ``best_config_``, ``best_score_``, ``trials_``.
+
+        ``target`` and ``task`` as in :func:`automl.load_dataset`; ``persistence`` names a column holding the
+        target's last known value, for the persistence baseline.
 
         Raises:
             UserError: a bad argument, before any trial runs.
@@ -116,14 +126,16 @@ class AutoMLSearch:
         from automl.space import load_space
 
         space = load_space(self.space)
-        backend = get_backend(self.backend)(algorithm=self.algorithm, pruner=self.pruner, seed=self.seed)
+        backend = get_backend(self.backend)(
+            algorithm=self.algorithm, pruner=self.pruner, seed=self.seed, options=self.backend_options
+        )
         budget = Budget(
             trials=self.n_trials,
             timeout=self.timeout,
             trial_timeout=self.trial_timeout,
             max_consecutive_failures=self.max_consecutive_failures,
         )
-        dataset = resolve_dataset(data, target=target, task=task, seed=self.seed)
+        dataset = resolve_dataset(data, target=target, task=task, seed=self.seed, persistence=persistence)
         check_family(space, dataset)
         metric = get_metric(self.metric or space.objective, dataset.task)
         path = resolve_run_path(
@@ -159,10 +171,16 @@ class AutoMLSearch:
                         "target": target,
                         "task": dataset.task.value,
                         "fingerprint": dataset.fingerprint,
+                        "persistence": dataset.info.get("persistence"),
                     }
                 ],
                 "spaces": [{"name": space.name, "source": space.source, "hash": space.content_hash}],
-                "backend": {"name": backend.name, "algorithm": backend.algorithm, "pruner": backend.pruner},
+                "backend": {
+                    "name": backend.name,
+                    "algorithm": backend.algorithm,
+                    "pruner": backend.pruner,
+                    "options": backend.options,
+                },
                 "metric": metric.name,
                 "budget": {
                     "trials": budget.trials,
@@ -240,6 +258,7 @@ class AutoMLSearch:
             backend=backend.get("name", "optuna"),
             algorithm=backend.get("algorithm"),
             pruner=backend.get("pruner"),
+            backend_options=backend.get("options"),
             metric=experiment.get("metric"),
             n_trials=experiment.get("budget", {}).get("trials"),
             run_dir=run.path,

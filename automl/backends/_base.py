@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from automl.exceptions import UserError
@@ -11,7 +12,31 @@ from automl.exceptions import UserError
 if TYPE_CHECKING:
     from automl.session import SearchSession
 
-__all__ = ["BACKENDS", "Backend", "get_backend"]
+__all__ = ["BACKENDS", "Backend", "Option", "get_backend"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting of one algorithm or pruner that a user may change (``--option factor=2``)."""
+
+    kind: type  # int, float or str
+    help: str
+    minimum: float | None = None
+
+    def check(self, name: str, value: Any, owner: str) -> Any:
+        """``value`` converted to :attr:`kind`; UserError naming the option and what it takes."""
+        wanted = {int: "an integer", float: "a number", str: "a string"}[self.kind]
+        if self.kind is str:
+            ok = isinstance(value, str) and value != ""
+        elif self.kind is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok:
+            raise UserError(f"option {name} of {owner} takes {wanted} ({self.help}), not {value!r}")
+        if self.minimum is not None and value < self.minimum:
+            raise UserError(f"option {name} of {owner} must be at least {self.minimum:g}, not {value!r}")
+        return self.kind(value)
 
 
 class Backend(ABC):
@@ -26,7 +51,9 @@ class Backend(ABC):
     leaderboards and resume read one format.
 
     Subclasses declare ``name``, ``algorithms`` and ``pruners`` (first = default). ``"none"`` is the
-    pruner of algorithms that stop trials early by themselves (Hyperband).
+    pruner of algorithms that stop trials early by themselves (Hyperband). Settings of an algorithm or
+    pruner beyond its name (Hyperband's ``factor``, TPE's start-up trials) are ``options``, declared by
+    :meth:`allowed_options` and checked at construction.
     """
 
     name: ClassVar[str]
@@ -54,7 +81,20 @@ class Backend(ABC):
                 f"use one of: {', '.join(self.pruners)}"
             )
         self.seed = seed
-        self.options = dict(options or {})
+        allowed = self.allowed_options()
+        owner = f"{self.name}/{self.algorithm}" + (
+            f" with pruner {self.pruner}" if self.pruner != "none" else ""
+        )
+        self.options: dict[str, Any] = {}
+        for key, value in (options or {}).items():
+            if key not in allowed:
+                choices = ", ".join(sorted(allowed)) or "none (this algorithm has no options)"
+                raise UserError(f"unknown option {key!r} for {owner}; use any of: {choices}")
+            self.options[key] = allowed[key].check(key, value, owner)
+
+    def allowed_options(self) -> dict[str, Option]:
+        """The options of this algorithm and pruner, by name (none by default)."""
+        return {}
 
     @classmethod
     def default_pruner(cls, algorithm: str) -> str:

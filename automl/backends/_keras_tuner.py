@@ -43,7 +43,7 @@ from automl import _keras  # first: it sets the Keras backend before keras_tuner
 import keras_tuner  # isort: skip
 
 from automl.backends import _keras_tuner_checkpoints as checkpoints
-from automl.backends._base import Backend
+from automl.backends._base import Backend, Option
 from automl.backends._keras_tuner_space import config_from_values, declare
 from automl.backends._optuna_space import distribution
 from automl.exceptions import UserError
@@ -56,13 +56,25 @@ __all__ = ["KerasTunerBackend"]
 
 log = logging.getLogger("automl.keras_tuner")
 
-#: options a caller may pass (``Backend(options=...)``), by algorithm; ``directory`` for all.
+#: options a user may set (``--option factor=2``), by algorithm; ``directory`` for all.
 _OPTIONS = {
-    "random": (),
-    "bayesian": ("num_initial_points", "alpha", "beta"),
-    "hyperband": ("factor", "hyperband_iterations"),
-    "grid": (),
+    "random": {},
+    "bayesian": {
+        "num_initial_points": Option(
+            int, "random trials before the Gaussian process (default 3 per parameter)", 1
+        ),
+        "alpha": Option(float, "noise added to the Gaussian process's kernel (default 1e-4)", 0),
+        "beta": Option(float, "exploration weight of the upper confidence bound (default 2.6)", 0),
+    },
+    "hyperband": {
+        "factor": Option(int, "1/factor of the models go on to each next round (default 3)", 2),
+        "hyperband_iterations": Option(
+            int, "rounds of the whole algorithm (default: until the budget ends)", 1
+        ),
+    },
+    "grid": {},
 }
+_DIRECTORY = Option(str, "the KerasTuner project folder (default <run dir>/keras_tuner)")
 _NO_LIMIT = 10**9  # KerasTuner's consecutive-failure limit, disabled: the session owns that rule
 
 
@@ -378,22 +390,8 @@ class KerasTunerBackend(Backend):
     algorithms = ("random", "bayesian", "hyperband", "grid")
     pruners = ("none",)
 
-    def __init__(
-        self,
-        *,
-        algorithm: str | None = None,
-        pruner: str | None = None,
-        seed: int = 0,
-        options: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(algorithm=algorithm, pruner=pruner, seed=seed, options=options)
-        allowed = {"directory", *_OPTIONS[self.algorithm]}
-        unknown = sorted(set(self.options) - allowed)
-        if unknown:
-            raise UserError(
-                f"unknown option {unknown[0]!r} for keras_tuner/{self.algorithm}; "
-                f"use any of: {', '.join(sorted(allowed))}"
-            )
+    def allowed_options(self) -> dict[str, Option]:
+        return {"directory": _DIRECTORY, **_OPTIONS[self.algorithm]}
 
     def search(self, session: SearchSession) -> None:
         if session.should_stop():

@@ -11,7 +11,7 @@ import importlib.util
 import warnings
 from typing import TYPE_CHECKING
 
-from automl.backends._base import Backend
+from automl.backends._base import Backend, Option
 from automl.backends._optuna_space import suggest
 from automl.exceptions import MissingDependency, TrialFailed, UserError
 from automl.store import TrialState
@@ -36,12 +36,36 @@ class OptunaBackend(Backend):
         # A grid is an exhaustive plan: pruning would leave holes in it.
         return "none" if algorithm == "grid" else "median"
 
+    def allowed_options(self) -> dict[str, Option]:
+        options: dict[str, Option] = {}
+        if self.algorithm in ("tpe", "cmaes", "gp"):
+            options["n_startup_trials"] = Option(
+                int,
+                "random trials before the sampler's model takes over (default: trials / 4, 3 to 10)",
+                0,
+            )
+        if self.pruner == "median":
+            options["pruner_startup_trials"] = Option(
+                int, "trials finished before any is pruned (default 5)", 0
+            )
+            options["n_warmup_steps"] = Option(
+                int, "epochs every trial runs before it can be pruned (default 1)", 0
+            )
+        if self.pruner in ("successive_halving", "hyperband"):
+            options["min_resource"] = Option(int, "epochs of the first rung (default 1)", 1)
+            options["reduction_factor"] = Option(
+                int, "1/factor of the trials go on at each rung (default 3)", 2
+            )
+        return options
+
     def sampler(self, n_trials: int | None) -> optuna.samplers.BaseSampler:
         """The sampler of :attr:`algorithm`, seeded. Grid trials are enqueued, so a random sampler serves."""
         import optuna
 
         seed = self.seed
-        startup = 10 if n_trials is None else min(10, max(3, n_trials // 4))
+        startup = self.options.get(
+            "n_startup_trials", 10 if n_trials is None else min(10, max(3, n_trials // 4))
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             if self.algorithm == "tpe":
@@ -67,13 +91,21 @@ class OptunaBackend(Backend):
     def make_pruner(self, max_epochs: int) -> optuna.pruners.BasePruner:
         import optuna
 
+        options = self.options
         if self.pruner == "median":
-            return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+            return optuna.pruners.MedianPruner(
+                n_startup_trials=options.get("pruner_startup_trials", 5),
+                n_warmup_steps=options.get("n_warmup_steps", 1),
+            )
+        rungs = {
+            "min_resource": options.get("min_resource", 1),
+            "reduction_factor": options.get("reduction_factor", 3),
+        }
         if self.pruner == "successive_halving":
-            return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+            return optuna.pruners.SuccessiveHalvingPruner(**rungs)
         if self.pruner == "hyperband":
             return optuna.pruners.HyperbandPruner(
-                min_resource=1, max_resource=max(max_epochs, 1), reduction_factor=3
+                max_resource=max(max_epochs, rungs["min_resource"]), **rungs
             )
         return optuna.pruners.NopPruner()
 

@@ -28,6 +28,26 @@ def parse_duration(text: str | None, option: str) -> float | None:
     return value * {"m": 60, "min": 60, "h": 3600}.get(match.group(2) or "s", 1)
 
 
+def parse_options(items: list[str] | None) -> dict[str, Any]:
+    """``["factor=2", "alpha=1e-3"]`` → ``{"factor": 2, "alpha": 0.001}`` (numbers where they read as one)."""
+    from automl.exceptions import UserError
+
+    options: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip() or not text.strip():
+            raise UserError(f"--option: cannot read {item!r}; write KEY=VALUE, e.g. --option factor=2")
+        value: Any = text.strip()
+        for kind in (int, float):
+            try:
+                value = kind(value)
+                break
+            except ValueError:
+                continue
+        options[key.strip()] = value
+    return options
+
+
 def _summary(search: Any, seconds: float) -> dict[str, Any]:
     import json
 
@@ -50,7 +70,15 @@ def _summary(search: Any, seconds: float) -> dict[str, Any]:
 
 
 def run_search(
-    search: Any, data: Any, *, target: str | None, task: str | None, json_output: bool, quiet: bool, top: int
+    search: Any,
+    data: Any,
+    *,
+    target: str | None,
+    task: str | None,
+    json_output: bool,
+    quiet: bool,
+    top: int,
+    persistence: str | None = None,
 ) -> Any:
     """Run ``search.fit`` with progress, Ctrl-C and fatal-error handling, then show the leaderboard."""
     from automl.cli._progress import RichProgress
@@ -60,7 +88,7 @@ def run_search(
         search.progress = RichProgress(err_console)
     started = time.perf_counter()
     with stops_handled():
-        search.fit(data, target=target, task=task)
+        search.fit(data, target=target, task=task, persistence=persistence)
     seconds = time.perf_counter() - started
     if json_output:
         print_json(_summary(search, seconds))
@@ -81,6 +109,10 @@ def search_command(
     ],
     space: Annotated[str, typer.Option("--space", "-s", help="Shipped space name or YAML path.")] = "mlp",
     target: Annotated[str | None, typer.Option(help="Target column of a table.")] = None,
+    persistence: Annotated[
+        str | None,
+        typer.Option(help="Column holding the target's last known value: adds the persistence baseline."),
+    ] = None,
     task: Annotated[
         str | None, typer.Option(help="binary, multiclass, regression (default: inferred).")
     ] = None,
@@ -95,6 +127,16 @@ def search_command(
     pruner: Annotated[
         str | None,
         typer.Option(help="Optuna: median (default), successive_halving, hyperband, none; KerasTuner: none."),
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            help="KEY=VALUE setting of the algorithm or pruner, repeatable: keras_tuner hyperband factor, "
+            "hyperband_iterations; bayesian num_initial_points, alpha, beta; optuna n_startup_trials; "
+            "median pruner pruner_startup_trials, n_warmup_steps; successive_halving/hyperband pruners "
+            "min_resource, reduction_factor.",
+        ),
     ] = None,
     trials: Annotated[int | None, typer.Option(help="Finished trials the study should hold.")] = 20,
     timeout: Annotated[str | None, typer.Option(help="Wall-clock budget: seconds, or 20m / 1h.")] = None,
@@ -129,6 +171,7 @@ def search_command(
         backend=backend,
         algorithm=algorithm,
         pruner=pruner,
+        backend_options=parse_options(option),
         metric=metric,
         n_trials=trials,
         timeout=parse_duration(timeout, "--timeout"),
@@ -140,7 +183,16 @@ def search_command(
         resume=resume,
         overwrite=overwrite,
     )
-    run_search(search, dataset, target=target, task=task, json_output=json_output, quiet=quiet, top=top)
+    run_search(
+        search,
+        dataset,
+        target=target,
+        task=task,
+        json_output=json_output,
+        quiet=quiet,
+        top=top,
+        persistence=persistence,
+    )
 
 
 def quickstart_command(

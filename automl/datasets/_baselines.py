@@ -1,4 +1,4 @@
-"""Baselines beside every leaderboard: the class prior (or the mean) and a linear model.
+"""Baselines beside every leaderboard: the class prior (or the mean), a linear model, and persistence.
 
 One code path scores both the validation split (models fitted on train, for the search) and the test split
 (fitted on train + validation, beside the retrained winner). Scores are in the target's original units.
@@ -33,7 +33,9 @@ def validation_baselines(dataset: Dataset, metric: str | None = None) -> dict[st
     ``metric`` defaults to the task's (:func:`automl.metrics.default_metric`). ``majority`` predicts the
     training class frequencies as probabilities for every row (its accuracy is the majority rate, its log
     loss the prior's); ``mean`` predicts the training mean; ``linear`` is a logistic regression (classes) or
-    a ridge regression (values) on the flattened inputs. Deterministic for a given dataset.
+    a ridge regression (values) on the flattened inputs. Where the dataset names a column holding the
+    target's last known value, ``persistence`` predicts that value (the naive forecast a model of a series
+    must beat). Deterministic for a given dataset.
     """
     return baselines(dataset, metric, split="val")
 
@@ -48,8 +50,10 @@ def baselines(dataset: Dataset, metric: str | None = None, *, split: Split = "va
     chosen = get_metric(metric, dataset.task)
     if split == "val":
         x_fit, y_fit, x_eval, y_eval = dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val
+        persistence = dataset.persistence_val
     elif split == "test":
         (x_fit, y_fit), x_eval, y_eval = dataset.train_val(), dataset.x_test, dataset.y_test
+        persistence = dataset.persistence_test
     else:
         raise ValueError(f"split must be 'val' or 'test', got {split!r}")
     x_fit = x_fit.reshape(len(x_fit), -1)
@@ -67,6 +71,12 @@ def baselines(dataset: Dataset, metric: str | None = None, *, split: Split = "va
             "mean": dataset.to_original_units(np.full(len(x_eval), float(np.mean(y_fit)))),
             "linear": dataset.to_original_units(_ridge(x_fit, y_fit, x_eval, dataset.seed)) if fits else None,
         }
+    if persistence is not None:
+        outputs["persistence"] = (
+            np.eye(_n_classes(dataset))[persistence]
+            if dataset.task.is_classification
+            else dataset.to_original_units(persistence)
+        )
     truth = dataset.to_original_units(y_eval)
     return {
         name: math.nan if output is None else _score(chosen, dataset, truth, output)

@@ -124,6 +124,14 @@ def build_dataset(
         y_test_encoded = pre.encode_target(y_test)
     except DatasetError as error:
         raise DatasetError(f"test split of {name!r}: {error}") from None
+    persistence_val = persistence_test = None
+    if raw.persistence is not None:
+        column = _persistence_column(raw, name, resolved)
+        y_train = pre.encode_target(y[train])
+        _encode_persistence(pre, x[column], y_train, column, require_known=True)
+        persistence_val = _encode_persistence(pre, _take(x, val)[column], y_train, column)
+        persistence_test = _encode_persistence(pre, x_test[column], y_train, column)
+        info["persistence"] = column
     return Dataset(
         name=name,
         task=resolved,
@@ -144,7 +152,53 @@ def build_dataset(
         source=raw.source,
         seed=seed,
         info=info,
+        persistence_val=persistence_val,
+        persistence_test=persistence_test,
     )
+
+
+def _persistence_column(raw: RawData, name: str, task: Task) -> str:
+    column = raw.persistence
+    assert column is not None
+    if raw.kind != "table":
+        raise DatasetError(
+            f"persistence={column!r}: dataset {name!r} is not a table; leave persistence unset"
+        )
+    if column == raw.target:
+        raise DatasetError(
+            f"persistence={column!r} is the target itself; name the column that holds its previous value"
+        )
+    if column not in raw.x.columns:
+        raise DatasetError(
+            f"persistence column {column!r} is not in dataset {name!r}; its columns are: "
+            f"{', '.join(map(str, raw.x.columns))}"
+        )
+    if task is Task.REGRESSION and pd.to_numeric(raw.x[column], errors="coerce").isna().all():
+        raise DatasetError(f"persistence column {column!r} holds no numbers; it must hold target values")
+    return column
+
+
+def _encode_persistence(
+    pre: Preprocessor, values: pd.Series, y_train: np.ndarray, column: str, *, require_known: bool = False
+) -> np.ndarray:
+    """The last known target value per row, encoded like the target; a missing or unknown value falls back
+    to what the mean / majority baseline predicts (the first row of a series has no previous value)."""
+    if pre.task is Task.REGRESSION:
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+        encoded = (numbers - pre.target_mean_) / pre.target_std_
+        return np.where(np.isnan(encoded), float(np.mean(y_train)), encoded).astype(np.float32)
+    majority = int(np.bincount(y_train).argmax())
+    codes: dict[Any, int] = {}
+    for value in pd.unique(values):
+        if pd.isna(value):
+            continue
+        try:
+            codes[value] = int(pre.encode_target(np.array([value]))[0])
+        except (DatasetError, TypeError, ValueError):
+            continue  # a label unseen in training
+    if require_known and not codes:
+        raise DatasetError(f"persistence column {column!r} holds none of the target's labels")
+    return np.array([codes.get(v, majority) for v in values], dtype=np.int64)
 
 
 def _names_fit(raw: RawData, y: np.ndarray) -> bool:

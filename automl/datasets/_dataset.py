@@ -28,6 +28,10 @@ class Dataset:
     values for regression (``(y - target_mean) / target_std``; :meth:`to_original_units` undoes it, and
     every reported metric is computed in original units). The test split is for the final evaluation
     only: the search never reads it.
+
+    ``persistence_val`` / ``persistence_test``: where the data has a column holding the target's last
+    known value (``load_dataset(..., persistence="sales_yesterday")``), that value for each validation and
+    test row, encoded like ``y_*``: the naive "no change" forecast, scored as the ``persistence`` baseline.
     """
 
     name: str
@@ -49,6 +53,8 @@ class Dataset:
     source: str = ""
     seed: int = 0
     info: dict[str, Any] = field(default_factory=dict)
+    persistence_val: np.ndarray | None = None
+    persistence_test: np.ndarray | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:

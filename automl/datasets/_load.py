@@ -33,6 +33,7 @@ def load_dataset(
     test: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     name: str | None = None,
+    persistence: str | None = None,
 ) -> Dataset:
     """Load a dataset by registered name, file path or URL, split it and preprocess it.
 
@@ -50,6 +51,8 @@ def load_dataset(
             ``x_test``) keep it, and ``test_fraction`` is unused.
         cache_dir: where downloads are cached; default ``$AUTOML_CACHE``, else ``~/.cache/automl``.
         name: the dataset's name; default the registered name, or the file's stem.
+        persistence: a feature column holding the target's last known value (yesterday's sales beside
+            today's): adds the ``persistence`` baseline, which predicts that value.
 
     Returns:
         A :class:`Dataset` whose preprocessing (``dataset.preprocessor``) was fitted on the training split.
@@ -67,6 +70,7 @@ def load_dataset(
         raw.x_test, raw.y_test = read_test_file(test, raw)
         raw.info["test_file"] = str(test)
         origin = "file"
+    raw.persistence = persistence
     return build_dataset(
         raw,
         name=name or default_name,
@@ -87,10 +91,12 @@ def from_frame(
     seed: int = 0,
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
+    persistence: str | None = None,
 ) -> Dataset:
     """A :class:`Dataset` from an in-memory table, as :func:`load_dataset` would make it from a CSV file."""
     raw = frame_to_raw(frame, target, where=f"DataFrame {name!r}")
     raw.source = "DataFrame"
+    raw.persistence = persistence
     return build_dataset(
         raw, name=name, task=task, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
     )

@@ -22,7 +22,8 @@ class RawData:
     ``x`` is a DataFrame of feature columns (``kind="table"``), an image array ``(n, h, w[, c])``
     (``"image"``) or a list of integer sequences (``"sequence"``); ``y`` holds one raw target per row.
     ``x_test`` / ``y_test`` are an official test split when the source has one (the search then splits only
-    validation rows off ``x``). The other fields are hints the loader knows better than inference.
+    validation rows off ``x``). ``persistence`` names a feature column holding the target's last known
+    value (the persistence baseline). The other fields are hints the loader knows better than inference.
     """
 
     x: Any
@@ -36,6 +37,7 @@ class RawData:
     drop: tuple[str, ...] = ()
     class_names: tuple[str, ...] | None = None
     num_words: int = 10_000
+    persistence: str | None = None
     source: str = ""
     info: dict[str, Any] = field(default_factory=dict)
 

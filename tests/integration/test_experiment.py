@@ -132,12 +132,15 @@ budget: {trials: 2}
         (BASE + "devices: {workers: 2}\n", 5, "devices: {'workers': 2} asks for parallel workers"),
         (BASE + "backend: {name: optuna, algorithm: bayes}\n", 5, "backend.algorithm: unknown algorithm 'bayes'"),
         (BASE + "backend: {name: sklearn}\n", 5, "backend.name: unknown backend 'sklearn'"),
+        (BASE + "backend:\n  name: keras_tuner\n  algorithm: hyperband\n  options: {factor: 1}\n", 8,
+         "backend.options.factor: option factor of keras_tuner/hyperband must be at least 2, not 1"),
+        (BASE + "report: true\n", 5, "report: HTML reports are not part of this version"),
         (BASE.replace("[tiny]", "[tiny, huge]"), 3, "spaces.1: unknown search space 'huge'"),
         (BASE.replace("trials: 2", "timeout: soon"), 4, "budget.timeout: cannot read 'soon' as a duration"),
         (BASE.replace("iris, wine", "iris, wnie"), 2, "datasets.1: unknown dataset 'wnie' (did you mean 'wine'?)"),
     ],
-    ids=["unknown-key", "dataset-twice", "budget-0", "two-workers", "algorithm", "backend", "space", "duration",
-         "dataset-typo"],
+    ids=["unknown-key", "dataset-twice", "budget-0", "two-workers", "algorithm", "backend", "option", "report",
+         "space", "duration", "dataset-typo"],
 )  # fmt: skip
 def test_validation_errors_are_one_line_with_file_and_line(tmp_path, capsys, text, line, expected):
     path = write(tmp_path, text)
@@ -148,6 +151,18 @@ def test_validation_errors_are_one_line_with_file_and_line(tmp_path, capsys, tex
     assert f"{path}:{line}: {expected}" in err
     assert not (tmp_path / "run").exists()  # nothing started
     assert time.perf_counter() - started < 10
+
+
+def test_a_dataset_entry_may_name_its_persistence_column(tmp_path):
+    from automl._experiment_config import parse_experiment
+
+    (tmp_path / "walk.csv").write_text("lag1,demand\n1,2\n")
+    entry = "datasets:\n  - {path: walk.csv, target: demand, persistence: lag1}\n"
+    config = parse_experiment(write(tmp_path, BASE.replace("datasets: [iris, wine]\n", entry)))
+    assert config.datasets[0].persistence == "lag1"
+    bad = write(tmp_path, BASE.replace("datasets: [iris, wine]\n", entry.replace("lag1}", "[lag1]}")), "bad.yaml")
+    with pytest.raises(automl.UserError, match=r"bad.yaml:3: datasets.0.persistence: give the name of the column"):
+        parse_experiment(bad)
 
 
 def test_retrain_on_an_empty_run_is_one_line(tmp_path, capsys):

@@ -133,3 +133,25 @@ def _main(argv):
     except SystemExit as exit:
         return exit.code or 0
     return 0
+
+
+def test_persistence_baseline_from_the_command_line_to_the_retrained_metrics(tmp_path, capsys):
+    # A random walk: each value is the previous one plus exactly 1.5, so persistence is off by 1.5.
+    rng = np.random.default_rng(0)
+    level = np.cumsum(rng.normal(0, 5, 301))
+    path = tmp_path / "walk.csv"
+    pd.DataFrame({"noise": rng.normal(size=300), "lag1": level[:-1], "demand": level[:-1] + 1.5}).to_csv(
+        path, index=False
+    )
+    run_dir = tmp_path / "run"
+    argv = ["search", "-d", str(path), "--target", "demand", "--persistence", "lag1", "-s", "tiny"]
+    with pytest.raises(SystemExit) as exit:
+        main([*argv, "--trials", "1", "--run-dir", str(run_dir), "--json"])
+    assert not exit.value.code
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["baselines"]["persistence"] == pytest.approx(1.5, abs=1e-3)
+    assert "baseline:persistence" in {row["trial"] for row in doc["leaderboard"]}
+
+    reopened = AutoMLSearch.load(run_dir)  # the retrain reloads the CSV with its persistence column
+    reopened.retrain()
+    assert reopened.retrain_report_.test_baselines["persistence"] == pytest.approx(1.5, abs=1e-3)

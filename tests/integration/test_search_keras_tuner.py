@@ -53,24 +53,12 @@ def stored(result):
     return optuna.load_study(study_name=result.study_name_, storage=storage).get_trials()
 
 
-def with_options(monkeypatch, **options):
-    """AutoMLSearch builds the backend without options: give it some, as an experiment file would."""
-    init = KerasTunerBackend.__init__
-
-    def patched(self, **kwargs):
-        init(self, **kwargs, options=options)
-
-    monkeypatch.setattr(KerasTunerBackend, "__init__", patched)
-
-
 @pytest.mark.parametrize("algorithm", ["random", "bayesian", "grid", "hyperband"])
-def test_every_algorithm_mirrors_its_trials_into_the_store(
-    tmp_path, wine, space_file, capfd, monkeypatch, algorithm
-):
-    if algorithm == "bayesian":
-        with_options(monkeypatch, num_initial_points=2)  # the third trial comes from the Gaussian process
+def test_every_algorithm_mirrors_its_trials_into_the_store(tmp_path, wine, space_file, capfd, algorithm):
+    # Under bayesian, the third trial comes from the Gaussian process.
+    options = {"num_initial_points": 2} if algorithm == "bayesian" else {}
     body = GRID if algorithm == "grid" else small()
-    result = search(tmp_path, space_file(body), algorithm=algorithm).fit(wine)
+    result = search(tmp_path, space_file(body), algorithm=algorithm, backend_options=options).fit(wine)
     assert result.study_info_.backend == "keras_tuner" and result.study_info_.algorithm == algorithm
     assert result.study_info_.pruner == "none"
     assert sum(t.state.finished for t in result.trials_) == 3
@@ -281,6 +269,24 @@ def test_unknown_option_names_the_valid_ones():
         UserError, match="unknown option 'factor' for keras_tuner/random; use any of: directory"
     ):
         KerasTunerBackend(algorithm="random", options={"factor": 2})
+    with pytest.raises(UserError, match="option factor of keras_tuner/hyperband must be at least 2, not 1"):
+        KerasTunerBackend(algorithm="hyperband", options={"factor": 1})
+
+
+def test_hyperband_factor_from_the_command_line_shapes_the_brackets(tmp_path, capsys, space_file):
+    # max_epochs 4, factor 2: the first bracket trains 4 models for 1 epoch (factor 3 would train 3).
+    run_dir = tmp_path / "run"
+    argv = ["search", "-d", "wine", "-s", space_file(small(epochs=4)), "--backend", "keras_tuner"]
+    argv += ["--algorithm", "hyperband", "--option", "factor=2", "--trials", "5", "--run-dir", str(run_dir)]
+    with pytest.raises(SystemExit) as exit:
+        main([*argv, "--json"])
+    assert not exit.value.code
+    json.loads(capsys.readouterr().out)
+    loaded = AutoMLSearch.load(run_dir)
+    assert loaded.backend_options == {"factor": 2}
+    attrs = [t.user_attrs for t in stored(loaded)]
+    epochs = [(a.get("initial_epoch", 0), a.get("initial_epoch", 0) + a["epochs_run"]) for a in attrs]
+    assert epochs == [(0, 1)] * 4 + [(1, 2)]  # then the best two of four go on to epoch 2
 
 
 class TestKerasTunerRandomContract(BackendContract):

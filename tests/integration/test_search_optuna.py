@@ -50,7 +50,7 @@ def test_search_end_to_end_fills_results_and_store(tmp_path, wine, space_file):
     assert (run / "leaderboard.csv").read_text().startswith("rank,trial,state,score")
     experiment = yaml.safe_load((run / "experiment.yaml").read_text())
     assert experiment["datasets"][0]["name"] == "wine"
-    assert experiment["backend"] == {"name": "optuna", "algorithm": "tpe", "pruner": "median"}
+    assert experiment["backend"] == {"name": "optuna", "algorithm": "tpe", "pruner": "median", "options": {}}
     assert "tensorflow" in experiment["versions"] and experiment["hardware"]["cpu_count"] >= 1
     assert "trial 0" in (run / "automl.log").read_text()
 
@@ -188,6 +188,41 @@ def test_every_sampler_and_pruner_runs(tmp_path, wine, space_file, algorithm, pr
     result = search(tmp_path, space_file(SMALL), n_trials=2, algorithm=algorithm, pruner=pruner).fit(wine)
     assert sum(t.state.finished for t in result.trials_) == 2
     assert result.study_info_.algorithm == algorithm and result.study_info_.pruner == pruner
+
+
+def test_pruner_options_move_the_rungs(tmp_path, wine, space_file):
+    # Successive halving's first rung at epoch 2 (not 1), halving there: every pruned trial ran 2 epochs.
+    body = SMALL.replace("value: 2}\n  patience", "value: 3}\n  patience")
+    options = {"min_resource": 2, "reduction_factor": 2}
+    result = search(
+        tmp_path, space_file(body), n_trials=8, algorithm="random", pruner="successive_halving",
+        backend_options=options,
+    ).fit(wine)  # fmt: skip
+    pruned = [t for t in result.trials_ if t.state is TrialState.PRUNED]
+    assert pruned and all(t.epochs_run == 2 for t in pruned)
+    assert AutoMLSearch.load(tmp_path / "run").backend_options == options
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        (
+            {"pruner": "median", "backend_options": {"reduction_factor": 2}},
+            "unknown option 'reduction_factor' for optuna/tpe with pruner median; "
+            "use any of: n_startup_trials, n_warmup_steps, pruner_startup_trials",
+        ),
+        (
+            {"pruner": "hyperband", "backend_options": {"reduction_factor": 2.5}},
+            "option reduction_factor of optuna/tpe with pruner hyperband takes an integer",
+        ),
+        ({"algorithm": "random", "backend_options": {"n_startup_trials": 5}}, "use any of: n_warmup_steps"),
+    ],
+)
+def test_bad_backend_options_name_the_valid_ones(tmp_path, wine, kwargs, fragment):
+    with pytest.raises(UserError) as info:
+        search(tmp_path, "tiny", **kwargs).fit(wine)
+    assert fragment in str(info.value)
+    assert not (tmp_path / "run").exists()
 
 
 def test_gp_without_torch_names_the_extra(tmp_path, wine):

@@ -70,5 +70,6 @@ def test_ctrl_c_during_a_fit_ends_the_epoch_after_the_current_step(cancer, defau
     steps_per_epoch = -(-len(cancer.y_train) // MLP["batch_size"])
     with pytest.raises(KeyboardInterrupt), InterruptGuard():
         train(MLP, cancer, callbacks=[PressCtrlC()], steps_per_execution=1)
-    assert pressed == [True] and batches[-1] == (1, 2) and steps_per_epoch > 3  # no step after the request, no third epoch
+    # No step ran after the request, and no third epoch.
+    assert pressed == [True] and batches[-1] == (1, 2) and steps_per_epoch > 3
     assert not interrupts.requested()
