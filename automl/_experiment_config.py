@@ -198,7 +198,7 @@ def _spaces(check: _Checker, value: Any, base: Path) -> list[SearchSpace]:
         value = [value]
     if not isinstance(value, list) or not value:
         raise check.fail(("spaces",), "give a list of at least one search space (e.g. [tiny] or [mlp])")
-    spaces = []
+    spaces: list[SearchSpace] = []
     for i, item in enumerate(value):
         text = str(item)
         if text.endswith((".yaml", ".yml", ".json")) and not Path(text).is_absolute():

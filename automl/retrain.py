@@ -118,7 +118,8 @@ def top_configs(records: list[TrialRecord], info: StudyInfo, k: int) -> list[Tri
             "run or resume the search first"
         )
     maximize = info.direction == "maximize"
-    return sorted(complete, key=lambda r: -r.score if maximize else r.score)[:k]  # type: ignore[operator]
+    sign = -1.0 if maximize else 1.0
+    return sorted(complete, key=lambda r: sign * float(r.score or 0.0))[:k]  # every score is set here
 
 
 def retrain_study(
@@ -199,6 +200,7 @@ def retrain_study(
         model_dir=str(out_dir),
     )
     out_dir.mkdir(parents=True, exist_ok=True)
+    assert saved_model is not None  # top_k >= 1 and seeds >= 1 were checked above
     saved_model.save(out_dir / "model.keras")
     if dataset.preprocessor is not None:
         dataset.preprocessor.save(out_dir / "preprocessor.joblib")

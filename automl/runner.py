@@ -105,7 +105,7 @@ class TrialRunner:
 
         seed = self.seed + number
         limit, by_deadline = self._time_limit()
-        pruned = {"flag": False, "score": None}
+        pruned: dict[str, Any] = {"flag": False, "score": None}
 
         def on_epoch(epoch: int, score: float) -> bool:
             pruned["score"] = score
@@ -152,7 +152,8 @@ class TrialRunner:
             record.stopped_by = StoppedBy.FAILURE.value
             record.fit_seconds = time.perf_counter() - started
             return TrialOutcome(TrialState.FAIL, None, record)
-        record.history = result.history
+        history: dict[str, list[float | None]] = {key: list(values) for key, values in result.history.items()}
+        record.history = history
         record.best_epoch = result.best_epoch
         record.epochs_run = result.epochs_run
         record.fit_seconds = result.fit_seconds

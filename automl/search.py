@@ -241,7 +241,7 @@ class AutoMLSearch:
         best = None
         if complete:
             pick = max if info.direction == "maximize" else min
-            best = pick(complete, key=lambda r: r.score)
+            best = pick(complete, key=lambda r: float(r.score or 0.0))  # every score is set here
         self.best_trial_: TrialRecord | None = best
         self.best_config_: dict[str, Any] | None = None if best is None else dict(best.config)
         self.best_score_: float | None = None if best is None else best.score

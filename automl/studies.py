@@ -164,7 +164,9 @@ def open_study(
         baselines=dataset.baselines(metric),
         seed=seed,
     )
-    study = optuna.create_study(study_name=name, storage=storage, direction=direction)
+    study = optuna.create_study(
+        study_name=name, storage=storage, direction="maximize" if direction == "maximize" else "minimize"
+    )
     for key, value in info.to_attrs().items():
         study.set_user_attr(key, value)
     return study, info

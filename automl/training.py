@@ -147,7 +147,7 @@ class _EpochMonitor(keras.callbacks.Callback):
         *,
         dataset: Dataset,
         metric: metrics_module.Metric,
-        held_out: tuple[Any, Any] | None,
+        held_out: tuple[Any, Any, Any] | None,
         early_stopping: bool,
         patience: int,
         deadline: float | None,

@@ -78,6 +78,13 @@ _DIRECTORY = Option(str, "the KerasTuner project folder (default <run dir>/keras
 _NO_LIMIT = 10**9  # KerasTuner's consecutive-failure limit, disabled: the session owns that rule
 
 
+def _searched(p: Any) -> Any:
+    """The Optuna distribution of a searched (never fixed) parameter."""
+    found = distribution(p)
+    assert found is not None, p
+    return found
+
+
 class _Stopped(Exception):
     """Raised before a new trial when the session says stop; ends KerasTuner's loop cleanly."""
 
@@ -341,7 +348,7 @@ class _Search:
             state=state,
             value=value,
             params=record.params,
-            distributions={name: distribution(self.space[name]) for name in record.params},
+            distributions={name: _searched(self.space[name]) for name in record.params},
             user_attrs={**record.user_attrs(), **extra},
             intermediate_values=intermediate,
         )

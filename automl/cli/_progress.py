@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
@@ -34,7 +36,7 @@ class RichProgress:
         )
         self.task: TaskID | None = None
 
-    def _fields(self, state: ProgressState, finished_here: int = 0) -> dict[str, str]:
+    def _fields(self, state: ProgressState, finished_here: int = 0) -> dict[str, Any]:
         budget = "∞" if state.trial_budget is None else str(state.trial_budget)
         best = "—" if state.best is None else f"{state.best:.4f} {state.metric}"
         return {

@@ -35,7 +35,7 @@ def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print
         return
     table = Table("name", "family", "parameters", "description", title="Shipped search spaces")
     for row in rows:
-        table.add_row(row["name"], row["family"], str(row["parameters"]), row["description"])
+        table.add_row(str(row["name"]), str(row["family"]), str(row["parameters"]), str(row["description"]))
     console.print(table)
 
 

@@ -96,7 +96,11 @@ def build_dataset(
     resolved, how = resolve_task(task, raw.task, y)
     info["task_note"] = how
     labels = y if resolved.is_classification else None
-    names = dict(zip(np.unique(y), raw.class_names, strict=True)) if _names_fit(raw, y) else None
+    names = (
+        dict(zip(np.unique(y), raw.class_names, strict=True))
+        if raw.class_names is not None and _names_fit(raw, y)
+        else None
+    )
     if raw.has_test:
         train, val = split_indices(labels, len(y), fractions=(val_fraction,), seed=seed, class_names=names)
         x_test, y_test = raw.x_test, target_values(raw.y_test)

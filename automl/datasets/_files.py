@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 from typing import Any, Literal
@@ -61,7 +62,7 @@ def read_table(path: Path, fmt: FileFormat) -> pd.DataFrame:
         raise DatasetError(f"could not read {path} as {fmt}: {_first_line(error)}") from None
 
 
-def read_file(path: str | Path, target: str | None) -> RawData:
+def read_file(path: str | os.PathLike[str], target: str | None) -> RawData:
     """Read a data file into :class:`RawData`.
 
     Tables take their target from the column ``target`` (default: the last column, noted in
@@ -80,7 +81,7 @@ def read_file(path: str | Path, target: str | None) -> RawData:
     return raw
 
 
-def read_test_file(path: str | Path, like: RawData) -> tuple[Any, np.ndarray]:
+def read_test_file(path: str | os.PathLike[str], like: RawData) -> tuple[Any, np.ndarray]:
     """A user's test file, read like the main data (same target column for tables)."""
     path = Path(path)
     fmt = _require_format(path)

@@ -66,6 +66,7 @@ class Preprocessor:
         self.num_words = int(num_words)
         self.class_names = None if class_names is None else tuple(class_names)
         self.format_version = _FORMAT
+        self.feature_names_: tuple[str, ...] | None = None
 
     # ------------------------------------------------------------------ fitting
     def fit(self, x: Any, y: Any) -> Preprocessor:

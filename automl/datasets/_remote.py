@@ -42,7 +42,7 @@ FASHION_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )  # fmt: skip
 CIFAR10_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_DTYPES: dict[int, str] = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
 def _cached(cache: Path, dataset: str, file: str, origin: str) -> Path:
@@ -67,12 +67,12 @@ def load_cifar10(cache: Path) -> RawData:
     try:
         with tarfile.open(path, "r:gz") as archive:
             # Read members straight from the archive: nothing is extracted onto the disk.
-            batches = [_unpickle_member(archive, f"data_batch_{i}") for i in range(1, 6)]
-            test = _unpickle_member(archive, "test_batch")
+            batches = [_required(_unpickle_member(archive, f"data_batch_{i}")) for i in range(1, 6)]
+            test = _required(_unpickle_member(archive, "test_batch"))
             meta = _unpickle_member(archive, "batches.meta", required=False)
     except (tarfile.TarError, OSError, EOFError) as error:
         raise DatasetError(f"could not read {path} as the CIFAR-10 python archive: {error}") from None
-    names = CIFAR10_NAMES
+    names: tuple[str, ...] = CIFAR10_NAMES
     if meta is not None and b"label_names" in meta:
         names = tuple(n.decode() if isinstance(n, bytes) else str(n) for n in meta[b"label_names"])
     arrays = {
@@ -189,20 +189,25 @@ def _multiarray() -> Any:
     return multiarray
 
 
+def _required(batch: dict[bytes, Any] | None) -> dict[bytes, Any]:
+    assert batch is not None  # _unpickle_member raises for a missing required member
+    return batch
+
+
 def _unpickle_member(
     archive: tarfile.TarFile, name: str, *, required: bool = True
 ) -> dict[bytes, Any] | None:
     member = next((m for m in archive.getmembers() if m.isfile() and m.name.endswith(f"/{name}")), None)
     if member is None:
         if required:
-            raise DatasetError(f"{archive.name} lacks cifar-10-batches-py/{name}")
+            raise DatasetError(f"{archive.name!s} lacks cifar-10-batches-py/{name}")
         return None
     file = archive.extractfile(member)
     assert file is not None
     try:
         return _ArrayUnpickler(file, encoding="bytes").load()  # type: ignore[no-any-return]
     except pickle.UnpicklingError as error:
-        raise DatasetError(f"could not read {name} in {archive.name}: {error}") from None
+        raise DatasetError(f"could not read {name} in {archive.name!s}: {error}") from None
 
 
 def _cifar_images(batch: dict[bytes, Any]) -> np.ndarray:

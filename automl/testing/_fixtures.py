@@ -37,7 +37,7 @@ def tiny_space(epochs: int = 2) -> SearchSpace:
             Bool("batch_norm"),
             Float("dropout", 0.0, 0.2),
             Choice("optimizer", ("adam", "sgd")),
-            Float("momentum", 0.0, 0.9, active_if={"optimizer": ["sgd"]}),
+            Float("momentum", 0.0, 0.9, active_if=(("optimizer", ("sgd",)),)),
             Float("learning_rate", 1e-3, 1e-1, log=True),
             Choice("batch_size", (32, 64)),
             Fixed("epochs", epochs),
