@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from automl.exceptions import UserError
-from automl.store import StudyInfo, TrialRecord, TrialState
+from automl.store import StudyInfo, TrialRecord, best_first
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset, Preprocessor
@@ -111,15 +111,13 @@ def _test_scores(model: Any, dataset: Dataset, metric: str) -> dict[str, float]:
 
 def top_configs(records: list[TrialRecord], info: StudyInfo, k: int) -> list[TrialRecord]:
     """The K best complete trials by validation score (the search's choice, never the test's)."""
-    complete = [r for r in records if r.state is TrialState.COMPLETE and r.score is not None]
-    if not complete:
+    ranked = best_first(records, info.direction)
+    if not ranked:
         raise UserError(
             f"study of dataset {info.dataset!r} has no complete trial to retrain; "
             "run or resume the search first"
         )
-    maximize = info.direction == "maximize"
-    sign = -1.0 if maximize else 1.0
-    return sorted(complete, key=lambda r: sign * float(r.score or 0.0))[:k]  # every score is set here
+    return ranked[:k]
 
 
 def retrain_study(
@@ -321,8 +319,10 @@ def retrain_run(
         if dataset is not None and info.dataset != dataset:
             continue
         records = load_records(storage, name)
-        scores = [r.score for r in records if r.state is TrialState.COMPLETE and r.score is not None]
-        best = (max(scores) if info.direction == "maximize" else -min(scores)) if scores else -math.inf
+        ranked = best_first(records, info.direction)
+        top = ranked[0].score if ranked else None
+        # Compared on one scale whatever the direction: higher is better.
+        best = -math.inf if top is None else (top if info.direction == "maximize" else -top)
         if info.dataset not in chosen or best > chosen[info.dataset][3]:
             chosen[info.dataset] = (name, info, records, best)
     reports = []

@@ -22,7 +22,7 @@ from automl.session import Budget
 from automl.store import (
     StudyInfo,
     TrialRecord,
-    TrialState,
+    best_first,
     load_records,
     load_study_info,
     mask_password,
@@ -237,11 +237,8 @@ class AutoMLSearch:
         self.trials_: list[TrialRecord] = records
         self.study_info_ = info
         self.leaderboard_: pd.DataFrame = study_leaderboard(records, info)
-        complete = [r for r in records if r.state is TrialState.COMPLETE and r.score is not None]
-        best = None
-        if complete:
-            pick = max if info.direction == "maximize" else min
-            best = pick(complete, key=lambda r: float(r.score or 0.0))  # every score is set here
+        ranked = best_first(records, info.direction)
+        best = ranked[0] if ranked else None
         self.best_trial_: TrialRecord | None = best
         self.best_config_: dict[str, Any] | None = None if best is None else dict(best.config)
         self.best_score_: float | None = None if best is None else best.score

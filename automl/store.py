@@ -33,6 +33,7 @@ __all__ = [
     "StudyInfo",
     "TrialRecord",
     "TrialState",
+    "best_first",
     "load_records",
     "load_study_info",
     "mask_password",
@@ -280,6 +281,13 @@ def load_study_info(storage: optuna.storages.BaseStorage | str, name: str) -> St
     if info is None:
         raise UserError(f"study {name!r} was not created by automl (no automl attributes)")
     return info
+
+
+def best_first(records: list[TrialRecord], direction: str) -> list[TrialRecord]:
+    """The complete trials with a score, best validation score first (ties keep trial order)."""
+    scored = [(r.score, r) for r in records if r.state is TrialState.COMPLETE and r.score is not None]
+    sign = -1.0 if direction == "maximize" else 1.0
+    return [r for score, r in sorted(scored, key=lambda pair: sign * pair[0])]
 
 
 def load_records(storage: optuna.storages.BaseStorage | str, name: str) -> list[TrialRecord]:

@@ -8,6 +8,7 @@ from automl.store import (
     StudyInfo,
     TrialRecord,
     TrialState,
+    best_first,
     load_records,
     load_study_info,
     mask_password,
@@ -109,3 +110,19 @@ def test_unreachable_postgres_is_one_clear_line():
 def test_mask_password():
     assert mask_password("postgresql://me:s3cr3t@db.example/x") == "postgresql://me:***@db.example/x"
     assert mask_password("sqlite:///tmp/a.db") == "sqlite:///tmp/a.db"
+
+
+def test_best_first_ranks_complete_trials_in_the_metric_direction():
+    def record(number, state, score):
+        return TrialRecord(number=number, state=state, score=score, params={}, config={})
+
+    records = [
+        record(0, TrialState.COMPLETE, 0.7),
+        record(1, TrialState.PRUNED, 0.99),  # pruned: never a winner
+        record(2, TrialState.COMPLETE, 0.9),
+        record(3, TrialState.FAIL, None),
+        record(4, TrialState.COMPLETE, 0.9),  # a tie keeps trial order
+    ]
+    assert [r.number for r in best_first(records, "maximize")] == [2, 4, 0]
+    assert [r.number for r in best_first(records, "minimize")] == [0, 2, 4]
+    assert best_first(records[1:2], "maximize") == []
