@@ -19,7 +19,6 @@ propagate unchanged.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +29,8 @@ import numpy as np
 
 from automl import interrupts
 from automl import metrics as metrics_module
-from automl._keras import clear_session, is_out_of_memory, keras, set_seed, tf
+from automl._epoch_monitor import EpochMonitor, HeldOutPredictor
+from automl._keras import clear_session, is_out_of_memory, set_seed, tf
 from automl.exceptions import TrialFailed, UserError
 from automl.model import DEFAULT_STEPS_PER_EXECUTION, build_model, schedule_callbacks
 from automl.model._config import integer
@@ -40,8 +40,6 @@ if TYPE_CHECKING:
     from automl.datasets._dataset import Dataset
 
 __all__ = ["StopReason", "TrainResult", "predict", "train"]
-
-_EPSILON = 1e-7  # Keras's probability clipping, so val_loss matches the training loss's formula
 
 
 class StopReason(StrEnum):
@@ -107,140 +105,9 @@ class TrainResult:
             raise TrialFailed(self.failure, self.failure_detail)
 
 
-def _data_loss(task: Task, y: np.ndarray, output: np.ndarray) -> float:
-    """The compiled loss, recomputed in float64 from predictions already made."""
-    output = np.asarray(output, dtype=np.float64)
-    if task is Task.REGRESSION:
-        return float(np.mean((output.reshape(-1) - y.reshape(-1)) ** 2))
-    if task is Task.BINARY:
-        p = np.clip(output.reshape(-1), _EPSILON, 1 - _EPSILON)
-        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-    p = np.clip(output / output.sum(axis=1, keepdims=True), _EPSILON, 1 - _EPSILON)
-    return float(-np.mean(np.log(p[np.arange(len(y)), y])))
-
-
-class _Predictor:
-    """Predictions on fixed rows: converted to tensors once, then one eager call per chunk.
-
-    Eager, not ``model.predict`` or a ``tf.function``: tracing costs 0.1-0.3 s per model, which a short
-    trial never earns back, while an eager forward pass over a few large chunks costs milliseconds.
-    """
-
-    def __init__(self, x: np.ndarray, chunk: int) -> None:
-        self.chunks = [tf.convert_to_tensor(x[i : i + chunk]) for i in range(0, len(x), chunk)]
-
-    def __call__(self, model: Any) -> np.ndarray:
-        return np.concatenate([np.asarray(model(c, training=False)) for c in self.chunks])
-
-
 def predict(model: Any, x: np.ndarray, *, chunk: int = 4096) -> np.ndarray:
     """The model's outputs on ``x`` as a NumPy array (probabilities, or standardised regression values)."""
-    return _Predictor(np.asarray(x, dtype=np.float32), chunk)(model)
-
-
-class _EpochMonitor(keras.callbacks.Callback):
-    """First callback of every fit: validation scores into ``logs``, history, NaN guard, time limit, and
-    early stopping on the objective (keeping the best weights in memory)."""
-
-    def __init__(
-        self,
-        *,
-        dataset: Dataset,
-        metric: metrics_module.Metric,
-        held_out: tuple[Any, Any, Any] | None,
-        early_stopping: bool,
-        patience: int,
-        deadline: float | None,
-        initial_epoch: int,
-        on_epoch: Callable[[int, float], bool] | None,
-    ) -> None:
-        super().__init__()
-        self.dataset, self.metric, self.task = dataset, metric, dataset.task
-        self.default = metrics_module.default_metric(dataset.task).name
-        self.held_out = held_out
-        self.early_stopping, self.patience, self.deadline = early_stopping, patience, deadline
-        self.on_epoch = on_epoch
-        self.stopped_by_hook = False
-        self.history: dict[str, list[float]] = {}
-        self.best_epoch = initial_epoch if held_out is None else 0
-        self.best_score = math.nan
-        self.best_weights: list[np.ndarray] | None = None
-        self.failure: str | None = None
-        self.failure_detail = ""
-        self.early_stopped = False
-        self.wait = 0  # epochs since the objective last improved
-
-    def _fail(self, reason: str, detail: str) -> None:
-        self.failure, self.failure_detail = reason, detail
-        self.model.stop_training = True
-
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        interrupts.check()  # Keras resets ``stop_training`` here: a request made just before is caught now
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        interrupts.check()  # a Ctrl-C ended this epoch early: stop here, where unwinding is safe
-        logs = logs if logs is not None else {}
-        loss = float(logs.get("loss", math.nan))
-        train_metric = float(logs.get(self.default, math.nan))
-        if self.task is Task.REGRESSION:
-            train_metric *= self.dataset.target_std  # RMSE of standardised values → original units
-            logs[self.default] = train_metric
-        values = {
-            "loss": loss,
-            self.default: train_metric,
-            "lr": float(self.model.optimizer.learning_rate.numpy()),
-        }
-        if not math.isfinite(loss):
-            self._fail(
-                "nan_loss",
-                f"training loss became {loss} in epoch {epoch + 1}: the fit diverged "
-                "(a lower learning rate or batch normalisation usually helps)",
-            )
-        if self.held_out is not None:
-            values.update(self._validate(epoch) if self.failure is None else self._no_scores())
-            # Written before later callbacks run (pruners read them); withheld from a diverged epoch, so a
-            # pruner does not turn the failure into a prune.
-            if self.failure is None:
-                logs.update({k: v for k, v in values.items() if k.startswith("val_")})
-                if self.on_epoch is not None and self.on_epoch(epoch + 1, values[f"val_{self.metric.name}"]):
-                    self.stopped_by_hook = True
-                    self.model.stop_training = True
-        for key, value in values.items():
-            self.history.setdefault(key, []).append(value)
-        if self.held_out is None and self.failure is None:
-            self.best_epoch = epoch + 1
-        # Out of time only matters if the fit was going on: a last or early-stopped epoch finished in time.
-        going_on = not self.model.stop_training and epoch + 1 < self.params.get("epochs", math.inf)
-        if going_on and self.deadline is not None and time.perf_counter() > self.deadline:
-            self._fail("timeout", f"time limit reached after epoch {epoch + 1}")
-
-    def _validate(self, epoch: int) -> dict[str, float]:
-        predict, y_std, y_orig = self.held_out  # type: ignore[misc]
-        output = predict(self.model)
-        if not np.all(np.isfinite(output)):
-            self._fail(
-                "nan_loss", f"validation predictions are not finite after epoch {epoch + 1}: the fit diverged"
-            )
-            return self._no_scores()
-        penalty = float(sum(float(keras.ops.convert_to_numpy(term)) for term in self.model.losses))
-        values = {"val_loss": _data_loss(self.task, y_std, output) + penalty}
-        original = self.dataset.to_original_units(output) if self.task is Task.REGRESSION else output
-        for name in dict.fromkeys((self.default, self.metric.name)):
-            values[f"val_{name}"] = metrics_module.score(name, self.task, y_orig, original)
-        score = values[f"val_{self.metric.name}"]
-        if self.metric.is_better(score, self.best_score):
-            self.best_score, self.best_epoch, self.wait = score, epoch + 1, 0
-            if self.early_stopping:
-                self.best_weights = self.model.get_weights()
-        else:
-            self.wait += 1
-            if self.early_stopping and self.wait >= self.patience:
-                self.early_stopped = True
-                self.model.stop_training = True
-        return values
-
-    def _no_scores(self) -> dict[str, float]:
-        return dict.fromkeys(("val_loss", f"val_{self.default}", f"val_{self.metric.name}"), math.nan)
+    return HeldOutPredictor(np.asarray(x, dtype=np.float32), chunk)(model)
 
 
 def _class_weights(value: Any, task: Task, y: np.ndarray, n_classes: int | None) -> dict[int, float] | None:
@@ -359,13 +226,13 @@ def train(
     held_out = None
     if x_held is not None and y_held is not None:
         chunk = min(len(x_held), max(4 * batch_size, 1024))
-        held_out = (_Predictor(x_held, chunk), y_held, dataset.to_original_units(y_held))
+        held_out = (HeldOutPredictor(x_held, chunk), y_held, dataset.to_original_units(y_held))
     deadline = started + time_limit if time_limit is not None else None
     given = model
     snapshot = given.get_weights() if given is not None else None
 
     for attempt in range(2):
-        monitor = _EpochMonitor(
+        monitor = EpochMonitor(
             dataset=dataset,
             metric=objective,
             held_out=held_out,

@@ -1,0 +1,158 @@
+"""The first callback of every fit: held-out scores in the epoch's logs, history, NaN guard, time limit,
+Ctrl-C requests and early stopping on the objective (best weights kept in memory).
+
+Each epoch the held-out rows are predicted once (:class:`HeldOutPredictor`); the loss and the scores come
+from those predictions with :mod:`automl.metrics`, in the target's original units.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from automl import interrupts
+from automl import metrics as metrics_module
+from automl._keras import keras, tf
+from automl.tasks import Task
+
+if TYPE_CHECKING:
+    from automl.datasets._dataset import Dataset
+
+__all__ = ["EpochMonitor", "HeldOutPredictor"]
+
+_EPSILON = 1e-7  # Keras's probability clipping, so val_loss matches the training loss's formula
+
+
+def _data_loss(task: Task, y: np.ndarray, output: np.ndarray) -> float:
+    """The compiled loss, recomputed in float64 from predictions already made."""
+    output = np.asarray(output, dtype=np.float64)
+    if task is Task.REGRESSION:
+        return float(np.mean((output.reshape(-1) - y.reshape(-1)) ** 2))
+    if task is Task.BINARY:
+        p = np.clip(output.reshape(-1), _EPSILON, 1 - _EPSILON)
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    p = np.clip(output / output.sum(axis=1, keepdims=True), _EPSILON, 1 - _EPSILON)
+    return float(-np.mean(np.log(p[np.arange(len(y)), y])))
+
+
+class HeldOutPredictor:
+    """Predictions on fixed rows: converted to tensors once, then one eager call per chunk.
+
+    Eager, not ``model.predict`` or a ``tf.function``: tracing costs 0.1-0.3 s per model, which a short
+    trial never earns back, while an eager forward pass over a few large chunks costs milliseconds.
+    """
+
+    def __init__(self, x: np.ndarray, chunk: int) -> None:
+        self.chunks = [tf.convert_to_tensor(x[i : i + chunk]) for i in range(0, len(x), chunk)]
+
+    def __call__(self, model: Any) -> np.ndarray:
+        return np.concatenate([np.asarray(model(c, training=False)) for c in self.chunks])
+
+
+class EpochMonitor(keras.callbacks.Callback):
+    """First callback of every fit: validation scores into ``logs``, history, NaN guard, time limit, and
+    early stopping on the objective (keeping the best weights in memory)."""
+
+    def __init__(
+        self,
+        *,
+        dataset: Dataset,
+        metric: metrics_module.Metric,
+        held_out: tuple[Any, Any, Any] | None,
+        early_stopping: bool,
+        patience: int,
+        deadline: float | None,
+        initial_epoch: int,
+        on_epoch: Callable[[int, float], bool] | None,
+    ) -> None:
+        super().__init__()
+        self.dataset, self.metric, self.task = dataset, metric, dataset.task
+        self.default = metrics_module.default_metric(dataset.task).name
+        self.held_out = held_out
+        self.early_stopping, self.patience, self.deadline = early_stopping, patience, deadline
+        self.on_epoch = on_epoch
+        self.stopped_by_hook = False
+        self.history: dict[str, list[float]] = {}
+        self.best_epoch = initial_epoch if held_out is None else 0
+        self.best_score = math.nan
+        self.best_weights: list[np.ndarray] | None = None
+        self.failure: str | None = None
+        self.failure_detail = ""
+        self.early_stopped = False
+        self.wait = 0  # epochs since the objective last improved
+
+    def _fail(self, reason: str, detail: str) -> None:
+        self.failure, self.failure_detail = reason, detail
+        self.model.stop_training = True
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        interrupts.check()  # Keras resets ``stop_training`` here: a request made just before is caught now
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        interrupts.check()  # a Ctrl-C ended this epoch early: stop here, where unwinding is safe
+        logs = logs if logs is not None else {}
+        loss = float(logs.get("loss", math.nan))
+        train_metric = float(logs.get(self.default, math.nan))
+        if self.task is Task.REGRESSION:
+            train_metric *= self.dataset.target_std  # RMSE of standardised values → original units
+            logs[self.default] = train_metric
+        values = {
+            "loss": loss,
+            self.default: train_metric,
+            "lr": float(self.model.optimizer.learning_rate.numpy()),
+        }
+        if not math.isfinite(loss):
+            self._fail(
+                "nan_loss",
+                f"training loss became {loss} in epoch {epoch + 1}: the fit diverged "
+                "(a lower learning rate or batch normalisation usually helps)",
+            )
+        if self.held_out is not None:
+            values.update(self._validate(epoch) if self.failure is None else self._no_scores())
+            # Written before later callbacks run (pruners read them); withheld from a diverged epoch, so a
+            # pruner does not turn the failure into a prune.
+            if self.failure is None:
+                logs.update({k: v for k, v in values.items() if k.startswith("val_")})
+                if self.on_epoch is not None and self.on_epoch(epoch + 1, values[f"val_{self.metric.name}"]):
+                    self.stopped_by_hook = True
+                    self.model.stop_training = True
+        for key, value in values.items():
+            self.history.setdefault(key, []).append(value)
+        if self.held_out is None and self.failure is None:
+            self.best_epoch = epoch + 1
+        # Out of time only matters if the fit was going on: a last or early-stopped epoch finished in time.
+        going_on = not self.model.stop_training and epoch + 1 < self.params.get("epochs", math.inf)
+        if going_on and self.deadline is not None and time.perf_counter() > self.deadline:
+            self._fail("timeout", f"time limit reached after epoch {epoch + 1}")
+
+    def _validate(self, epoch: int) -> dict[str, float]:
+        predict, y_std, y_orig = self.held_out  # type: ignore[misc]
+        output = predict(self.model)
+        if not np.all(np.isfinite(output)):
+            self._fail(
+                "nan_loss", f"validation predictions are not finite after epoch {epoch + 1}: the fit diverged"
+            )
+            return self._no_scores()
+        penalty = float(sum(float(keras.ops.convert_to_numpy(term)) for term in self.model.losses))
+        values = {"val_loss": _data_loss(self.task, y_std, output) + penalty}
+        original = self.dataset.to_original_units(output) if self.task is Task.REGRESSION else output
+        for name in dict.fromkeys((self.default, self.metric.name)):
+            values[f"val_{name}"] = metrics_module.score(name, self.task, y_orig, original)
+        score = values[f"val_{self.metric.name}"]
+        if self.metric.is_better(score, self.best_score):
+            self.best_score, self.best_epoch, self.wait = score, epoch + 1, 0
+            if self.early_stopping:
+                self.best_weights = self.model.get_weights()
+        else:
+            self.wait += 1
+            if self.early_stopping and self.wait >= self.patience:
+                self.early_stopped = True
+                self.model.stop_training = True
+        return values
+
+    def _no_scores(self) -> dict[str, float]:
+        return dict.fromkeys(("val_loss", f"val_{self.default}", f"val_{self.metric.name}"), math.nan)
