@@ -201,13 +201,14 @@ def render(
 ) -> Any:
     """The leaderboard as ``table`` (a rich Table), ``csv``, ``json`` or ``markdown`` (strings).
 
-    ``top`` keeps the best K ranked rows plus the baselines that fall among them.
+    ``top`` keeps the best K ranked rows and every baseline (those below the K rows follow them), so the
+    bar a model must clear is always in sight.
     """
     if top is not None:
         ranked = frame["rank"].fillna(0)
         cut = frame.index[(frame["rank"].notna()) & (ranked <= top)]
         last = cut.max() if len(cut) else -1
-        frame = frame.loc[frame.index <= last]
+        frame = frame.loc[(frame.index <= last) | (frame["state"] == "baseline")]
     if fmt == "csv":
         return frame.to_csv(index=False)
     if fmt == "json":

@@ -23,6 +23,17 @@ def run(argv, capsys):
     return code, out.out, out.err
 
 
+def test_quickstart_searches_digits_and_shows_models_beside_the_baselines(tmp_path, capsys):
+    run_dir = tmp_path / "quickstart"
+    code, out, err = run(["quickstart", "--trials", "1", "--timeout", "60s", "--run-dir", str(run_dir)], capsys)
+    assert code == 0, err
+    assert "digits · compact · validation accuracy" in out
+    assert "baseline linear" in out and "baseline majority" in out  # always shown, even below the top rows
+    assert "best: trial" in out and "wall time" in out
+    rows = (run_dir / "leaderboard.csv").read_text().splitlines()[1:]
+    assert sum(",complete," in row for row in rows) == 1
+
+
 def test_search_json_then_leaderboard_in_every_format(tmp_path, capsys):
     run_dir = tmp_path / "run"
     argv = [

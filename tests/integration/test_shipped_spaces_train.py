@@ -20,7 +20,7 @@ def small_digits():
     )
 
 
-@pytest.mark.parametrize(("name", "seeds"), [("mlp", range(10)), ("cnn", range(6)), ("tiny", range(4))])
+@pytest.mark.parametrize(("name", "seeds"), [("mlp", range(10)), ("cnn", range(6)), ("tiny", range(4)), ("compact", range(4))])
 def test_sampled_configs_build_and_train(small_digits, name, seeds):
     space = load_space(name)
     for seed in seeds:

@@ -89,11 +89,11 @@ def test_renderers_agree_on_content():
     assert "| 1 | 2 | complete | 0.97 |" in markdown
 
 
-def test_top_keeps_best_k_and_baselines_between_them():
+def test_top_keeps_best_k_and_every_baseline():
     frame = study_leaderboard(RECORDS, info())
     top = render(frame, "csv", top=2)
     trials = [line.split(",")[1] for line in top.strip().splitlines()[1:]]
-    assert trials == ["2", "baseline:linear", "0"]
+    assert trials == ["2", "baseline:linear", "0", "baseline:majority"]
 
 
 def test_rich_table_renders_to_text():
