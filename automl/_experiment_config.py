@@ -34,7 +34,7 @@ _TOP_KEYS = (
     "retrain",
     "report",
 )
-_DATASET_KEYS = ("path", "name", "target", "task", "persistence")
+_DATASET_KEYS = ("path", "name", "target", "task", "persistence", "split")
 _BACKEND_KEYS = ("name", "algorithm", "pruner", "options")
 _BUDGET_KEYS = ("trials", "timeout", "per", "trial_timeout", "max_consecutive_failures")
 _DEVICE_KEYS = ("workers", "gpus", "trials_per_gpu")
@@ -54,6 +54,7 @@ class DatasetSpec:
     task: str | None = None
     where: str = ""
     persistence: str | None = None
+    split: str = "random"
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class _Checker:
 
 def _datasets(check: _Checker, value: Any, base: Path) -> list[DatasetSpec]:
     from automl.datasets import list_datasets
+    from automl.datasets._split import SPLITS
     from automl.space._space import suggest
 
     if not isinstance(value, list) or not value:
@@ -187,7 +189,10 @@ def _datasets(check: _Checker, value: Any, base: Path) -> list[DatasetSpec]:
             raise check.fail(
                 (*path, "persistence"), "give the name of the column holding the target's last known value"
             )
-        out.append(DatasetSpec(name, source, target, task, check.doc.where(path), persistence))
+        split = entry.get("split", "random")
+        if split not in SPLITS:
+            raise check.fail((*path, "split"), f"unknown split {split!r}; use one of: {', '.join(SPLITS)}")
+        out.append(DatasetSpec(name, source, target, task, check.doc.where(path), persistence, split))
     return out
 
 

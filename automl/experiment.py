@@ -86,6 +86,7 @@ class Experiment:
                     seed=self.config.seed,
                     name=spec.name,
                     persistence=spec.persistence,
+                    split=spec.split,
                 )
             except UserError as exc:
                 raise UserError(f"{spec.where}: datasets.{i}: {exc}") from None
@@ -234,6 +235,7 @@ class Experiment:
                     "task": datasets[spec.name].task.value,
                     "fingerprint": datasets[spec.name].fingerprint,
                     "persistence": spec.persistence,
+                    "split": spec.split,
                 }
                 for spec in cfg.datasets
             ],

@@ -283,6 +283,7 @@ def _reload_dataset(entry: dict[str, Any], seed: int) -> Dataset:
         seed=seed,
         name=entry.get("name"),
         persistence=entry.get("persistence"),
+        split=entry.get("split") or "random",
     )
 
 

@@ -109,12 +109,19 @@ class AutoMLSearch:
 
     # ------------------------------------------------------------------ fit
     def fit(
-        self, data: Any, *, target: str | None = None, task: str | None = None, persistence: str | None = None
+        self,
+        data: Any,
+        *,
+        target: str | None = None,
+        task: str | None = None,
+        persistence: str | None = None,
+        split: str = "random",
     ) -> AutoMLSearch:
         """Search ``data``; fills ``leaderboard_``, ``best_config_``, ``best_score_``, ``trials_``.
 
-        ``target`` and ``task`` as in :func:`automl.load_dataset`; ``persistence`` names a column holding the
-        target's last known value, for the persistence baseline.
+        ``target``, ``task`` and ``split`` (``random`` or ``ordered`` for data in time order) as in
+        :func:`automl.load_dataset`; ``persistence`` names a column holding the target's last known value,
+        for the persistence baseline.
 
         Raises:
             UserError: a bad argument, before any trial runs.
@@ -135,7 +142,9 @@ class AutoMLSearch:
             trial_timeout=self.trial_timeout,
             max_consecutive_failures=self.max_consecutive_failures,
         )
-        dataset = resolve_dataset(data, target=target, task=task, seed=self.seed, persistence=persistence)
+        dataset = resolve_dataset(
+            data, target=target, task=task, seed=self.seed, persistence=persistence, split=split
+        )
         check_family(space, dataset)
         metric = get_metric(self.metric or space.objective, dataset.task)
         path = resolve_run_path(
@@ -172,6 +181,7 @@ class AutoMLSearch:
                         "task": dataset.task.value,
                         "fingerprint": dataset.fingerprint,
                         "persistence": dataset.info.get("persistence"),
+                        "split": dataset.info.get("split", "random"),
                     }
                 ],
                 "spaces": [{"name": space.name, "source": space.source, "hash": space.content_hash}],

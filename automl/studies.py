@@ -33,6 +33,7 @@ def resolve_dataset(
     task: str | None = None,
     seed: int = 0,
     persistence: str | None = None,
+    split: str = "random",
 ) -> Dataset:
     """A :class:`Dataset` from a name, a path, a Dataset, ``(x, y)`` arrays or a DataFrame with ``target``."""
     from automl.datasets import Dataset, from_arrays, from_frame, load_dataset
@@ -40,11 +41,11 @@ def resolve_dataset(
     if isinstance(data, Dataset):
         return data
     if isinstance(data, str | os.PathLike):
-        return load_dataset(data, target=target, task=task, seed=seed, persistence=persistence)
+        return load_dataset(data, target=target, task=task, seed=seed, persistence=persistence, split=split)
     if isinstance(data, pd.DataFrame):
         if target is None:
             raise UserError("fit(DataFrame) needs target=: the name of the column to predict")
-        return from_frame(data, target=target, task=task, seed=seed, persistence=persistence)
+        return from_frame(data, target=target, task=task, seed=seed, persistence=persistence, split=split)
     if isinstance(data, tuple) and len(data) == 2:
         return from_arrays(data[0], data[1], task=task, seed=seed)
     raise UserError(

@@ -79,6 +79,7 @@ def run_search(
     quiet: bool,
     top: int,
     persistence: str | None = None,
+    split: str = "random",
 ) -> Any:
     """Run ``search.fit`` with progress, Ctrl-C and fatal-error handling, then show the leaderboard."""
     from automl.cli._progress import RichProgress
@@ -88,7 +89,7 @@ def run_search(
         search.progress = RichProgress(err_console)
     started = time.perf_counter()
     with stops_handled():
-        search.fit(data, target=target, task=task, persistence=persistence)
+        search.fit(data, target=target, task=task, persistence=persistence, split=split)
     seconds = time.perf_counter() - started
     if json_output:
         print_json(_summary(search, seconds))
@@ -113,6 +114,13 @@ def search_command(
         str | None,
         typer.Option(help="Column holding the target's last known value: adds the persistence baseline."),
     ] = None,
+    split: Annotated[
+        str,
+        typer.Option(
+            help="random (seeded, stratified) or ordered: rows in file order, train first, then "
+            "validation, then test (data in time order)."
+        ),
+    ] = "random",
     task: Annotated[
         str | None, typer.Option(help="binary, multiclass, regression (default: inferred).")
     ] = None,
@@ -192,6 +200,7 @@ def search_command(
         quiet=quiet,
         top=top,
         persistence=persistence,
+        split=split,
     )
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 from automl.datasets._dataset import Dataset
 from automl.datasets._preprocess import Preprocessor, target_values
 from automl.datasets._raw import RawData
-from automl.datasets._split import check_fractions, split_indices
+from automl.datasets._split import SPLITS, check_fractions, split_indices
 from automl.exceptions import DatasetError
 from automl.tasks import Task
 
@@ -75,13 +75,17 @@ def build_dataset(
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
     test_origin: str = "official",
+    split: str = "random",
 ) -> Dataset:
     """Split ``raw`` (seeded; stratified for classification), fit preprocessing on train, transform all.
 
     ``val_fraction`` and ``test_fraction`` are shares of ``raw``'s rows. When ``raw`` carries a test split
     (``test_origin`` says whose: ``"official"`` or ``"file"``), only validation rows are split off and
-    ``test_fraction`` is unused.
+    ``test_fraction`` is unused. ``split="ordered"`` keeps the rows' order (see :data:`SPLITS`).
     """
+    if split not in SPLITS:
+        raise DatasetError(f"unknown split {split!r}; use one of: {', '.join(SPLITS)}")
+    ordered = split == "ordered"
     check_fractions(val_fraction, test_fraction, has_test=raw.has_test)
     info: dict[str, Any] = dict(raw.info)
     y = target_values(raw.y)
@@ -102,15 +106,23 @@ def build_dataset(
         else None
     )
     if raw.has_test:
-        train, val = split_indices(labels, len(y), fractions=(val_fraction,), seed=seed, class_names=names)
+        train, val = split_indices(
+            labels, len(y), fractions=(val_fraction,), seed=seed, class_names=names, ordered=ordered
+        )
         x_test, y_test = raw.x_test, target_values(raw.y_test)
         info["test_split"] = test_origin
     else:
         train, val, test = split_indices(
-            labels, len(y), fractions=(val_fraction, test_fraction), seed=seed, class_names=names
+            labels,
+            len(y),
+            fractions=(val_fraction, test_fraction),
+            seed=seed,
+            class_names=names,
+            ordered=ordered,
         )
         x_test, y_test = _take(x, test), y[test]
-        info["test_split"] = f"random {test_fraction:g} of the rows"
+        info["test_split"] = f"{'last' if ordered else 'random'} {test_fraction:g} of the rows"
+    info["split"] = split
     pre = Preprocessor(
         kind=raw.kind,
         task=resolved,

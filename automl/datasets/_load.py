@@ -34,6 +34,7 @@ def load_dataset(
     cache_dir: str | os.PathLike[str] | None = None,
     name: str | None = None,
     persistence: str | None = None,
+    split: str = "random",
 ) -> Dataset:
     """Load a dataset by registered name, file path or URL, split it and preprocess it.
 
@@ -53,6 +54,8 @@ def load_dataset(
         name: the dataset's name; default the registered name, or the file's stem.
         persistence: a feature column holding the target's last known value (yesterday's sales beside
             today's): adds the ``persistence`` baseline, which predicts that value.
+        split: ``"random"`` (seeded; stratified for classification) or ``"ordered"``: the rows in file
+            order, training first, then validation, then test, for data in time order.
 
     Returns:
         A :class:`Dataset` whose preprocessing (``dataset.preprocessor``) was fitted on the training split.
@@ -79,6 +82,7 @@ def load_dataset(
         val_fraction=val_fraction,
         test_fraction=test_fraction,
         test_origin=origin,
+        split=split,
     )
 
 
@@ -92,13 +96,20 @@ def from_frame(
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
     persistence: str | None = None,
+    split: str = "random",
 ) -> Dataset:
     """A :class:`Dataset` from an in-memory table, as :func:`load_dataset` would make it from a CSV file."""
     raw = frame_to_raw(frame, target, where=f"DataFrame {name!r}")
     raw.source = "DataFrame"
     raw.persistence = persistence
     return build_dataset(
-        raw, name=name, task=task, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+        raw,
+        name=name,
+        task=task,
+        seed=seed,
+        val_fraction=val_fraction,
+        test_fraction=test_fraction,
+        split=split,
     )
 
 

@@ -1,4 +1,4 @@
-"""Seeded train / validation / test index splits, stratified by class for classification."""
+"""Train / validation / test index splits: seeded and stratified by class, or in row order for time series."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ import numpy as np
 
 from automl.exceptions import DatasetError
 
-__all__ = ["check_fractions", "split_indices"]
+__all__ = ["SPLITS", "check_fractions", "split_indices"]
+
+#: ``random``: seeded, stratified for classification. ``ordered``: the rows as given, train first, then
+#: validation, then test, for data in time order (no model is scored on rows older than its training rows).
+SPLITS = ("random", "ordered")
 
 
 def check_fractions(val_fraction: float, test_fraction: float, *, has_test: bool) -> None:
@@ -38,8 +42,11 @@ def split_indices(
     fractions: tuple[float, ...],
     seed: int,
     class_names: dict[object, str] | None = None,
+    ordered: bool = False,
 ) -> list[np.ndarray]:
     """Shuffle ``range(n_rows)`` with ``seed`` and cut it into ``1 + len(fractions)`` parts.
+
+    ``ordered=True`` cuts the rows in their given order instead (no shuffle, no stratification).
 
     The first part (train) gets the rows the fractions leave. With ``labels`` (classification) each class
     is cut on its own, so every part holds every class in about its overall proportion, and each class needs
@@ -50,6 +57,10 @@ def split_indices(
     """
     n_parts = 1 + len(fractions)
     rng = np.random.default_rng(seed)
+    if ordered:
+        if n_rows < n_parts:
+            raise DatasetError(f"only {n_rows} rows: need at least {n_parts} to split train/validation/test")
+        return _cut(np.arange(n_rows), fractions)
     if labels is None:
         if n_rows < n_parts:
             raise DatasetError(f"only {n_rows} rows: need at least {n_parts} to split train/validation/test")

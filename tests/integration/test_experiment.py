@@ -157,10 +157,13 @@ def test_a_dataset_entry_may_name_its_persistence_column(tmp_path):
     from automl._experiment_config import parse_experiment
 
     (tmp_path / "walk.csv").write_text("lag1,demand\n1,2\n")
-    entry = "datasets:\n  - {path: walk.csv, target: demand, persistence: lag1}\n"
+    entry = "datasets:\n  - {path: walk.csv, target: demand, persistence: lag1, split: ordered}\n"
     config = parse_experiment(write(tmp_path, BASE.replace("datasets: [iris, wine]\n", entry)))
-    assert config.datasets[0].persistence == "lag1"
-    bad = write(tmp_path, BASE.replace("datasets: [iris, wine]\n", entry.replace("lag1}", "[lag1]}")), "bad.yaml")
+    assert config.datasets[0].persistence == "lag1" and config.datasets[0].split == "ordered"
+    unknown = write(tmp_path, BASE.replace("datasets: [iris, wine]\n", entry.replace("ordered", "time")), "t.yml")
+    with pytest.raises(automl.UserError, match=r"t.yml:3: datasets.0.split: unknown split 'time'"):
+        parse_experiment(unknown)
+    bad = write(tmp_path, BASE.replace("datasets: [iris, wine]\n", entry.replace(": lag1", ": [lag1]")), "bad.yaml")
     with pytest.raises(automl.UserError, match=r"bad.yaml:3: datasets.0.persistence: give the name of the column"):
         parse_experiment(bad)
 

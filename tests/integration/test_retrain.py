@@ -144,7 +144,8 @@ def test_persistence_baseline_from_the_command_line_to_the_retrained_metrics(tmp
         path, index=False
     )
     run_dir = tmp_path / "run"
-    argv = ["search", "-d", str(path), "--target", "demand", "--persistence", "lag1", "-s", "tiny"]
+    argv = ["search", "-d", str(path), "--target", "demand", "--persistence", "lag1", "--split", "ordered"]
+    argv += ["-s", "tiny"]
     with pytest.raises(SystemExit) as exit:
         main([*argv, "--trials", "1", "--run-dir", str(run_dir), "--json"])
     assert not exit.value.code
@@ -152,6 +153,7 @@ def test_persistence_baseline_from_the_command_line_to_the_retrained_metrics(tmp
     assert doc["baselines"]["persistence"] == pytest.approx(1.5, abs=1e-3)
     assert "baseline:persistence" in {row["trial"] for row in doc["leaderboard"]}
 
-    reopened = AutoMLSearch.load(run_dir)  # the retrain reloads the CSV with its persistence column
+    reopened = AutoMLSearch.load(run_dir)  # the retrain reloads the CSV: same split, same persistence column
     reopened.retrain()
+    assert reopened.dataset_.info["split"] == "ordered"
     assert reopened.retrain_report_.test_baselines["persistence"] == pytest.approx(1.5, abs=1e-3)

@@ -72,3 +72,20 @@ def test_a_text_column_cannot_be_a_regression_persistence() -> None:
     frame = series(n=40).assign(label=["a", "b"] * 20)
     with pytest.raises(DatasetError, match="persistence column 'label' holds no numbers"):
         from_frame(frame, target="demand", persistence="label")
+
+
+def test_an_ordered_split_keeps_time_order() -> None:
+    frame = series(n=100).assign(t=np.arange(100.0))
+    dataset = from_frame(frame, target="demand", persistence="lag1", split="ordered", name="walk")
+    t = list(dataset.feature_names).index("t")  # standardised, so the order survives
+    assert dataset.x_train[:, t].max() < dataset.x_val[:, t].min()
+    assert dataset.x_val[:, t].max() < dataset.x_test[:, t].min()
+    assert np.all(np.diff(dataset.x_train[:, t]) > 0)  # not shuffled either
+    assert (len(dataset.x_train), len(dataset.x_val), len(dataset.x_test)) == (60, 20, 20)
+    assert dataset.info["split"] == "ordered" and dataset.info["test_split"] == "last 0.2 of the rows"
+    assert dataset.baselines("rmse")["persistence"] == pytest.approx(1.5, abs=1e-4)
+
+
+def test_an_unknown_split_is_one_line() -> None:
+    with pytest.raises(DatasetError, match="unknown split 'time'; use one of: random, ordered"):
+        from_frame(series(n=40), target="demand", split="time")
