@@ -129,20 +129,11 @@ def _finished(db):
         return 0
 
 
-def test_ctrl_c_keeps_finished_trials_and_resume_continues(tmp_path):
+@pytest.mark.parametrize("backend", ["optuna", pytest.param("keras_tuner", marks=pytest.mark.slow)])
+def test_ctrl_c_keeps_finished_trials_and_resume_continues(tmp_path, backend):
     run_dir = tmp_path / "run"
-    argv = [
-        sys.executable,
-        "-m",
-        "automl",
-        "search",
-        "--dataset",
-        "iris",
-        "--space",
-        "tiny",
-        "--run-dir",
-        str(run_dir),
-    ]
+    argv = [sys.executable, "-m", "automl", "search", "--dataset", "iris", "--space", "tiny"]
+    argv += ["--backend", backend, "--run-dir", str(run_dir)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # A shell or CI runner may start us with SIGINT ignored, which children inherit: restore the default so
     # the child's Python turns SIGINT into KeyboardInterrupt, as it does under a user's terminal.
