@@ -100,11 +100,7 @@ def build_dataset(
     resolved, how = resolve_task(task, raw.task, y)
     info["task_note"] = how
     labels = y if resolved.is_classification else None
-    names = (
-        dict(zip(np.unique(y), raw.class_names, strict=True))
-        if raw.class_names is not None and _names_fit(raw, y)
-        else None
-    )
+    names = _class_names_by_label(raw, y)
     if raw.has_test:
         train, val = split_indices(
             labels, len(y), fractions=(val_fraction,), seed=seed, class_names=names, ordered=ordered
@@ -217,8 +213,12 @@ def _encode_persistence(
     return np.array([codes.get(v, majority) for v in values], dtype=np.int64)
 
 
-def _names_fit(raw: RawData, y: np.ndarray) -> bool:
-    return raw.class_names is not None and len(raw.class_names) == len(np.unique(y))
+def _class_names_by_label(raw: RawData, y: np.ndarray) -> dict[Any, str] | None:
+    """The loader's class names keyed by label, when they name every label present (for error messages)."""
+    labels = np.unique(y)
+    if raw.class_names is None or len(raw.class_names) != len(labels):
+        return None
+    return dict(zip(labels, raw.class_names, strict=True))
 
 
 def _take(x: Any, rows: np.ndarray) -> Any:
