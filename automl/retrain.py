@@ -302,8 +302,7 @@ def retrain_run(
 
     ``data`` supplies the dataset in memory (the Python API), instead of reloading it from the run.
     """
-    from automl.rundir import RunDir
-    from automl.store import load_records, load_study_info, open_storage, storage_url_for
+    from automl.store import RunDir, load_records, load_study_info, open_storage, storage_url_for
 
     run = RunDir.open(run_dir)
     experiment = run.read_experiment()

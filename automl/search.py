@@ -16,27 +16,29 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from automl.engine import Budget, check_family, check_same_search, open_study, resolve_dataset, run_session
 from automl.exceptions import UserError
-from automl.rundir import RunDir, environment_info, prepare_run_dir, resolve_run_path
-from automl.session import Budget
 from automl.store import (
+    RunDir,
     StudyInfo,
     TrialRecord,
     best_first,
+    environment_info,
     load_records,
     load_study_info,
     mask_password,
     open_storage,
+    prepare_run_dir,
+    resolve_run_path,
     storage_url_for,
     study_name,
 )
-from automl.studies import check_family, check_same_search, open_study, resolve_dataset, run_session
 
 if TYPE_CHECKING:
     import optuna
 
     from automl.datasets import Dataset
-    from automl.progress import Progress
+    from automl.engine import Progress
     from automl.space import SearchSpace
 
 __all__ = ["AutoMLSearch"]
@@ -65,7 +67,7 @@ class AutoMLSearch:
         name: Run name; default ``<dataset>-<space>-<backend>``.
         seed: Seeds the split, the sampler and every trial (trial n uses seed + n).
         resume: Continue an existing run. overwrite: Delete an existing run and start afresh.
-        progress: A :class:`automl.progress.Progress` display; default none.
+        progress: A :class:`automl.engine.Progress` display; default none.
     """
 
     def __init__(
@@ -241,7 +243,7 @@ class AutoMLSearch:
 
     # ------------------------------------------------------------------ results
     def _collect(self, storage: Any, name: str, info: StudyInfo) -> None:
-        from automl.leaderboard import study_leaderboard
+        from automl.report import study_leaderboard
 
         records = load_records(storage, name)
         self.trials_: list[TrialRecord] = records

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from automl.exceptions import UserError
 
 if TYPE_CHECKING:
-    from automl.session import SearchSession
+    from automl.engine import SearchSession
 
 __all__ = ["BACKENDS", "Backend", "Option", "get_backend"]
 
@@ -107,8 +107,8 @@ class Backend(ABC):
 
 #: backend name -> "module:class"; imported only when asked for, so the CLI starts without them.
 BACKENDS = {
-    "optuna": "automl.backends._optuna:OptunaBackend",
-    "keras_tuner": "automl.backends._keras_tuner:KerasTunerBackend",
+    "optuna": "automl.backends.optuna:OptunaBackend",
+    "keras_tuner": "automl.backends.keras_tuner:KerasTunerBackend",
 }
 
 

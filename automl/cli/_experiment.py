@@ -31,8 +31,7 @@ def _summary(experiment: Any, seconds: float) -> dict[str, Any]:
 def _show(experiment: Any, top: int) -> None:
     from rich.table import Table
 
-    from automl.leaderboard import render
-    from automl.leaderboard_across import render_across
+    from automl.report import render, render_across
 
     for boards in experiment.leaderboards_.values():
         for frame in boards.values():

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from automl.progress import ProgressState
+from automl.engine import ProgressState
 from automl.store import TrialRecord, TrialState
 
 

@@ -83,7 +83,7 @@ def run_search(
 ) -> Any:
     """Run ``search.fit`` with progress, Ctrl-C and fatal-error handling, then show the leaderboard."""
     from automl.cli._progress import RichProgress
-    from automl.leaderboard import render
+    from automl.report import render
 
     if not json_output and not quiet:
         search.progress = RichProgress(err_console)
@@ -257,8 +257,7 @@ def leaderboard_command(
     import json
 
     from automl.exceptions import UserError
-    from automl.leaderboard import render, run_leaderboards
-    from automl.leaderboard_across import across_datasets, render_across
+    from automl.report import across_datasets, render, render_across, run_leaderboards
 
     if fmt not in ("table", "csv", "json", "markdown"):
         raise UserError(f"--format: unknown format {fmt!r}; use table, csv, json or markdown")

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import pytest
 
 from automl.exceptions import FatalError
-from automl.leaderboard import BASE_COLUMNS
+from automl.report import BASE_COLUMNS
 from automl.search import AutoMLSearch
 from automl.store import TrialState
 from automl.testing._fixtures import diverging_dataset, tiny_dataset, tiny_space

@@ -11,7 +11,7 @@ import yaml
 
 import automl
 from automl.cli import main
-from automl.leaderboard import run_leaderboards
+from automl.report import run_leaderboards
 
 EXPERIMENT = """\
 version: 1
@@ -154,7 +154,7 @@ def test_validation_errors_are_one_line_with_file_and_line(tmp_path, capsys, tex
 
 
 def test_a_dataset_entry_may_name_its_persistence_column(tmp_path):
-    from automl._experiment_config import parse_experiment
+    from automl.experiment._config import parse_experiment
 
     (tmp_path / "walk.csv").write_text("lag1,demand\n1,2\n")
     entry = "datasets:\n  - {path: walk.csv, target: demand, persistence: lag1, split: ordered}\n"
@@ -201,7 +201,7 @@ def test_offline_builtins_example(tmp_path):
 
 
 def test_shipped_experiment_files_validate():
-    from automl._experiment_config import parse_experiment
+    from automl.experiment._config import parse_experiment
 
     folder = Path(__file__).parents[2] / "examples" / "experiments"
     configs = {p.stem: parse_experiment(p) for p in folder.glob("*.yaml")}

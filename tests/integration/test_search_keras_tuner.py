@@ -10,12 +10,11 @@ import optuna
 import pytest
 
 from automl import AutoMLSearch, load_space
-from automl.backends import _keras_tuner_checkpoints as checkpoints
-from automl.backends._keras_tuner import KerasTunerBackend
+from automl.backends.keras_tuner import _checkpoints as checkpoints
+from automl.backends.keras_tuner._backend import KerasTunerBackend
 from automl.cli import main
+from automl.engine import SearchSession, TrialRunner
 from automl.exceptions import FatalError, UserError
-from automl.runner import TrialRunner
-from automl.session import SearchSession
 from automl.store import TrialState
 from automl.testing import BackendContract
 

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from automl import AutoMLSearch, load_space
+from automl.engine import TrialRunner
 from automl.exceptions import FatalError, UserError
-from automl.runner import TrialRunner
 from automl.store import TrialState
 
 SMALL = """\

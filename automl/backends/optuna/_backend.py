@@ -12,14 +12,14 @@ import warnings
 from typing import TYPE_CHECKING
 
 from automl.backends._base import Backend, Option
-from automl.backends._optuna_space import suggest
+from automl.backends.optuna._space import suggest
 from automl.exceptions import MissingDependency, TrialFailed, UserError
 from automl.store import TrialState
 
 if TYPE_CHECKING:
     import optuna
 
-    from automl.session import SearchSession
+    from automl.engine import SearchSession
 
 __all__ = ["OptunaBackend"]
 

@@ -6,8 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from automl.leaderboard import study_leaderboard
-from automl.leaderboard_across import COLUMNS, across_datasets, render_across
+from automl.report import COLUMNS, across_datasets, render_across, study_leaderboard
 from automl.store import StudyInfo, TrialRecord, TrialState
 
 

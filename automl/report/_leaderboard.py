@@ -249,8 +249,7 @@ def render(
 
 def run_leaderboards(run_dir: str | Path) -> list[pd.DataFrame]:
     """The leaderboard of every study of a run directory, read from its storage (no TensorFlow)."""
-    from automl.rundir import RunDir
-    from automl.store import load_records, load_study_info, open_storage, storage_url_for
+    from automl.store import RunDir, load_records, load_study_info, open_storage, storage_url_for
 
     run = RunDir.open(run_dir)
     experiment = run.read_experiment()

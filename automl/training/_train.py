@@ -29,12 +29,12 @@ import numpy as np
 
 from automl import interrupts
 from automl import metrics as metrics_module
-from automl._epoch_monitor import EpochMonitor, HeldOutPredictor
 from automl._keras import clear_session, is_out_of_memory, set_seed, tf
 from automl.exceptions import TrialFailed, UserError
 from automl.model import DEFAULT_STEPS_PER_EXECUTION, build_model, schedule_callbacks
 from automl.model._config import integer
 from automl.tasks import Task
+from automl.training._epoch_monitor import EpochMonitor, HeldOutPredictor
 
 if TYPE_CHECKING:
     from automl.datasets._dataset import Dataset

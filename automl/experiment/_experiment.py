@@ -5,8 +5,8 @@
     >>> exp.run().summary_            # doctest: +SKIP
 
 One study per (dataset, space) in one storage, named by :func:`automl.store.study_name`; each is opened,
-resumed and searched by the same functions as :class:`automl.AutoMLSearch` (:func:`automl.studies.open_study`,
-:func:`automl.studies.run_session`). The pairs run one after another in this process (one local slot).
+resumed and searched by the same functions as :class:`automl.AutoMLSearch` (:func:`automl.engine.open_study`,
+:func:`automl.engine.run_session`). The pairs run one after another in this process (one local slot).
 
 Budget: with ``per: dataset`` every pair gets ``trials`` and ``timeout``. With ``per: total`` the trials
 are split evenly up front (the first pairs take the remainder), and the time is shared as it goes: each
@@ -22,15 +22,22 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from automl._experiment_config import ExperimentConfig, parse_experiment
+from automl.engine import Budget
 from automl.exceptions import FatalError, UserError
-from automl.rundir import RunDir, environment_info, prepare_run_dir, resolve_run_path
-from automl.session import Budget
-from automl.store import mask_password, storage_url_for, study_name
+from automl.experiment._config import ExperimentConfig, parse_experiment
+from automl.store import (
+    RunDir,
+    environment_info,
+    mask_password,
+    prepare_run_dir,
+    resolve_run_path,
+    storage_url_for,
+    study_name,
+)
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
-    from automl.progress import Progress
+    from automl.engine import Progress
     from automl.retrain import DatasetRetrain
     from automl.space import SearchSpace
 
@@ -49,7 +56,7 @@ class Experiment:
     """The searches of one experiment file, their leaderboards, the cross-dataset table and retraining.
 
     Args:
-        config: A validated :class:`~automl._experiment_config.ExperimentConfig` (see :meth:`from_yaml`).
+        config: A validated :class:`~automl.experiment._config.ExperimentConfig` (see :meth:`from_yaml`).
         run_dir: Folder of the run; default ``runs/<name>``.
         progress: A factory called with each study's name, returning its progress display; default none.
     """
@@ -93,7 +100,7 @@ class Experiment:
         return loaded
 
     def _pairs(self, datasets: dict[str, Dataset]) -> list[tuple[Dataset, SearchSpace]]:
-        from automl.studies import check_family
+        from automl.engine import check_family
 
         pairs = [(d, s) for d in datasets.values() for s in self.config.spaces]
         for dataset, space in pairs:
@@ -128,9 +135,9 @@ class Experiment:
             KeyboardInterrupt: after the leaderboards of the finished trials are written.
         """
         from automl.backends import get_backend
+        from automl.engine import open_study, run_session
         from automl.interrupts import InterruptGuard
         from automl.store import open_storage
-        from automl.studies import open_study, run_session
 
         cfg = self.config
         datasets = self._load_datasets()
@@ -219,7 +226,7 @@ class Experiment:
         return max(left / (count - index), 1e-3)
 
     def _resolved(self, run: RunDir, url: str, datasets: dict[str, Dataset]) -> dict[str, Any]:
-        """``experiment.yaml`` of the run, in the format :mod:`automl.leaderboard` and retrain read."""
+        """``experiment.yaml`` of the run, in the format :mod:`automl.report` and retrain read."""
         cfg = self.config
         budget = cfg.budget
         return {
@@ -263,8 +270,7 @@ class Experiment:
     # ------------------------------------------------------------------ results
     def _collect(self) -> None:
         """Leaderboards from the store (whatever finished), ``leaderboard.csv`` and ``summary.csv``."""
-        from automl.leaderboard import run_leaderboards
-        from automl.leaderboard_across import across_datasets
+        from automl.report import across_datasets, run_leaderboards
 
         frames = run_leaderboards(self.run_dir_)
         self.leaderboards_: dict[str, dict[str, pd.DataFrame]] = {}

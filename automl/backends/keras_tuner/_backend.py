@@ -42,15 +42,15 @@ from automl import _keras  # first: it sets the Keras backend before keras_tuner
 
 import keras_tuner  # isort: skip
 
-from automl.backends import _keras_tuner_checkpoints as checkpoints
 from automl.backends._base import Backend, Option
-from automl.backends._keras_tuner_space import config_from_values, declare
-from automl.backends._optuna_space import distribution
+from automl.backends.keras_tuner import _checkpoints as checkpoints
+from automl.backends.keras_tuner._space import config_from_values, declare
+from automl.backends.optuna._space import distribution
 from automl.exceptions import UserError
 from automl.store import TrialRecord, TrialState
 
 if TYPE_CHECKING:
-    from automl.session import SearchSession
+    from automl.engine import SearchSession
 
 __all__ = ["KerasTunerBackend"]
 

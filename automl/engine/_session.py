@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl import interrupts
+from automl.engine._progress import NullProgress, Progress, ProgressState
+from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
 from automl.exceptions import FatalError
-from automl.progress import NullProgress, Progress, ProgressState
-from automl.runner import ReportHook, TrialOutcome, TrialRunner
 from automl.store import StudyInfo, TrialRecord, TrialState
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ score there. 1 is the best search, 0 the baseline, below 0 worse than the baseli
 same for minimised metrics (both differences change sign together). When no search beats the baseline
 the scale is undefined and ``normalised`` is left empty, with ``beats_baseline`` false.
 
-Pure functions of leaderboard frames (:func:`automl.leaderboard.study_leaderboard`); no TensorFlow.
+Pure functions of leaderboard frames (:func:`automl.report.study_leaderboard`); no TensorFlow.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from automl.leaderboard import BASE_COLUMNS, _cell, _markdown, config_summary
+from automl.report._leaderboard import BASE_COLUMNS, _cell, _markdown, config_summary
 
 __all__ = ["COLUMNS", "across_datasets", "render_across"]
 
@@ -137,7 +137,7 @@ def across_datasets(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 def render_across(frame: pd.DataFrame, fmt: str = "table") -> Any:
     """The cross-dataset table as ``table`` (a rich Table), ``csv``, ``json`` or ``markdown`` (strings).
 
-    The same conventions as :func:`automl.leaderboard.render`: csv/json hold every column, table and
+    The same conventions as :func:`automl.report.render`: csv/json hold every column, table and
     markdown the columns a person reads first.
     """
     if fmt == "csv":

@@ -1,6 +1,6 @@
 import json
 
-from automl.leaderboard import render, study_leaderboard, varying_params
+from automl.report import render, study_leaderboard, varying_params
 from automl.store import StudyInfo, TrialRecord, TrialState
 
 

@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from automl.engine._session import Budget, SearchSession
 from automl.exceptions import UserError
-from automl.session import Budget, SearchSession
 from automl.store import StudyInfo, load_study_info
 
 if TYPE_CHECKING:
     import optuna
 
     from automl.datasets import Dataset
-    from automl.progress import Progress
+    from automl.engine._progress import Progress
     from automl.space import SearchSpace
 
 __all__ = ["check_family", "check_same_search", "open_study", "resolve_dataset", "run_session"]
@@ -192,8 +192,8 @@ def run_session(
         KeyboardInterrupt: Ctrl-C, after the session is stopped cleanly.
     """
     from automl import _keras
+    from automl.engine._runner import TrialRunner
     from automl.interrupts import InterruptGuard
-    from automl.runner import TrialRunner
 
     device = _keras.configure_process()
     runner = TrialRunner(
