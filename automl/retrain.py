@@ -29,6 +29,7 @@ from automl.store import StudyInfo, TrialRecord, best_first
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset, Preprocessor
+    from automl.store import DatasetEntry
 
 __all__ = ["DatasetRetrain", "Predictor", "RetrainedConfig", "load_model", "retrain_run", "retrain_study"]
 
@@ -140,10 +141,12 @@ def retrain_study(
     from automl.datasets import baselines_on_test
     from automl.training import train
 
-    if top_k < 1 or seeds < 1:
-        raise UserError(f"--top and --seeds must be at least 1, but got top={top_k}, seeds={seeds}")
+    if top_k < 1:
+        raise UserError(f"`top_k` must be at least 1, but got {top_k}")
+    if seeds < 1:
+        raise UserError(f"`seeds` must be at least 1, but got {seeds}")
     if not (epochs == "best" or (isinstance(epochs, int) and epochs >= 1)):
-        raise UserError(f"--epochs must be 'best' or a positive number of epochs, but got {epochs!r}")
+        raise UserError(f"`epochs` must be 'best' or a positive number of epochs, but got {epochs!r}")
     if info.dataset_fingerprint and dataset.fingerprint != info.dataset_fingerprint:
         raise UserError(
             f"dataset {dataset.name!r} is not the data this run searched (fingerprint changed); "
@@ -180,7 +183,7 @@ def retrain_study(
             if result.failure is not None:
                 raise UserError(
                     f"retraining trial {record.number} failed ({result.failure}: {result.failure_detail}); "
-                    "try --epochs with fewer epochs or another --top"
+                    "try fewer `epochs` or another `top_k`"
                 )
             entry.runs.append(
                 SeedRun(seed, result.epochs_run, early, _test_scores(result.model, dataset, info.metric))
@@ -267,23 +270,24 @@ def load_model(run_dir: str | Path, dataset: str) -> Predictor:
     return Predictor(model, Preprocessor.load(folder / "preprocessor.joblib"), task=info["task"])
 
 
-def _reload_dataset(entry: dict[str, Any], seed: int) -> Dataset:
+def _reload_dataset(entry: DatasetEntry, seed: int) -> Dataset:
+    """The searched split of ``entry`` again, from its recorded source, target, split and the run's seed."""
     from automl.datasets import load_dataset
 
-    source = entry.get("source")
-    if not source or source in ("DataFrame", "arrays") or not isinstance(source, str):
+    source = entry.source
+    if not source or source in ("DataFrame", "arrays"):
         raise UserError(
-            f"dataset {entry.get('name')!r} came from Python objects, which the run cannot reload; "
+            f"dataset {entry.name!r} came from Python objects, which the run cannot reload; "
             "retrain from Python with AutoMLSearch.retrain()"
         )
     return load_dataset(
         source,
-        target=entry.get("target"),
-        task=entry.get("task"),
+        target=entry.target,
+        task=entry.task,
         seed=seed,
-        name=entry.get("name"),
-        persistence=entry.get("persistence"),
-        split=entry.get("split") or "random",
+        name=entry.name,
+        persistence=entry.persistence,
+        split=entry.split or "random",
     )
 
 
@@ -302,19 +306,19 @@ def retrain_run(
 
     ``data`` supplies the dataset in memory (the Python API), instead of reloading it from the run.
     """
-    from automl.store import RunDir, load_records, load_study_info, open_storage, storage_url_for
+    from automl.store import RunDir, load_records, load_study_info, open_storage, read_manifest
 
     run = RunDir.open(run_dir)
-    experiment = run.read_experiment()
-    storage = open_storage(storage_url_for(run.path, experiment.get("storage")), heartbeat_interval=None)
-    entries = {d["name"]: d for d in experiment.get("datasets", [])}
+    manifest = read_manifest(run)
+    storage = open_storage(manifest.storage_url(run.path), heartbeat_interval=None)
+    entries = {d.name: d for d in manifest.datasets}
     if dataset is not None and dataset not in entries:
         raise UserError(f"the run has no dataset {dataset!r}; it searched: {', '.join(entries) or 'none'}")
-    seed = int(experiment.get("seed", 0))
+    seed = manifest.seed
     # Several spaces may have searched one dataset: the study with the best validation score wins it,
     # so models/<dataset>/ holds the dataset's best model (one model per dataset).
     chosen: dict[str, tuple[str, StudyInfo, list[TrialRecord], float]] = {}
-    for name in experiment.get("studies", []):
+    for name in manifest.studies:
         info = load_study_info(storage, name)
         if dataset is not None and info.dataset != dataset:
             continue

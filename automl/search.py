@@ -19,19 +19,26 @@ import pandas as pd
 from automl.engine import Budget, check_family, check_same_search, open_study, resolve_dataset, run_session
 from automl.exceptions import UserError
 from automl.store import (
+    BackendEntry,
+    BudgetEntry,
+    DatasetEntry,
+    Environment,
     RunDir,
+    RunManifest,
+    SpaceEntry,
     StudyInfo,
     TrialRecord,
     best_first,
-    environment_info,
     load_records,
     load_study_info,
     mask_password,
     open_storage,
     prepare_run_dir,
+    read_manifest,
     resolve_run_path,
     storage_url_for,
     study_name,
+    write_manifest,
 )
 
 if TYPE_CHECKING:
@@ -127,7 +134,7 @@ class AutoMLSearch:
 
         Raises:
             UserError: a bad argument, before any trial runs.
-            FatalError: too many failed trials in a row; finished trials are kept and ``--resume`` continues.
+            FatalError: too many failed trials in a row; finished trials are kept; ``resume=True`` goes on.
             KeyboardInterrupt: after the finished trials and the leaderboard are saved.
         """
         from automl.backends import get_backend
@@ -153,8 +160,8 @@ class AutoMLSearch:
             name=self.name, run_dir=self.run_dir, default_name=f"{dataset.name}-{space.name}-{backend.name}"
         )
         run = prepare_run_dir(path, resume=self.resume, overwrite=self.overwrite)
-        if self.resume and run.experiment_file.exists():
-            check_same_search(run.read_experiment(), dataset.name, space.name, backend)
+        if self.resume and run.has_manifest:
+            check_same_search(read_manifest(run), dataset.name, space.name, backend)
         url = storage_url_for(run.path, self.storage)
         storage = open_storage(url)
         name = study_name(run.path.name, dataset.name, space.name, backend.name, backend.algorithm)
@@ -170,41 +177,37 @@ class AutoMLSearch:
             resume=self.resume,
             local=self.storage in (None, "", "sqlite"),
         )
-        run.write_experiment(
-            {
-                "version": 1,
-                "kind": "search",
-                "name": run.path.name,
-                "datasets": [
-                    {
-                        "name": dataset.name,
-                        "source": str(data) if isinstance(data, str | os.PathLike) else dataset.source,
-                        "target": target,
-                        "task": dataset.task.value,
-                        "fingerprint": dataset.fingerprint,
-                        "persistence": dataset.info.get("persistence"),
-                        "split": dataset.info.get("split", "random"),
-                    }
-                ],
-                "spaces": [{"name": space.name, "source": space.source, "hash": space.content_hash}],
-                "backend": {
-                    "name": backend.name,
-                    "algorithm": backend.algorithm,
-                    "pruner": backend.pruner,
-                    "options": backend.options,
-                },
-                "metric": metric.name,
-                "budget": {
-                    "trials": budget.trials,
-                    "timeout": budget.timeout,
-                    "trial_timeout": budget.trial_timeout,
-                },
-                "storage": "sqlite" if self.storage in (None, "", "sqlite") else mask_password(url),
-                "seed": self.seed,
-                "studies": [name],
-                **environment_info(),
-            }
+        manifest = RunManifest(
+            kind="search",
+            name=run.path.name,
+            datasets=(
+                DatasetEntry(
+                    name=dataset.name,
+                    source=str(data) if isinstance(data, str | os.PathLike) else dataset.source,
+                    target=target,
+                    task=dataset.task.value,
+                    fingerprint=dataset.fingerprint,
+                    persistence=dataset.info.get("persistence"),
+                    split=dataset.info.get("split", "random"),
+                ),
+            ),
+            spaces=(SpaceEntry.of(space),),
+            backend=BackendEntry(backend.name, backend.algorithm, backend.pruner, dict(backend.options)),
+            studies=(name,),
+            metric=metric.name,
+            budget=BudgetEntry(
+                trials=budget.trials,
+                timeout=budget.timeout,
+                trial_timeout=budget.trial_timeout,
+                max_consecutive_failures=budget.max_consecutive_failures,
+                trials_per_study={name: budget.trials},
+            ),
+            devices={"workers": 1},
+            storage="sqlite" if self.storage in (None, "", "sqlite") else mask_password(url),
+            seed=self.seed,
+            environment=Environment.current(),
         )
+        write_manifest(run, storage, manifest)
         handler = run.attach_log()
         self.run_dir_ = run.path
         self.study_name_ = name
@@ -259,22 +262,25 @@ class AutoMLSearch:
     def load(cls, run_dir: str | Path) -> AutoMLSearch:
         """Reopen a finished or interrupted run: its results (``leaderboard_``…) without searching."""
         run = RunDir.open(run_dir)
-        experiment = run.read_experiment()
-        storage = open_storage(storage_url_for(run.path, experiment.get("storage")), heartbeat_interval=None)
-        backend = experiment.get("backend", {})
+        manifest = read_manifest(run)
+        if not manifest.studies or not manifest.spaces:
+            raise UserError(f"{run.path}: the run holds no study yet; run a search first")
+        storage = open_storage(manifest.storage_url(run.path), heartbeat_interval=None)
+        space = manifest.spaces[0]
         search = cls(
-            space=experiment["spaces"][0]["source"],
-            backend=backend.get("name", "optuna"),
-            algorithm=backend.get("algorithm"),
-            pruner=backend.get("pruner"),
-            backend_options=backend.get("options"),
-            metric=experiment.get("metric"),
-            n_trials=experiment.get("budget", {}).get("trials"),
+            # The recorded definition rebuilds the searched space even where its file is not.
+            space=space.space() if space.definition is not None else str(space.source),
+            backend=manifest.backend.name,
+            algorithm=manifest.backend.algorithm,
+            pruner=manifest.backend.pruner,
+            backend_options=manifest.backend.options,
+            metric=manifest.metric,
+            n_trials=manifest.budget.trials,
             run_dir=run.path,
-            seed=int(experiment.get("seed", 0)),
+            seed=manifest.seed,
             resume=True,
         )
-        name = experiment["studies"][0]
+        name = manifest.studies[0]
         search.run_dir_ = run.path
         search.study_name_ = name
         search._storage = storage
@@ -297,8 +303,8 @@ class AutoMLSearch:
         if dataset is None:
             from automl.retrain import _reload_dataset
 
-            experiment = RunDir.open(self.run_dir_).read_experiment()
-            dataset = _reload_dataset(experiment["datasets"][0], int(experiment.get("seed", 0)))
+            manifest = read_manifest(self.run_dir_)
+            dataset = _reload_dataset(manifest.datasets[0], manifest.seed)
             self.dataset_ = dataset
         report, model = retrain_study(
             dataset,

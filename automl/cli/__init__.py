@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from automl.cli import _datasets, _experiment, _models, _search, _spaces
+from automl.cli import _backends, _datasets, _experiment, _models, _search, _spaces
 from automl.cli._console import err_console
 
 __all__ = ["app", "main"]
@@ -32,6 +32,7 @@ app.command("run")(_experiment.run_command)
 app.command("leaderboard")(_search.leaderboard_command)
 app.command("retrain")(_models.retrain_command)
 app.command("predict")(_models.predict_command)
+app.command("backends")(_backends.backends_command)
 
 
 @app.callback()
@@ -47,12 +48,16 @@ def _root(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `automl` console script."""
+    from automl.cli._errors import flags_of, invoked, to_flags
     from automl.exceptions import UserError
 
+    args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=argv, prog_name="automl")
+        with invoked(args):
+            app(args=argv, prog_name="automl")
     except UserError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True)
+        # The library names its Python arguments; whoever typed this command knows its flags.
+        err_console.print(f"[bold red]error:[/bold red] {to_flags(str(exc), flags_of(args))}", soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -27,6 +27,7 @@ def stops_handled() -> Iterator[None]:
     """Ctrl-C → the resume command, exit 130; FatalError → its message, exit 1 (trials kept either way)."""
     import typer
 
+    from automl.cli._errors import current_flags, to_flags
     from automl.exceptions import FatalError
 
     try:
@@ -40,5 +41,7 @@ def stops_handled() -> Iterator[None]:
         )
         raise typer.Exit(code=130) from None
     except FatalError as exc:
-        err_console.print(f"[bold red]stopped:[/bold red] {exc}", soft_wrap=True)
+        err_console.print(
+            f"[bold red]stopped:[/bold red] {to_flags(str(exc), current_flags())}", soft_wrap=True
+        )
         raise typer.Exit(code=1) from None

@@ -10,9 +10,28 @@ from typing import Annotated, Any
 
 import typer
 
+from automl.backends import _registry as registry
 from automl.cli._console import console, err_console, print_json, stops_handled
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
+
+
+def _per_backend(describe: Any) -> str:
+    return "; ".join(f"{spec.name}: {describe(spec, markdown=False)}" for spec in registry.BACKENDS.values())
+
+
+# From the registry, so the help follows every algorithm or option added there.
+_BACKEND_HELP = f"{' or '.join(registry.BACKENDS)}; `automl backends` shows what each offers."
+_ALGORITHM_HELP = _per_backend(registry.describe_algorithms) + "."
+_PRUNER_HELP = _per_backend(registry.describe_pruners) + "."
+_OPTION_HELP = (
+    "KEY=VALUE setting of the algorithm or pruner, repeatable. "
+    + "; ".join(
+        f"{spec.name} ({registry.describe_options(spec, markdown=False)})"
+        for spec in registry.BACKENDS.values()
+    )
+    + "."
+)
 
 
 def parse_duration(text: str | None, option: str) -> float | None:
@@ -124,28 +143,10 @@ def search_command(
     task: Annotated[
         str | None, typer.Option(help="binary, multiclass, regression (default: inferred).")
     ] = None,
-    backend: Annotated[str, typer.Option(help="optuna or keras_tuner.")] = "optuna",
-    algorithm: Annotated[
-        str | None,
-        typer.Option(
-            help="optuna: tpe (default), random, cmaes, gp, grid, qmc; "
-            "keras_tuner: random (default), bayesian, hyperband, grid."
-        ),
-    ] = None,
-    pruner: Annotated[
-        str | None,
-        typer.Option(help="Optuna: median (default), successive_halving, hyperband, none; KerasTuner: none."),
-    ] = None,
-    option: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--option",
-            help="KEY=VALUE setting of the algorithm or pruner, repeatable: keras_tuner hyperband factor, "
-            "hyperband_iterations; bayesian num_initial_points, alpha, beta; optuna n_startup_trials; "
-            "median pruner pruner_startup_trials, n_warmup_steps; successive_halving/hyperband pruners "
-            "min_resource, reduction_factor.",
-        ),
-    ] = None,
+    backend: Annotated[str, typer.Option(help=_BACKEND_HELP)] = "optuna",
+    algorithm: Annotated[str | None, typer.Option(help=_ALGORITHM_HELP)] = None,
+    pruner: Annotated[str | None, typer.Option(help=_PRUNER_HELP)] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
     trials: Annotated[int | None, typer.Option(help="Finished trials the study should hold.")] = 20,
     timeout: Annotated[str | None, typer.Option(help="Wall-clock budget: seconds, or 20m / 1h.")] = None,
     trial_timeout: Annotated[str | None, typer.Option(help="End a trial as failed after this long.")] = None,
@@ -174,12 +175,15 @@ def search_command(
 
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    backend_options = parse_options(option)
+    # A mistyped algorithm or option fails now, before the search's imports and the dataset's loading.
+    registry.check_backend(backend, algorithm=algorithm, pruner=pruner, options=backend_options)
     search = AutoMLSearch(
         space=space,
         backend=backend,
         algorithm=algorithm,
         pruner=pruner,
-        backend_options=parse_options(option),
+        backend_options=backend_options,
         metric=metric,
         n_trials=trials,
         timeout=parse_duration(timeout, "--timeout"),

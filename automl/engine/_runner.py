@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from automl.exceptions import UserError
-from automl.store import StoppedBy, TrialRecord, TrialState
+from automl.store import StoppedBy, TrialRecord, TrialState, trial_seed
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
+    from automl.engine._protocol import Trainer
     from automl.training import TrainResult
 
 __all__ = ["ReportHook", "TrialOutcome", "TrialRunner"]
@@ -46,16 +47,26 @@ class TrialOutcome:
     result: TrainResult | None = None
 
 
+def _default_trainer() -> Trainer:
+    from automl.training import train
+
+    return train
+
+
 class TrialRunner:
     """Trains configs on one dataset, loaded once, for one search.
 
     Args:
         dataset: The preprocessed dataset (only train and validation are read).
         metric: Objective metric name.
-        seed: Base seed; trial ``n`` trains with ``seed + n``.
+        seed: Base seed; trial ``n`` trains with :func:`automl.store.trial_seed` (``seed + n``).
         trial_timeout: Seconds after which a trial is ended as failed (``None``: no limit).
         deadline: ``time.monotonic()`` value at which the search's wall-clock budget ends.
         device: Description of the device this process trains on (recorded per trial).
+        family: The model builder (``mlp`` or ``cnn``); default inferred from the config.
+        steps_per_execution: Batches per compiled step (default the model package's).
+        trainer: What trains a config (default :func:`automl.train`); tests pass a stand-in that needs
+            no TensorFlow, so the engine's rules are checked in milliseconds.
     """
 
     def __init__(
@@ -69,8 +80,10 @@ class TrialRunner:
         device: str = "cpu",
         family: str | None = None,
         steps_per_execution: int | None = None,
+        trainer: Trainer | None = None,
     ) -> None:
         self.dataset = dataset
+        self.trainer = trainer
         self.metric = metric
         self.seed = seed
         self.trial_timeout = trial_timeout
@@ -79,6 +92,17 @@ class TrialRunner:
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self.family = family
         self.steps_per_execution = steps_per_execution
+
+    def build_model(self, config: dict[str, Any]) -> Any:
+        """A fresh compiled model for ``config`` on this dataset, built as :func:`automl.train` builds it."""
+        from automl.model import DEFAULT_STEPS_PER_EXECUTION, build_model
+
+        return build_model(
+            config,
+            self.dataset,
+            family=self.family,
+            steps_per_execution=self.steps_per_execution or DEFAULT_STEPS_PER_EXECUTION,
+        )
 
     def _time_limit(self) -> tuple[float | None, bool]:
         """Seconds this trial may run, and whether the search deadline (not the trial timeout) sets it."""
@@ -101,9 +125,8 @@ class TrialRunner:
         epochs: int | None = None,
     ) -> TrialOutcome:
         """Train ``config`` as trial ``number``; never raises for a failing trial (see module doc)."""
-        from automl.training import train
-
-        seed = self.seed + number
+        train = self.trainer if self.trainer is not None else _default_trainer()
+        seed = trial_seed(self.seed, number)
         limit, by_deadline = self._time_limit()
         pruned: dict[str, Any] = {"flag": False, "score": None}
 

@@ -1,8 +1,9 @@
 """SearchSession: one study searched under one budget, the part every backend shares.
 
-A backend asks the session whether to go on (:meth:`should_stop`), trains through it
-(:meth:`run_trial`) and tells it when a trial is recorded (:meth:`trial_finished`). The session counts
-the budget from the store (``--trials N`` is the number of finished, i.e. complete or pruned, trials
+It implements :class:`automl.engine.Session`, the protocol backends are typed against. A backend asks
+the session whether to go on (:meth:`should_stop`), trains through it (:meth:`run_trial`) and tells it
+when a trial is recorded (:meth:`trial_finished`). The session counts
+the budget from the store (``n_trials`` is the number of finished, i.e. complete or pruned, trials
 in the whole study, so a resumed run continues to N), watches the wall clock, counts consecutive
 failures and feeds the progress display.
 """
@@ -10,6 +11,7 @@ failures and feeds the progress display.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from automl import interrupts
 from automl.engine._progress import NullProgress, Progress, ProgressState
+from automl.engine._protocol import ReservedTrial
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
 from automl.exceptions import FatalError
-from automl.store import StudyInfo, TrialRecord, TrialState
+from automl.store import StudyInfo, TrialRecord, TrialState, finish_reserved_trial, reserve_trial
 
 if TYPE_CHECKING:
     import optuna
@@ -51,13 +54,14 @@ class Budget:
         from automl.exceptions import UserError
 
         if self.trials is None and self.timeout is None:
-            raise UserError("the search needs a budget: give --trials N, --timeout SECONDS, or both")
+            raise UserError("the search needs a budget: give `n_trials`, `timeout` (seconds), or both")
+        # Named as AutoMLSearch's caller wrote them (``trials`` is ``n_trials`` there); the CLI says flags.
         if self.trials is not None and self.trials < 1:
-            raise UserError(f"--trials must be at least 1, but got {self.trials}")
+            raise UserError(f"`n_trials` must be at least 1, but got {self.trials}")
         if self.timeout is not None and self.timeout <= 0:
-            raise UserError(f"--timeout must be positive seconds, but got {self.timeout}")
+            raise UserError(f"`timeout` must be positive seconds, but got {self.timeout}")
         if self.trial_timeout is not None and self.trial_timeout <= 0:
-            raise UserError(f"--trial-timeout must be positive seconds, but got {self.trial_timeout}")
+            raise UserError(f"`trial_timeout` must be positive seconds, but got {self.trial_timeout}")
 
 
 class SearchSession:
@@ -105,17 +109,29 @@ class SearchSession:
     def maximize(self) -> bool:
         return self.info.direction == "maximize"
 
+    @property
+    def trial_budget(self) -> int | None:
+        return self.budget.trials
+
     def _best(self, scores: list[float | None]) -> float | None:
         values = [s for s in scores if s is not None]
         if not values:
             return None
         return max(values) if self.maximize else min(values)
 
-    def finished_count(self) -> int:
-        """Complete + pruned trials in the whole study (all workers), read from the store."""
+    def finished_count(self, *, including: int | None = None) -> int:
+        """Complete + pruned trials in the whole study (all workers), read from the store.
+
+        ``including``: a trial number to count even if the store has not marked it finished yet (Optuna
+        sets a trial's state only after its objective, which reports it, returns).
+        """
         from optuna.trial import TrialState as OptunaState
 
-        return len(self.study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE, OptunaState.PRUNED)))
+        done = self.study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE, OptunaState.PRUNED))
+        numbers = {t.number for t in done}
+        if including is not None:
+            numbers.add(including)
+        return len(numbers)
 
     def trials_left(self) -> int | None:
         return None if self.budget.trials is None else max(self.budget.trials - self.finished_count(), 0)
@@ -135,6 +151,38 @@ class SearchSession:
 
     def start(self) -> None:
         self.progress.start(self.state)
+
+    def reserve_trial(self, params: dict[str, Any], distributions: dict[str, Any]) -> ReservedTrial:
+        """Create a RUNNING trial in the store; its number (hence its seed) is the storage's."""
+        trial_id, number = reserve_trial(
+            self.study,
+            params,
+            distributions,
+            {"device": self.runner.device, "worker": self.runner.worker},
+        )
+        return ReservedTrial(trial_id=trial_id, number=number)
+
+    def finish_trial(
+        self, reserved: ReservedTrial, record: TrialRecord, extra: dict[str, Any] | None = None
+    ) -> None:
+        """Write a reserved trial's outcome; per-epoch validation scores become intermediate values."""
+        extra = dict(extra or {})
+        first = int(extra.get("initial_epoch", 0))
+        scores = record.history.get(f"val_{self.info.metric}", [])
+        intermediate = {
+            first + i + 1: float(s) for i, s in enumerate(scores) if s is not None and math.isfinite(s)
+        }
+        finish_reserved_trial(
+            self.study,
+            reserved.trial_id,
+            state=record.state,
+            value=record.score if record.state is TrialState.COMPLETE else None,
+            intermediate=intermediate,
+            user_attrs={**record.user_attrs(), **extra},
+        )
+
+    def build_model(self, config: dict[str, Any]) -> Any:
+        return self.runner.build_model(config)
 
     def run_trial(
         self,
@@ -169,12 +217,12 @@ class SearchSession:
                 self.fatal = FatalError(
                     f"{self.consecutive_failures} trials failed in a row (last: {record.failure}); "
                     "the search stopped with every finished trial kept. Check the space (e.g. lower the "
-                    "learning-rate range) and continue with --resume"
+                    "learning-rate range) and continue with `resume`"
                 )
         else:
             self.consecutive_failures = 0
             self.finished_here += 1
-            self.state.finished = self.finished_count()
+            self.state.finished = self.finished_count(including=record.number)
             if record.state is TrialState.COMPLETE:
                 self.state.best = self._best([self.state.best, record.score])
             log.info(

@@ -10,15 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from automl._logs import optuna_verbosity
 from automl.engine._session import Budget, SearchSession
 from automl.exceptions import UserError
-from automl.store import StudyInfo, load_study_info
+from automl.store import RunManifest, StudyInfo, load_study_info
 
 if TYPE_CHECKING:
     import optuna
 
     from automl.datasets import Dataset
     from automl.engine._progress import Progress
+    from automl.engine._protocol import Trainer
     from automl.space import SearchSpace
 
 __all__ = ["check_family", "check_same_search", "open_study", "resolve_dataset", "run_session"]
@@ -83,23 +85,23 @@ def _fail_interrupted_trials(study: optuna.Study, *, local: bool) -> int:
     return count
 
 
-def check_same_search(previous: dict[str, Any], dataset: str, space: str, backend: Any) -> None:
-    """``--resume`` continues the run's own study: the dataset, space and backend must be the same."""
-    before = previous.get("backend", {})
-    was = f"{before.get('name')}/{before.get('algorithm')}"
+def check_same_search(previous: RunManifest, dataset: str, space: str, backend: Any) -> None:
+    """A resumed run continues its own study: the dataset, space and backend must be the run's."""
+    before = previous.backend
+    was = f"{before.name}/{before.algorithm}"
     now = f"{backend.name}/{backend.algorithm}"
     if was != now:
         raise UserError(
-            f"--resume with another backend or algorithm: the run was searched with {was}, not {now}; "
-            f"pass --backend {before.get('name')} --algorithm {before.get('algorithm')}, "
-            "or start a new run with --name"
+            f"`resume` with another backend or algorithm: the run was searched with {was}, not {now}; "
+            f"pass `backend` {before.name} and `algorithm` {before.algorithm}, "
+            "or start a new run with another `name`"
         )
-    names = [d.get("name") for d in previous.get("datasets", [])]
+    names = [d.name for d in previous.datasets]
     if names and dataset not in names:
-        raise UserError(f"--resume on another dataset: the run searched {names[0]!r}, not {dataset!r}")
-    spaces = [s.get("name") for s in previous.get("spaces", [])]
+        raise UserError(f"`resume` on another dataset: the run searched {names[0]!r}, not {dataset!r}")
+    spaces = [s.name for s in previous.spaces]
     if spaces and space not in spaces:
-        raise UserError(f"--resume with another space: the run searched {spaces[0]!r}, not {space!r}")
+        raise UserError(f"`resume` with another space: the run searched {spaces[0]!r}, not {space!r}")
 
 
 def open_study(
@@ -126,27 +128,27 @@ def open_study(
     """
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own log says what was created
     exists = name in {s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
     if exists:
         if not resume:
             raise UserError(
-                f"study {name!r} already exists in the storage: add --resume to continue it, "
-                "or --overwrite / another --name to start afresh"
+                f"study {name!r} already exists in the storage: add `resume` to continue it, "
+                "or `overwrite` / another `name` to start afresh"
             )
         info = load_study_info(storage, name)
         if info.space_hash != space.content_hash:
             raise UserError(
-                f"--resume with a different search space: {space.name!r} changed since the run started "
+                f"`resume` with a different search space: {space.name!r} changed since the run started "
                 f"(hash {info.space_hash} → {space.content_hash}); restore it, or start a new run "
-                "with --name"
+                "with another `name`"
             )
         if info.dataset_fingerprint != dataset.fingerprint:
             raise UserError(
-                f"--resume with different data: dataset {dataset.name!r} no longer matches the run's "
-                "(fingerprint changed); restore it or the seed, or start a new run with --name"
+                f"`resume` with different data: dataset {dataset.name!r} no longer matches the run's "
+                "(fingerprint changed); restore it or the `seed`, or start a new run with another `name`"
             )
-        study = optuna.load_study(study_name=name, storage=storage)
+        with optuna_verbosity(optuna.logging.WARNING):
+            study = optuna.load_study(study_name=name, storage=storage)
         failed = _fail_interrupted_trials(study, local=local)
         if failed:
             log.info("marked %d interrupted trial(s) as failed", failed)
@@ -165,9 +167,10 @@ def open_study(
         baselines=dataset.baselines(metric),
         seed=seed,
     )
-    study = optuna.create_study(
-        study_name=name, storage=storage, direction="maximize" if direction == "maximize" else "minimize"
-    )
+    with optuna_verbosity(optuna.logging.WARNING):  # our own log says what was created
+        study = optuna.create_study(
+            study_name=name, storage=storage, direction="maximize" if direction == "maximize" else "minimize"
+        )
     for key, value in info.to_attrs().items():
         study.set_user_attr(key, value)
     return study, info
@@ -184,8 +187,14 @@ def run_session(
     seed: int,
     progress: Progress | None = None,
     run_dir: Path | None = None,
+    trainer: Trainer | None = None,
+    device: str | None = None,
 ) -> SearchSession:
     """Search one opened study under ``budget`` with ``backend``; returns the finished session.
+
+    ``trainer`` replaces :func:`automl.train` (tests); ``device`` names the device this process trains on
+    when the caller has set it up already (default: set this process up for training, which imports
+    TensorFlow, and record what it found).
 
     Raises:
         FatalError: the session stopped on too many failures (finished trials are kept).
@@ -195,7 +204,8 @@ def run_session(
     from automl.engine._runner import TrialRunner
     from automl.interrupts import InterruptGuard
 
-    device = _keras.configure_process()
+    if device is None:
+        device = _keras.configure_process()
     runner = TrialRunner(
         dataset,
         metric=info.metric,
@@ -203,6 +213,7 @@ def run_session(
         trial_timeout=budget.trial_timeout,
         device=device,
         family=space.family,
+        trainer=trainer,
     )
     session = SearchSession(
         study=study, info=info, space=space, runner=runner, budget=budget, progress=progress, run_dir=run_dir

@@ -219,7 +219,8 @@ def _spaces(check: _Checker, value: Any, base: Path) -> list[SearchSpace]:
 
 
 def _backend(check: _Checker, value: Any) -> dict[str, Any]:
-    from automl.backends import get_backend
+    # The registry, not the backend class: checking a keras_tuner section must not import TensorFlow.
+    from automl.backends._registry import backend_spec
 
     if value is None:
         value = {"name": "optuna"}
@@ -227,31 +228,27 @@ def _backend(check: _Checker, value: Any) -> dict[str, Any]:
         value = {"name": value}
     entry = check.keys(value, ("backend",), _BACKEND_KEYS)
     try:
-        cls = get_backend(str(entry.get("name", "optuna")))
+        spec = backend_spec(str(entry.get("name", "optuna")))
     except UserError as exc:
         raise check.fail(("backend", "name"), str(exc)) from None
     try:
-        backend = cls(algorithm=entry.get("algorithm"), pruner=entry.get("pruner"))
+        algorithm = spec.check_algorithm(entry.get("algorithm"))
     except UserError as exc:
-        key = "pruner" if "pruner" in str(exc).split("for backend")[0] else "algorithm"
-        raise check.fail(("backend", key), str(exc)) from None
+        raise check.fail(("backend", "algorithm"), str(exc)) from None
+    try:
+        pruner = spec.check_pruner(algorithm, entry.get("pruner"))
+    except UserError as exc:
+        raise check.fail(("backend", "pruner"), str(exc)) from None
     options = entry.get("options") or {}
     if not isinstance(options, dict):
         raise check.fail(("backend", "options"), "write a mapping of option: value, e.g. {factor: 2}")
     checked: dict[str, Any] = {}
     for key, value in options.items():
         try:
-            checked.update(
-                cls(algorithm=backend.algorithm, pruner=backend.pruner, options={key: value}).options
-            )
+            checked[key] = spec.check_option(algorithm, pruner, key, value)
         except UserError as exc:
             raise check.fail(("backend", "options", key), str(exc)) from None
-    return {
-        "name": backend.name,
-        "algorithm": backend.algorithm,
-        "pruner": backend.pruner,
-        "options": checked,
-    }
+    return {"name": spec.name, "algorithm": algorithm, "pruner": pruner, "options": checked}
 
 
 def _budget(check: _Checker, value: Any, pairs: int) -> BudgetSpec:

@@ -26,13 +26,21 @@ from automl.engine import Budget
 from automl.exceptions import FatalError, UserError
 from automl.experiment._config import ExperimentConfig, parse_experiment
 from automl.store import (
+    BackendEntry,
+    BudgetEntry,
+    DatasetEntry,
+    Environment,
+    RetrainEntry,
     RunDir,
-    environment_info,
+    RunManifest,
+    SpaceEntry,
     mask_password,
     prepare_run_dir,
+    read_manifest,
     resolve_run_path,
     storage_url_for,
     study_name,
+    write_manifest,
 )
 
 if TYPE_CHECKING:
@@ -153,7 +161,7 @@ class Experiment:
             name=None if self.run_dir else cfg.name, run_dir=self.run_dir, default_name=cfg.name
         )
         run = prepare_run_dir(path, resume=resume, overwrite=overwrite)
-        if resume and run.experiment_file.exists() and run.read_experiment().get("kind") != "experiment":
+        if resume and run.has_manifest and read_manifest(run).kind != "experiment":
             raise UserError(
                 f"{run.path} holds a single search, not an experiment; resume it with automl search"
             )
@@ -178,7 +186,7 @@ class Experiment:
             opened.append((dataset, space, name, study, info, n))
         self.studies_ = [o[2] for o in opened]
         self.budgets_ = {o[2]: o[5] for o in opened}
-        run.write_experiment(self._resolved(run, url, datasets))
+        write_manifest(run, storage, self._manifest(run, url, datasets))
         self.run_dir_ = run.path
         handler = run.attach_log()
         fatal: list[str] = []
@@ -225,47 +233,51 @@ class Experiment:
         # A pair that starts after the time is spent still gets a moment, so it records why it stopped.
         return max(left / (count - index), 1e-3)
 
-    def _resolved(self, run: RunDir, url: str, datasets: dict[str, Dataset]) -> dict[str, Any]:
-        """``experiment.yaml`` of the run, in the format :mod:`automl.report` and retrain read."""
+    def _manifest(self, run: RunDir, url: str, datasets: dict[str, Dataset]) -> RunManifest:
+        """The run's manifest, which :mod:`automl.report`, retrain and a resume read back."""
         cfg = self.config
         budget = cfg.budget
-        return {
-            "version": 1,
-            "kind": "experiment",
-            "name": run.path.name,
-            "source": str(Path(cfg.source).resolve()),
-            "datasets": [
-                {
-                    "name": spec.name,
-                    "source": spec.source,
-                    "target": spec.target,
-                    "task": datasets[spec.name].task.value,
-                    "fingerprint": datasets[spec.name].fingerprint,
-                    "persistence": spec.persistence,
-                    "split": spec.split,
-                }
+        return RunManifest(
+            kind="experiment",
+            name=run.path.name,
+            source=str(Path(cfg.source).resolve()),
+            datasets=tuple(
+                DatasetEntry(
+                    name=spec.name,
+                    source=spec.source,
+                    target=spec.target,
+                    task=datasets[spec.name].task.value,
+                    fingerprint=datasets[spec.name].fingerprint,
+                    persistence=spec.persistence,
+                    split=spec.split,
+                )
                 for spec in cfg.datasets
-            ],
-            "spaces": [{"name": s.name, "source": s.source, "hash": s.content_hash} for s in cfg.spaces],
-            "backend": dict(cfg.backend),
-            "metric": cfg.metric,
-            "budget": {
-                "trials": budget.trials,
-                "timeout": budget.timeout,
-                "per": budget.per,
-                "trial_timeout": budget.trial_timeout,
-                "max_consecutive_failures": budget.max_consecutive_failures,
-                "trials_per_study": dict(self.budgets_),
-            },
-            "devices": dict(cfg.devices),
-            "storage": "sqlite" if cfg.storage in (None, "", "sqlite") else mask_password(url),
-            "seed": cfg.seed,
-            "retrain": False
+            ),
+            spaces=tuple(SpaceEntry.of(s) for s in cfg.spaces),
+            backend=BackendEntry(
+                name=cfg.backend["name"],
+                algorithm=cfg.backend["algorithm"],
+                pruner=cfg.backend["pruner"],
+                options=dict(cfg.backend.get("options") or {}),
+            ),
+            studies=tuple(self.studies_),
+            metric=cfg.metric,
+            budget=BudgetEntry(
+                trials=budget.trials,
+                timeout=budget.timeout,
+                per=budget.per,
+                trial_timeout=budget.trial_timeout,
+                max_consecutive_failures=budget.max_consecutive_failures,
+                trials_per_study=dict(self.budgets_),
+            ),
+            devices=dict(cfg.devices),
+            storage="sqlite" if cfg.storage in (None, "", "sqlite") else mask_password(url),
+            seed=cfg.seed,
+            retrain=None
             if cfg.retrain is None
-            else {"top_k": cfg.retrain.top_k, "seeds": cfg.retrain.seeds, "epochs": cfg.retrain.epochs},
-            "studies": list(self.studies_),
-            **environment_info(),
-        }
+            else RetrainEntry(top_k=cfg.retrain.top_k, seeds=cfg.retrain.seeds, epochs=cfg.retrain.epochs),
+            environment=Environment.current(),
+        )
 
     # ------------------------------------------------------------------ results
     def _collect(self) -> None:

@@ -249,13 +249,13 @@ def render(
 
 def run_leaderboards(run_dir: str | Path) -> list[pd.DataFrame]:
     """The leaderboard of every study of a run directory, read from its storage (no TensorFlow)."""
-    from automl.store import RunDir, load_records, load_study_info, open_storage, storage_url_for
+    from automl.store import RunDir, load_records, load_study_info, open_storage, read_manifest
 
     run = RunDir.open(run_dir)
-    experiment = run.read_experiment()
-    storage = open_storage(storage_url_for(run.path, experiment.get("storage")), heartbeat_interval=None)
+    manifest = read_manifest(run)
+    storage = open_storage(manifest.storage_url(run.path), heartbeat_interval=None)
     frames = []
-    for name in experiment.get("studies", []):
+    for name in manifest.studies:
         frame = study_leaderboard(load_records(storage, name), load_study_info(storage, name))
         frame.attrs["study"] = name
         frames.append(frame)

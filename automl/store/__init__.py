@@ -3,6 +3,22 @@
 No TensorFlow here: leaderboards and reports read a run through this package alone.
 """
 
+from automl.store._manifest import (
+    MANIFEST_ATTR,
+    MANIFEST_VERSION,
+    BackendEntry,
+    BudgetEntry,
+    DatasetEntry,
+    Environment,
+    RetrainEntry,
+    RunManifest,
+    SpaceEntry,
+    environment_info,
+    manifest_from_storage,
+    read_manifest,
+    write_manifest,
+)
+from automl.store._numbering import finish_reserved_trial, reserve_trial, trial_seed
 from automl.store._records import (
     SCHEMA_VERSION,
     StoppedBy,
@@ -17,23 +33,38 @@ from automl.store._records import (
     storage_url_for,
     study_name,
 )
-from automl.store._run_dir import RunDir, environment_info, prepare_run_dir, resolve_run_path
+from automl.store._run_dir import RunDir, prepare_run_dir, resolve_run_path
 
 __all__ = [
+    "MANIFEST_ATTR",
+    "MANIFEST_VERSION",
     "SCHEMA_VERSION",
+    "BackendEntry",
+    "BudgetEntry",
+    "DatasetEntry",
+    "Environment",
+    "RetrainEntry",
     "RunDir",
+    "RunManifest",
+    "SpaceEntry",
     "StoppedBy",
     "StudyInfo",
     "TrialRecord",
     "TrialState",
     "best_first",
     "environment_info",
+    "finish_reserved_trial",
     "load_records",
     "load_study_info",
+    "manifest_from_storage",
     "mask_password",
     "open_storage",
     "prepare_run_dir",
+    "read_manifest",
+    "reserve_trial",
     "resolve_run_path",
     "storage_url_for",
     "study_name",
+    "trial_seed",
+    "write_manifest",
 ]

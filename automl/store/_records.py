@@ -206,7 +206,7 @@ def _check_url(url: str) -> str:
     if scheme not in _SCHEMES:
         raise UserError(
             f"bad storage URL {mask_password(url)!r}: expected sqlite:///path/to/file.db, "
-            "postgresql://user:password@host/db or mysql://…; or omit --storage for the run's SQLite file"
+            "postgresql://user:password@host/db or mysql://…; or omit `storage` for the run's SQLite file"
         )
     if scheme == "postgresql":
         driver = url.split("://", 1)[0]
@@ -245,7 +245,7 @@ def open_storage(url: str, *, heartbeat_interval: int | None = 60) -> optuna.sto
         folder = Path(url[len("sqlite:///") :]).parent
         if not folder.is_dir() or not os.access(folder, os.W_OK):
             raise UserError(
-                f"cannot write the SQLite storage in {folder}: create it or choose a writable --run-dir"
+                f"cannot write the SQLite storage in {folder}: create it or choose a writable `run_dir`"
             )
     import warnings
 

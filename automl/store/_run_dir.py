@@ -1,34 +1,32 @@
-"""The run directory: where one search or experiment keeps its storage, resolved settings, log and outputs.
+"""The run directory: where one search or experiment keeps its storage, manifest, log and outputs.
 
 Layout::
 
-    runs/<name>/experiment.yaml    resolved settings, package versions, hardware
+    runs/<name>/run.yaml           the run's manifest (:mod:`automl.store._manifest`): datasets, spaces,
+                                   backend, budget, storage, seed, studies, package versions, hardware;
+                                   a copy of the one kept in the storage
     runs/<name>/automl.db          the Optuna storage (SQLite) unless another storage URL is given
     runs/<name>/automl.log         the log of every invocation on this run
     runs/<name>/leaderboard.csv    written after a search
     runs/<name>/keras_tuner/       KerasTuner project folders
     runs/<name>/models/<dataset>/  retrained models
+
+A run written before the manifest existed holds ``experiment.yaml`` (its resolved settings) instead of
+``run.yaml``; it is still a run, read through the manifest module.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import platform
 import shutil
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from automl.exceptions import UserError
 
-__all__ = ["RunDir", "environment_info", "prepare_run_dir", "resolve_run_path"]
+__all__ = ["RunDir", "prepare_run_dir", "resolve_run_path"]
 
 DEFAULT_ROOT = Path("runs")
-_PACKAGES = ("automl", "keras", "tensorflow", "optuna", "keras-tuner", "scikit-learn", "numpy", "pandas")
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,12 @@ class RunDir:
     path: Path
 
     @property
-    def experiment_file(self) -> Path:
+    def manifest_file(self) -> Path:
+        return self.path / "run.yaml"
+
+    @property
+    def legacy_file(self) -> Path:
+        """Where a run written before the manifest kept its settings."""
         return self.path / "experiment.yaml"
 
     @property
@@ -60,37 +63,35 @@ class RunDir:
         return self.path / "models"
 
     @property
+    def has_manifest(self) -> bool:
+        """``run.yaml``, or the ``experiment.yaml`` automl wrote into an older run (not a user's file)."""
+        from automl.store._manifest import is_legacy_run_file
+
+        return self.manifest_file.exists() or is_legacy_run_file(self.legacy_file)
+
+    @property
     def is_run(self) -> bool:
-        return self.experiment_file.exists() or self.db_file.exists()
+        return self.has_manifest or self.db_file.exists()
 
     @classmethod
     def open(cls, path: str | Path) -> RunDir:
         """An existing run. Raises UserError when ``path`` holds none."""
         run = cls(Path(path))
-        if not run.experiment_file.exists():
-            raise UserError(
-                f"{path}: not an automl run directory (no experiment.yaml); give the folder of a search"
-            )
+        if not run.has_manifest:
+            raise UserError(f"{path}: not an automl run directory (no run.yaml); give the folder of a search")
         return run
 
-    def read_experiment(self) -> dict[str, Any]:
-        with self.experiment_file.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-        if not isinstance(data, dict):
-            raise UserError(f"{self.experiment_file}: not a mapping; the run directory is damaged")
-        return data
-
-    def write_experiment(self, data: dict[str, Any]) -> None:
-        tmp = self.experiment_file.with_suffix(".yaml.tmp")
-        tmp.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-        tmp.replace(self.experiment_file)
-
     def attach_log(self) -> logging.Handler:
-        """Send automl's and Optuna's log records to ``automl.log``; returns the handler to detach later."""
-        handler = logging.FileHandler(self.log_file, encoding="utf-8")
+        """Send automl's and Optuna's log records to ``automl.log``; returns the handler to detach later.
+
+        The two loggers pass INFO records while attached; :meth:`detach_log` gives them back the levels
+        the caller had set, so a search leaves the caller's logging as it found it.
+        """
+        handler = _RunLogHandler(self.log_file, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        for name in ("automl", "optuna"):
+        for name in _LOGGERS:
             logger = logging.getLogger(name)
+            handler.levels_before[name] = logger.level
             logger.addHandler(handler)
             if logger.level == logging.NOTSET or logger.level > logging.INFO:
                 logger.setLevel(logging.INFO)
@@ -98,43 +99,57 @@ class RunDir:
 
     @staticmethod
     def detach_log(handler: logging.Handler) -> None:
-        for name in ("automl", "optuna"):
-            logging.getLogger(name).removeHandler(handler)
+        for name in _LOGGERS:
+            logger = logging.getLogger(name)
+            logger.removeHandler(handler)
+            if isinstance(handler, _RunLogHandler) and name in handler.levels_before:
+                logger.setLevel(handler.levels_before[name])
         handler.close()
+
+
+_LOGGERS = ("automl", "optuna")
+
+
+class _RunLogHandler(logging.FileHandler):
+    """The run's log file, remembering the logger levels it changed so they can be restored."""
+
+    def __init__(self, path: Path, encoding: str) -> None:
+        super().__init__(path, encoding=encoding)
+        self.levels_before: dict[str, int] = {}
 
 
 def resolve_run_path(*, name: str | None, run_dir: str | Path | None, default_name: str) -> Path:
     """``run_dir`` if given, else ``runs/<name or default_name>``."""
     if run_dir is not None and name is not None:
-        raise UserError("give either --name or --run-dir, not both")
+        raise UserError("give either `name` or `run_dir`, not both")
     if run_dir is not None:
         return Path(run_dir)
     chosen = name or default_name
     if "/" in chosen or chosen in ("", ".", ".."):
-        raise UserError(f"run name {chosen!r} must be a plain folder name; use --run-dir for a path")
+        raise UserError(f"run name {chosen!r} must be a plain folder name; use `run_dir` for a path")
     return DEFAULT_ROOT / chosen
 
 
 def prepare_run_dir(path: Path, *, resume: bool, overwrite: bool) -> RunDir:
-    """Create (or reopen, or wipe) the run directory as the flags ask.
+    """Create (or reopen, or wipe) the run directory as ``resume`` and ``overwrite`` ask.
 
     Raises:
-        UserError: the run exists and neither flag was given (the message names both fixes), ``--resume``
-            with nothing to resume, both flags at once, or a folder that cannot be written.
+        UserError: the run exists and neither was given (the message names both fixes), ``resume`` with
+            nothing to resume, both at once, or a folder that cannot be written.
     """
     if resume and overwrite:
-        raise UserError("--resume and --overwrite exclude each other; pick one")
+        raise UserError("`resume` and `overwrite` exclude each other; pick one")
     run = RunDir(Path(path))
     if run.is_run:
         if overwrite:
             shutil.rmtree(run.path)
         elif not resume:
             raise UserError(
-                f"run {run.path} already exists: add --resume to continue it, or --overwrite to start afresh "
+                f"run {run.path} already exists: add `resume` to continue it, or `overwrite` to start afresh "
                 "(deletes its trials)"
             )
     elif resume:
-        raise UserError(f"nothing to resume in {run.path}: run without --resume to start a new search")
+        raise UserError(f"nothing to resume in {run.path}: run without `resume` to start a new search")
     try:
         run.path.mkdir(parents=True, exist_ok=True)
         probe = run.path / ".write-test"
@@ -142,25 +157,6 @@ def prepare_run_dir(path: Path, *, resume: bool, overwrite: bool) -> RunDir:
         probe.unlink()
     except OSError as exc:
         raise UserError(
-            f"cannot write the run directory {run.path} ({exc.strerror}); choose another --run-dir"
+            f"cannot write the run directory {run.path} ({exc.strerror}); choose another `run_dir`"
         ) from None
     return run
-
-
-def environment_info() -> dict[str, Any]:
-    """Package versions and hardware, written into ``experiment.yaml`` so a result can be reproduced."""
-    versions = {}
-    for package in _PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return {
-        "versions": versions,
-        "python": platform.python_version(),
-        "hardware": {
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
-        },
-    }

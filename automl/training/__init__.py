@@ -1,8 +1,24 @@
 """Training: :func:`train`, the one fit loop of trials, Hyperband rounds and retraining; :func:`predict`.
 
-Importing this package imports TensorFlow (through :mod:`automl._keras`).
+:class:`TrainResult` and :class:`StopReason` import without TensorFlow; ``train`` and ``predict`` import
+it on first use (through :mod:`automl._keras`).
 """
 
-from automl.training._train import StopReason, TrainResult, predict, train
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from automl.training._result import StopReason, TrainResult
 
 __all__ = ["StopReason", "TrainResult", "predict", "train"]
+
+_LAZY = {"train", "predict"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'automl.training' has no attribute {name!r}")
+    value = getattr(importlib.import_module("automl.training._train"), name)
+    globals()[name] = value
+    return value

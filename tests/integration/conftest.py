@@ -19,3 +19,72 @@ def space_file(tmp_path):
         return str(path)
 
     return write
+
+
+@pytest.fixture
+def timed():
+    """Call ``fit()`` and time it: returns (result, wall-clock datetime at the start, seconds it took)."""
+    import datetime
+    import time
+
+    def run(fit):
+        started_at = datetime.datetime.now()
+        started = time.perf_counter()
+        result = fit()
+        return result, started_at, time.perf_counter() - started
+
+    return run
+
+
+@pytest.fixture
+def check_time_budget():
+    """Assert that a search without a trial budget ran to its wall-clock budget, and no further.
+
+    The session's clock starts after the fit's set-up and before the first trial, so its deadline lies
+    between ``fit start + timeout`` and ``first trial's start + timeout``. Every trial must start before
+    that deadline; only the trial in flight at the deadline may be cut by it (COMPLETE with
+    ``stopped_by="budget"`` if it had scored an epoch, FAIL with a ``budget`` failure if not), and it must
+    have ended after the deadline; the fit returns within one trial's length of it.
+    """
+    import datetime
+
+    from automl.store import TrialState
+
+    slack = datetime.timedelta(seconds=0.5)  # datetime.now() against time.monotonic(), and call overhead
+
+    def check(result, *, timeout, started_at, elapsed, epochs, teardown=5.0):
+        trials = sorted(result.trials_, key=lambda t: t.number)
+        assert trials, "no trial ran"
+        assert all(t.started is not None and t.finished is not None for t in trials)
+        first = min(t.started for t in trials)
+        assert started_at <= first
+        budget = datetime.timedelta(seconds=timeout)
+        earliest_deadline, latest_deadline = started_at + budget, first + budget
+        late = [(t.number, t.started) for t in trials if t.started > latest_deadline + slack]
+        assert not late, f"trials started after the deadline {latest_deadline}: {late}"
+        # Nothing but the clock stops a search without a trial budget ...
+        assert elapsed >= timeout
+        # ... and the trial in flight ends at its next epoch: at most one trial's length past the deadline.
+        setup = (first - started_at).total_seconds()
+        longest = max(t.fit_seconds or 0.0 for t in trials)
+        assert elapsed <= setup + timeout + longest + teardown, (elapsed, setup, longest)
+
+        assert any(t.state is TrialState.COMPLETE and t.score is not None for t in trials)
+        for t in trials:
+            cut = t.stopped_by == "budget" or (t.failure or "").startswith("budget")
+            if cut:
+                assert t is trials[-1], f"trial {t.number} was cut by the budget but is not the last"
+                assert t.finished >= earliest_deadline - slack, "cut by the budget before the deadline"
+            if t.state is TrialState.COMPLETE:
+                assert t.stopped_by in ("early_stopping", "max_epochs", "budget"), t.stopped_by
+                assert t.score is not None and 1 <= t.epochs_run <= epochs
+                assert t.failure is None
+                if t.stopped_by == "budget":
+                    assert t.epochs_run < epochs
+            elif t.state is TrialState.PRUNED:
+                assert t.stopped_by == "pruned" and 1 <= t.epochs_run <= epochs
+            else:
+                assert t.state is TrialState.FAIL and cut, (t.number, t.state, t.failure)
+        return trials
+
+    return check

@@ -75,14 +75,24 @@ def test_search_json_then_leaderboard_in_every_format(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("extra", "fragment"),
     [
-        (["--backend", "nope"], "unknown backend 'nope'"),
-        (["--algorithm", "bogus"], "unknown algorithm 'bogus' for backend optuna"),
-        (["--storage", "ftp://x"], "bad storage URL 'ftp://x'"),
-        (["--metric", "r2"], "metric does not apply to a multiclass task: 'r2'"),
-        (["--timeout", "soon"], "--timeout: cannot read 'soon' as a duration"),
-        (["--space", "missing.yaml"], "missing.yaml: search space file not found"),
-        (["--resume"], "nothing to resume in"),
+        (["--backend", "nope"], "unknown backend 'nope'; use one of: optuna, keras_tuner"),
+        (
+            ["--algorithm", "bogus"],
+            "unknown algorithm 'bogus' for backend optuna; use one of: tpe, random, cmaes",
+        ),
+        (["--storage", "ftp://x"], "bad storage URL 'ftp://x': expected sqlite:///path/to/file.db"),
+        (
+            ["--metric", "r2"],
+            "metric does not apply to a multiclass task: 'r2'; use one of: accuracy, balanced_accuracy",
+        ),
+        (
+            ["--timeout", "soon"],
+            "--timeout: cannot read 'soon' as a duration; write seconds (90) or 20m / 1h",
+        ),
+        (["--space", "missing.yaml"], "missing.yaml: search space file not found; check the path"),
+        (["--resume"], "nothing to resume in {run_dir}: run without --resume to start a new search"),
     ],
+    ids=["backend", "algorithm", "storage", "metric", "timeout", "space", "resume"],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path, capsys, extra, fragment):
     argv = [
@@ -97,10 +107,12 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, extra, fragment):
         str(tmp_path / "r"),
         *extra,
     ]
-    code, _, err = run(argv, capsys)
+    code, out, err = run(argv, capsys)
     assert code == 2
-    assert fragment in err
+    assert err.startswith("error: ") and fragment.format(run_dir=tmp_path / "r") in err, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert out == ""
+    assert not list(tmp_path.rglob("*.db")) and not list(tmp_path.rglob("*.log"))  # refused before any work
 
 
 def test_unwritable_run_dir_is_one_line(tmp_path, capsys):

@@ -12,6 +12,7 @@ import yaml
 import automl
 from automl.cli import main
 from automl.report import run_leaderboards
+from automl.store import manifest_from_storage, read_manifest
 
 EXPERIMENT = """\
 version: 1
@@ -62,13 +63,16 @@ def test_python_run_fills_leaderboards_summary_and_models(ran):
     assert all(0.0 <= r.test_score <= 1.0 for r in ran.retrain_)
     assert ran.studies_ == ["run/iris/tiny/optuna-tpe", "run/wine/tiny/optuna-tpe"]
 
-    resolved = yaml.safe_load((ran.run_dir_ / "experiment.yaml").read_text())
+    resolved = yaml.safe_load((ran.run_dir_ / "run.yaml").read_text())
+    assert resolved["manifest_version"] == 1 and not (ran.run_dir_ / "experiment.yaml").exists()
     assert resolved["kind"] == "experiment" and resolved["studies"] == ran.studies_
     assert [(d["name"], d["source"], d["task"]) for d in resolved["datasets"]] == [
         ("iris", "iris", "multiclass"),
         ("wine", "wine", "multiclass"),
     ]
     assert resolved["budget"]["trials_per_study"] == dict.fromkeys(ran.studies_, 2)
+    assert [s["definition"]["name"] for s in resolved["spaces"]] == ["tiny"]
+    assert manifest_from_storage(f"sqlite:///{ran.run_dir_ / 'automl.db'}") == read_manifest(ran.run_dir_)
     assert len(run_leaderboards(ran.run_dir_)) == 2  # the format the leaderboard already reads
     csv = pd.read_csv(ran.run_dir_ / "leaderboard.csv")
     assert set(csv["dataset"]) == {"iris", "wine"}
@@ -171,7 +175,10 @@ def test_a_dataset_entry_may_name_its_persistence_column(tmp_path):
 def test_retrain_on_an_empty_run_is_one_line(tmp_path, capsys):
     run = tmp_path / "empty"
     run.mkdir()
-    (run / "experiment.yaml").write_text(yaml.safe_dump({"version": 1, "kind": "experiment", "studies": []}))
+    empty = {"manifest_version": 1, "kind": "experiment", "name": "empty", "datasets": [], "spaces": []}
+    (run / "run.yaml").write_text(
+        yaml.safe_dump({**empty, "backend": {"name": "optuna", "algorithm": "tpe"}, "studies": []})
+    )
     assert cli("retrain", str(run)) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "nothing to retrain" in err

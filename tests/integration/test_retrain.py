@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import math
+import statistics
 import sys
 
 import numpy as np
@@ -14,7 +15,10 @@ from automl import AutoMLSearch
 from automl.cli import main
 from automl.datasets import Dataset
 from automl.exceptions import FatalError, UserError
+from automl.metrics import probabilities, score
+from automl.model import count_params
 from automl.retrain import load_model, retrain_study
+from automl.training import predict
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +34,20 @@ def test_retrain_top_k_with_seeds_saves_the_top_config(searched):
     assert report.configs[0].trial == searched.best_trial_.number  # chosen by validation, not test
     assert all(len(c.runs) == 2 for c in report.configs)
     assert 0.0 <= searched.test_metrics_["accuracy"] <= 1.0 and "log_loss" in searched.test_metrics_
-    assert searched.test_std_["accuracy"] >= 0.0
-    assert model.count_params() > 0
+    # The reported test score is the mean over the top config's seeds, the spread their sample deviation.
+    top = [run.test for run in report.configs[0].runs]
+    for name in ("accuracy", "log_loss"):
+        assert searched.test_metrics_[name] == pytest.approx(
+            statistics.fmean(t[name] for t in top), rel=1e-12
+        )
+        assert searched.test_std_[name] == pytest.approx(
+            statistics.stdev(t[name] for t in top), rel=1e-12, abs=1e-15
+        )
+    assert [run.seed for run in report.configs[0].runs] == [0, 1]
+    # The returned model is the top config's first seed: its test accuracy is that run's.
+    assert model.count_params() == count_params(searched.best_config_, searched.dataset_)
+    output = predict(model, searched.dataset_.x_test)
+    assert score("accuracy", searched.dataset_.task, searched.dataset_.y_test, output) == top[0]["accuracy"]
 
     folder = searched.run_dir_ / "models" / "wine"
     metrics = json.loads((folder / "metrics.json").read_text())
@@ -47,13 +63,32 @@ def test_predictor_works_on_raw_rows(searched):
     predictor = load_model(searched.run_dir_, "wine")
     from sklearn.datasets import load_wine
 
-    raw = load_wine(as_frame=True).frame.drop(columns="target").head(20)
+    frame = load_wine(as_frame=True).frame
+    raw = frame.drop(columns="target").head(20)
     labels = predictor.predict(raw)
     assert len(labels) == 20 and set(map(str, labels)) <= {"0", "1", "2"}
     proba = predictor.predict_proba(raw)
     assert proba.shape == (20, 3) and np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)
-    # Predictions on raw rows match predictions on the preprocessed test split.
-    assert (predictor.predict(raw) == predictor.predict(raw)).all()
+
+    # Predictions on raw rows match the saved model's on the preprocessed test split: find the raw rows of
+    # the test split, then score the predictor on them as the retrain report scored the test split.
+    wine = searched.dataset_
+    features = frame.drop(columns="target")
+    transformed = wine.preprocessor.transform(features)
+    matches = [np.flatnonzero(np.all(np.isclose(transformed, row, atol=1e-6), axis=1)) for row in wine.x_test]
+    assert all(len(m) == 1 for m in matches)
+    rows = [int(m[0]) for m in matches]
+    assert (frame["target"].to_numpy()[rows] == wine.y_test).all()
+    raw_test = features.iloc[rows]
+    saved = searched.retrain_report_.configs[0].runs[0].test
+    np.testing.assert_allclose(
+        predictor.predict_proba(raw_test), probabilities(predict(predictor.model, wine.x_test)), atol=1e-6
+    )
+    labels = predictor.predict(raw_test)
+    assert np.mean(np.asarray(labels).astype(int) == frame["target"].to_numpy()[rows]) == saved["accuracy"]
+    assert score("log_loss", wine.task, wine.y_test, predictor.predict_proba(raw_test)) == pytest.approx(
+        saved["log_loss"], rel=1e-5
+    )
 
 
 def test_epoch_policy_follows_how_the_search_stopped(searched, wine, tmp_path):
@@ -113,6 +148,7 @@ def test_cli_retrain_and_predict(tmp_path, capsys):
     assert _main(["predict", str(run_dir), "--dataset", "wine", "--input", str(rows)]) == 2
     assert "no retrained model for dataset 'wine'" in capsys.readouterr().err
     assert _main(["retrain", str(run_dir), "--epochs", "soon"]) == 2
+    assert "--epochs: expected 'best' or a positive number, but got 'soon'" in capsys.readouterr().err
     assert _main(["retrain", str(run_dir), "--dataset", "digits"]) == 2
     assert "the run has no dataset 'digits'" in capsys.readouterr().err
 

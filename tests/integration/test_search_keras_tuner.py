@@ -3,7 +3,6 @@ checkpoints, budgets, failures, resume after Ctrl-C, the CLI; and the shared bac
 
 import dataclasses
 import json
-import time
 
 import numpy as np
 import optuna
@@ -179,11 +178,33 @@ def test_consecutive_failures_stop_the_search_and_keep_trials(tmp_path, wine, sp
     assert all(t.failure.startswith("nan_loss") for t in runner.trials_)
 
 
-def test_wall_clock_budget_stops_the_search(tmp_path, wine, space_file):
-    started = time.monotonic()
-    result = search(tmp_path, space_file(small()), n_trials=None, timeout=3).fit(wine)
-    assert 1 <= len(result.trials_) < 20
-    assert time.monotonic() - started < 3 + 30  # set-up on a loaded machine, plus at most one epoch past it
+def test_wall_clock_budget_stops_the_search(tmp_path, wine, space_file, timed, check_time_budget):
+    runner = search(tmp_path, space_file(small()), n_trials=None, timeout=3)
+    result, started_at, elapsed = timed(lambda: runner.fit(wine))
+    trials = check_time_budget(result, timeout=3, started_at=started_at, elapsed=elapsed, epochs=2)
+    # Every trial that ran is mirrored into the store once, numbered in order.
+    assert [t.number for t in stored(result)] == [t.number for t in trials] == list(range(len(trials)))
+
+
+def test_the_trial_in_flight_at_the_deadline_is_cut_and_kept(
+    tmp_path, wine, space_file, timed, check_time_budget
+):
+    # 500 epochs without early stopping cannot finish in 2 s: the first trial runs into the deadline.
+    body = small(epochs=500).replace(
+        "patience: {type: fixed, value: 3}", "patience: {type: fixed, value: 500}"
+    )
+    runner = search(tmp_path, space_file(body), n_trials=None, timeout=2)
+    result, started_at, elapsed = timed(lambda: runner.fit(wine))
+    [trial] = check_time_budget(result, timeout=2, started_at=started_at, elapsed=elapsed, epochs=500)
+    assert trial.state is TrialState.COMPLETE and trial.stopped_by == "budget" and trial.failure is None
+    assert 1 <= trial.epochs_run < 500 and len(trial.history["val_accuracy"]) == trial.epochs_run
+    assert trial.score == max(trial.history["val_accuracy"])
+    # Cut at the first epoch end past the deadline, which falls at most 2 s after the trial started.
+    one_epoch = trial.fit_seconds / trial.epochs_run
+    assert (trial.finished - trial.started).total_seconds() <= 2 + 2 * one_epoch + 2.0
+    [frozen] = stored(result)
+    assert frozen.state == optuna.trial.TrialState.COMPLETE and frozen.value == trial.score
+    assert frozen.user_attrs["stopped_by"] == "budget"
 
 
 @pytest.mark.parametrize("where", ["after_mirroring", pytest.param("mid_training", marks=pytest.mark.slow)])
@@ -259,8 +280,16 @@ def test_cli_search_with_hyperband_json_then_leaderboard(tmp_path, capsys, space
 def test_bad_arguments_fail_before_any_trial(tmp_path, wine, space_file, kwargs, body, fragment):
     with pytest.raises(UserError) as info:
         search(tmp_path, space_file(body or small()), **kwargs).fit(wine)
-    assert fragment in str(info.value)
+    assert type(info.value) is UserError
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+    # Refused before any trial: no KerasTuner trial folder, no trial row in any leaderboard written.
     assert not list((tmp_path / "run").glob("keras_tuner/*/trial_*"))
+    rows = [
+        line
+        for board in (tmp_path / "run").rglob("leaderboard.csv")
+        for line in board.read_text().splitlines()[1:]
+    ]
+    assert all(row.split(",")[1].startswith("baseline:") for row in rows), rows
 
 
 def test_unknown_option_names_the_valid_ones():

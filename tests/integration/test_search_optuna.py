@@ -35,8 +35,9 @@ def search(tmp_path, space, **kwargs):
 
 def test_search_end_to_end_fills_results_and_store(tmp_path, wine, space_file):
     path = space_file(SMALL)
-    result = search(tmp_path, path, n_trials=4).fit(wine)
-    assert result is not None
+    runner = search(tmp_path, path, n_trials=4)
+    result = runner.fit(wine)
+    assert result is runner  # fit returns the search, as scikit-learn estimators do
     finished = [t for t in result.trials_ if t.state.finished]
     assert len(finished) == 4
     board = result.leaderboard_
@@ -48,16 +49,19 @@ def test_search_end_to_end_fills_results_and_store(tmp_path, wine, space_file):
 
     run = tmp_path / "run"
     assert (run / "leaderboard.csv").read_text().startswith("rank,trial,state,score")
-    experiment = yaml.safe_load((run / "experiment.yaml").read_text())
-    assert experiment["datasets"][0]["name"] == "wine"
-    assert experiment["backend"] == {"name": "optuna", "algorithm": "tpe", "pruner": "median", "options": {}}
-    assert "tensorflow" in experiment["versions"] and experiment["hardware"]["cpu_count"] >= 1
+    manifest = yaml.safe_load((run / "run.yaml").read_text())
+    assert manifest["kind"] == "search" and manifest["datasets"][0]["name"] == "wine"
+    assert manifest["backend"] == {"name": "optuna", "algorithm": "tpe", "pruner": "median", "options": {}}
+    environment = manifest["environment"]
+    assert "tensorflow" in environment["versions"] and environment["hardware"]["cpu_count"] >= 1
+    assert manifest["spaces"][0]["definition"] == load_space(path).to_dict()
     assert "trial 0" in (run / "automl.log").read_text()
 
     # What optuna-dashboard reads: plain Optuna APIs on the SQLite file.
     study = optuna.load_study(study_name=result.study_name_, storage=f"sqlite:///{run / 'automl.db'}")
     assert study.study_name == "run/wine/small/optuna-tpe"
     assert study.user_attrs["automl.metric"] == "accuracy"
+    assert study.user_attrs["automl.manifest"] == manifest  # the storage keeps the run's manifest too
     assert set(study.user_attrs["automl.baselines"]) == {"majority", "linear"}
     trial = study.trials[0]
     assert {"config", "history", "best_epoch", "epochs_run", "fit_seconds", "n_params", "seed"} <= set(
@@ -77,7 +81,7 @@ def test_search_end_to_end_fills_results_and_store(tmp_path, wine, space_file):
 def test_rerun_needs_resume_or_overwrite_and_resume_continues_to_budget(tmp_path, wine, space_file):
     path = space_file(SMALL)
     search(tmp_path, path, n_trials=2, algorithm="random").fit(wine)
-    with pytest.raises(UserError, match=r"already exists: add --resume to continue it, or --overwrite"):
+    with pytest.raises(UserError, match=r"already exists: add `resume` to continue it, or `overwrite`"):
         search(tmp_path, path, n_trials=3).fit(wine)
     resumed = search(tmp_path, path, n_trials=3, algorithm="random", resume=True).fit(wine)
     assert sum(t.state.finished for t in resumed.trials_) == 3
@@ -85,7 +89,7 @@ def test_rerun_needs_resume_or_overwrite_and_resume_continues_to_budget(tmp_path
     with pytest.raises(UserError, match="the run was searched with optuna/random, not optuna/tpe"):
         search(tmp_path, path, n_trials=4, resume=True).fit(wine)
     changed = space_file(SMALL.replace("high: 32", "high: 64"))
-    with pytest.raises(UserError, match="--resume with a different search space"):
+    with pytest.raises(UserError, match="`resume` with a different search space"):
         search(tmp_path, changed, n_trials=4, algorithm="random", resume=True).fit(wine)
     fresh = search(tmp_path, path, n_trials=1, overwrite=True).fit(wine)
     assert len(fresh.trials_) == 1
@@ -146,9 +150,31 @@ def test_grid_search_visits_each_config_once(tmp_path, wine, space_file):
     assert len(result.trials_) == 4 and len(configs) == 4
 
 
-def test_wall_clock_budget_stops_the_search(tmp_path, wine, space_file):
-    result = search(tmp_path, space_file(SMALL), n_trials=None, timeout=4).fit(wine)
-    assert 1 <= len(result.trials_) < 20
+def test_wall_clock_budget_stops_the_search(tmp_path, wine, space_file, timed, check_time_budget):
+    runner = search(tmp_path, space_file(SMALL), n_trials=None, timeout=4)
+    result, started_at, elapsed = timed(lambda: runner.fit(wine))
+    trials = check_time_budget(result, timeout=4, started_at=started_at, elapsed=elapsed, epochs=2)
+    assert [t.number for t in trials] == list(range(len(trials)))
+
+
+def test_the_trial_in_flight_at_the_deadline_is_cut_and_kept(
+    tmp_path, wine, space_file, timed, check_time_budget
+):
+    # 500 epochs without early stopping cannot finish in 2 s: the first trial runs into the deadline (and
+    # the median pruner has no other trial to compare it with).
+    body = SMALL.replace(
+        "value: 2}\n  patience: {type: fixed, value: 2}", "value: 500}\n  patience: {type: fixed, value: 500}"
+    )
+    runner = search(tmp_path, space_file(body), n_trials=None, timeout=2)
+    result, started_at, elapsed = timed(lambda: runner.fit(wine))
+    [trial] = check_time_budget(result, timeout=2, started_at=started_at, elapsed=elapsed, epochs=500)
+    assert trial.state is TrialState.COMPLETE and trial.stopped_by == "budget" and trial.failure is None
+    assert 1 <= trial.epochs_run < 500 and len(trial.history["val_accuracy"]) == trial.epochs_run
+    assert trial.score == max(trial.history["val_accuracy"])
+    # Cut at the first epoch end past the deadline, which falls at most 2 s after the trial started.
+    one_epoch = trial.fit_seconds / trial.epochs_run
+    assert (trial.finished - trial.started).total_seconds() <= 2 + 2 * one_epoch + 2.0
+    assert result.best_trial_.number == 0 and result.best_score_ == trial.score
 
 
 def test_runner_records_a_pruned_trial_with_its_last_score(wine):
@@ -158,26 +184,43 @@ def test_runner_records_a_pruned_trial_with_its_last_score(wine):
     assert outcome.state is TrialState.PRUNED
     assert outcome.record.epochs_run == 1 and outcome.record.stopped_by == "pruned"
     assert outcome.score is not None and math.isfinite(outcome.score)
+    # The pruned trial keeps the score it reported after its only epoch.
+    assert outcome.score == outcome.record.score == outcome.record.history["val_accuracy"][0]
     assert outcome.record.seed == 3
 
 
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [
-        ({"backend": "sklearn"}, "unknown backend 'sklearn'; use one of: optuna"),
-        ({"algorithm": "annealing"}, "unknown algorithm 'annealing' for backend optuna"),
-        ({"pruner": "wilcoxon"}, "unknown pruner 'wilcoxon'"),
-        ({"storage": "redis://localhost"}, "bad storage URL"),
-        ({"n_trials": 0}, "--trials must be at least 1"),
-        ({"metric": "rmse"}, "metric does not apply to a multiclass task: 'rmse'"),
-        ({"space": "cnn"}, "use an MLP space such as mlp or tiny"),
+        ({"backend": "sklearn"}, "unknown backend 'sklearn'; use one of: optuna, keras_tuner"),
+        (
+            {"algorithm": "annealing"},
+            "unknown algorithm 'annealing' for backend optuna; use one of: tpe, random, cmaes, gp, grid, qmc",
+        ),
+        (
+            {"pruner": "wilcoxon"},
+            "unknown pruner 'wilcoxon' for backend optuna; use one of: median, successive_halving, hyperband, none",
+        ),
+        (
+            {"storage": "redis://localhost"},
+            "bad storage URL 'redis://localhost': expected sqlite:///path/to/file.db",
+        ),
+        ({"n_trials": 0}, "`n_trials` must be at least 1, but got 0"),
+        (
+            {"metric": "rmse"},
+            "metric does not apply to a multiclass task: 'rmse'; use one of: accuracy, balanced_accuracy, f1, auc, log_loss",
+        ),
+        ({"space": "cnn"}, "dataset 'wine' is tabular; use an MLP space such as mlp or tiny"),
     ],
+    ids=["backend", "algorithm", "pruner", "storage", "trials", "metric", "space"],
 )
 def test_bad_arguments_fail_before_any_trial(tmp_path, wine, kwargs, fragment):
     with pytest.raises(UserError) as info:
         search(tmp_path, kwargs.pop("space", "tiny"), **kwargs).fit(wine)
-    assert fragment in str(info.value)
-    assert not (tmp_path / "run" / "automl.db").exists() or kwargs.get("storage") is None
+    assert type(info.value) is UserError
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+    # Refused before any work: no storage, log or leaderboard (at most the empty run folder).
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
 @pytest.mark.parametrize(
@@ -244,6 +287,13 @@ def test_fit_accepts_arrays_and_dataframes(tmp_path):
     by_arrays = AutoMLSearch(space="tiny", n_trials=1, run_dir=tmp_path / "arrays").fit(
         (data.data.to_numpy(), data.target.to_numpy())
     )
-    assert by_arrays.best_score_ is not None
+    for fitted in (by_frame, by_arrays):
+        assert fitted.dataset_.task.value == "multiclass" and fitted.dataset_.n_classes == 3
+        assert fitted.dataset_.input_shape == (4,)
+        assert sum(len(getattr(fitted.dataset_, f"y_{part}")) for part in ("train", "val", "test")) == 150
+        [trial] = fitted.trials_
+        assert trial.state.finished and fitted.best_score_ == trial.score and 0.0 <= trial.score <= 1.0
+    # The same rows, split with the same seed: a frame and its arrays are one dataset.
+    np.testing.assert_array_equal(by_frame.dataset_.y_test, by_arrays.dataset_.y_test)
     with pytest.raises(UserError, match="needs target="):
         AutoMLSearch(space="tiny", n_trials=1, run_dir=tmp_path / "x").fit(frame)

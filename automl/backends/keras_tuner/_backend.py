@@ -1,14 +1,15 @@
 """The KerasTuner backend: random, bayesian (Gaussian process), hyperband and grid over the neutral space.
 
-KerasTuner proposes configs; automl trains and records them, as for Optuna (DESIGN §3):
+KerasTuner proposes configs; automl trains and records them, as for Optuna (see automl/engine/_protocol.py):
 
 * The space is declared once as ``hp.*`` calls (:mod:`._keras_tuner_space`) and handed to the oracle.
   KerasTuner's own loop (``BaseTuner.search``) asks the oracle for trials and calls our tuner's
   ``run_trial``, which turns a trial's values into a config of active parameters and trains it with
   ``session.run_trial``: the one training path of every backend.
-* Each KerasTuner trial is mirrored into ``session.study`` as it finishes (``optuna.trial.create_trial`` +
-  ``study.add_trial``) with our params, distributions, user attributes, per-epoch validation scores and
-  ``keras_tuner_trial_id``; store numbers follow the mirror order, and trial ``n`` trains with seed + n.
+* Each KerasTuner trial is created in ``session.study`` before it trains (``session.reserve_trial``: the
+  storage assigns its number, and so its seed, under a lock, so processes sharing a study never collide)
+  and completed there when it ends, with our params, distributions, user attributes, per-epoch
+  validation scores and ``keras_tuner_trial_id``.
 * Budgets are automl's: ``session.should_stop()`` before each trial. KerasTuner's own limits are off
   (no ``max_trials``, Hyperband iterates until stopped, no consecutive-failure limit: the session counts).
 * Hyperband owns the epochs (``tuner/epochs``, ``tuner/initial_epoch``): a promoted trial reloads the
@@ -29,12 +30,10 @@ import contextlib
 import io
 import json
 import logging
-import math
 import os
 import re
 import tempfile
 import warnings
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -42,7 +41,7 @@ from automl import _keras  # first: it sets the Keras backend before keras_tuner
 
 import keras_tuner  # isort: skip
 
-from automl.backends._base import Backend, Option
+from automl.backends._base import Backend
 from automl.backends.keras_tuner import _checkpoints as checkpoints
 from automl.backends.keras_tuner._space import config_from_values, declare
 from automl.backends.optuna._space import distribution
@@ -50,31 +49,12 @@ from automl.exceptions import UserError
 from automl.store import TrialRecord, TrialState
 
 if TYPE_CHECKING:
-    from automl.engine import SearchSession
+    from automl.engine import Session
 
 __all__ = ["KerasTunerBackend"]
 
 log = logging.getLogger("automl.keras_tuner")
 
-#: options a user may set (``--option factor=2``), by algorithm; ``directory`` for all.
-_OPTIONS = {
-    "random": {},
-    "bayesian": {
-        "num_initial_points": Option(
-            int, "random trials before the Gaussian process (default 3 per parameter)", 1
-        ),
-        "alpha": Option(float, "noise added to the Gaussian process's kernel (default 1e-4)", 0),
-        "beta": Option(float, "exploration weight of the upper confidence bound (default 2.6)", 0),
-    },
-    "hyperband": {
-        "factor": Option(int, "1/factor of the models go on to each next round (default 3)", 2),
-        "hyperband_iterations": Option(
-            int, "rounds of the whole algorithm (default: until the budget ends)", 1
-        ),
-    },
-    "grid": {},
-}
-_DIRECTORY = Option(str, "the KerasTuner project folder (default <run dir>/keras_tuner)")
 _NO_LIMIT = 10**9  # KerasTuner's consecutive-failure limit, disabled: the session owns that rule
 
 
@@ -163,7 +143,7 @@ class _Tuner(keras_tuner.engine.base_tuner.BaseTuner):
 class _Search:
     """One KerasTuner search of one session: builds the oracle and tuner, trains, mirrors, prunes."""
 
-    def __init__(self, backend: KerasTunerBackend, session: SearchSession) -> None:
+    def __init__(self, backend: KerasTunerBackend, session: Session) -> None:
         self.backend = backend
         self.session = session
         self.space = session.space
@@ -172,21 +152,24 @@ class _Search:
         self.hyperband = backend.algorithm == "hyperband"
         self.objective = f"val_{session.info.metric}"
         self.max_epochs = self._max_epochs()
-        self.mirrored: dict[str, _Mirrored] = {}
-        for t in self.study.get_trials(deepcopy=False):
-            kt_id = t.user_attrs.get("keras_tuner_trial_id")
-            if kt_id is not None:
-                record = TrialRecord.from_frozen(t)
-                self.mirrored[str(kt_id)] = _Mirrored(t.number, record.state, t.value, record.failure)
         directory = self._directory()
         info = session.info
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{info.dataset}-{info.space}-{backend.algorithm}")
         self.project_dir = directory / name
+        self.project = self._project_key()
+        # KerasTuner numbers trials per project ("00", "01", …): only this project's trials are its own.
+        # Trials stored before projects were recorded have no key and belong to the run's one project.
+        self.mirrored: dict[str, _Mirrored] = {}
+        for t in self.study.get_trials(deepcopy=False):
+            kt_id = t.user_attrs.get("keras_tuner_trial_id")
+            if kt_id is not None and t.user_attrs.get("keras_tuner_project", self.project) == self.project:
+                record = TrialRecord.from_frozen(t)
+                self.mirrored[str(kt_id)] = _Mirrored(t.number, record.state, t.value, record.failure)
         exists = (self.project_dir / "oracle.json").exists()
         if self.mirrored and not exists:
             raise UserError(
                 f"the KerasTuner project {self.project_dir} of this run is missing, so its search cannot "
-                "continue; restore it, or start afresh with --overwrite or another --name"
+                "continue; restore it, or start afresh with `overwrite` or another `name`"
             )
         with contextlib.redirect_stdout(_LogWriter()):
             self.tuner = _Tuner(
@@ -199,6 +182,16 @@ class _Search:
                 overwrite=not self.mirrored,
             )
         self.tuner.oracle.verbose = 0  # no "Search: Running Trial #…" tables
+
+    def _project_key(self) -> str:
+        """The project folder as recorded per trial: relative to the run directory (which may move)."""
+        run_dir = self.session.run_dir
+        if run_dir is not None:
+            try:
+                return self.project_dir.resolve().relative_to(Path(run_dir).resolve()).as_posix()
+            except ValueError:
+                pass
+        return self.project_dir.resolve().as_posix()
 
     def _max_epochs(self) -> int:
         """The space's fixed ``epochs`` (Hyperband's ``max_epochs``); training's default 10 if it has none."""
@@ -238,7 +231,9 @@ class _Search:
             "max_retries_per_trial": 0,
             "max_consecutive_failed_trials": _NO_LIMIT,
         }
-        kwargs.update({k: options[k] for k in _OPTIONS[algorithm] if k in options})
+        # The algorithm's own options are the oracle's keyword arguments (``directory`` is ours).
+        oracle_options = self.backend.spec.algorithm_options.get(algorithm, {})
+        kwargs.update({k: options[k] for k in oracle_options if k in options})
         base = {
             "random": keras_tuner.oracles.RandomSearchOracle,
             "bayesian": keras_tuner.oracles.BayesianOptimizationOracle,
@@ -247,7 +242,7 @@ class _Search:
         }[algorithm]
         if self.hyperband:
             kwargs["max_epochs"] = self.max_epochs
-            kwargs.setdefault("factor", 3)
+            kwargs["factor"] = self.backend.option("factor")
             kwargs.setdefault("hyperband_iterations", None)  # endless: automl's budget stops it
         else:
             kwargs["max_trials"] = None
@@ -277,16 +272,23 @@ class _Search:
         model = self._continued_model(str(past), config) if past is not None else None
         if model is None:
             initial_epoch = 0
-        number = len(self.study.get_trials(deepcopy=False))
-        started = datetime.now()
-        outcome = self.session.run_trial(
-            config,
-            number=number,
-            params=params,
-            model=model,
-            initial_epoch=initial_epoch,
-            epochs=None if epochs is None else int(epochs),
-        )
+        reserved = self.session.reserve_trial(params, {name: _searched(self.space[name]) for name in params})
+        try:
+            outcome = self.session.run_trial(
+                config,
+                number=reserved.number,
+                params=params,
+                model=model,
+                initial_epoch=initial_epoch,
+                epochs=None if epochs is None else int(epochs),
+            )
+        except BaseException as exc:
+            # Ctrl-C or a user mistake mid-trial: the trial ends FAIL with the reason, as Optuna's own
+            # loop ends its trials, rather than RUNNING until a resume cleans it up.
+            record = TrialRecord(number=reserved.number, state=TrialState.FAIL, score=None, params=params)
+            record.failure = f"interrupted: {type(exc).__name__}"
+            self.session.finish_trial(reserved, record)
+            raise
         if (
             self.hyperband
             and outcome.state is TrialState.COMPLETE
@@ -295,66 +297,33 @@ class _Search:
             and int(epochs) < self.max_epochs  # a last-round trial is never promoted
         ):
             checkpoints.save_checkpoint(outcome.result.model, self.project_dir, kt_id)
-        extra: dict[str, Any] = {"keras_tuner_trial_id": kt_id}
+        extra: dict[str, Any] = {"keras_tuner_trial_id": kt_id, "keras_tuner_project": self.project}
         if model is not None:
             extra["keras_tuner_continued"] = str(past)
             extra["initial_epoch"] = initial_epoch
             if str(past) in self.mirrored:
                 extra["continued_trial"] = self.mirrored[str(past)].number
-        done = self._mirror(outcome.record, number, started, extra)
+        self.session.finish_trial(reserved, outcome.record, extra)
+        record = outcome.record
+        value = record.score if record.state is TrialState.COMPLETE else None
+        done = _Mirrored(reserved.number, record.state, value, record.failure)
         self.mirrored[kt_id] = done
-        self.session.trial_finished(outcome.record)
+        self.session.trial_finished(record)
         return done
 
     def _continued_model(self, past: str, config: dict[str, Any]) -> Any:
         """A model built from ``config`` holding ``past``'s checkpoint, or None if it is gone."""
-        from automl.model import DEFAULT_STEPS_PER_EXECUTION, build_model
-
         path = checkpoints.checkpoint_path(self.project_dir, past)
         if not path.exists():
             log.warning("checkpoint of KerasTuner trial %s is missing: training from epoch 0", past)
             return None
         _keras.clear_session()  # train() keeps a given model's session: drop the previous trial's first
-        runner = self.session.runner
-        model = build_model(
-            config,
-            runner.dataset,
-            family=self.space.family,
-            steps_per_execution=runner.steps_per_execution or DEFAULT_STEPS_PER_EXECUTION,
-        )
+        model = self.session.build_model(config)
         # The checkpoint holds the optimizer's state too (Adam's moments, momentum): build the optimizer's
         # slots first so the continuation resumes it rather than restarting the optimizer.
         model.optimizer.build(model.trainable_variables)
         model.load_weights(str(path))
         return model
-
-    def _mirror(
-        self, record: TrialRecord, number: int, started: datetime, extra: dict[str, Any]
-    ) -> _Mirrored:
-        """Add ``record`` to the store as a finished Optuna trial (number ``number``)."""
-        import optuna
-
-        state = {
-            TrialState.COMPLETE: optuna.trial.TrialState.COMPLETE,
-            TrialState.PRUNED: optuna.trial.TrialState.PRUNED,
-        }.get(record.state, optuna.trial.TrialState.FAIL)
-        value = record.score if record.state is TrialState.COMPLETE else None
-        scores = record.history.get(self.objective, [])
-        first = int(extra.get("initial_epoch", 0))
-        intermediate = {
-            first + i + 1: float(s) for i, s in enumerate(scores) if s is not None and math.isfinite(s)
-        }
-        frozen = optuna.trial.create_trial(
-            state=state,
-            value=value,
-            params=record.params,
-            distributions={name: _searched(self.space[name]) for name in record.params},
-            user_attrs={**record.user_attrs(), **extra},
-            intermediate_values=intermediate,
-        )
-        frozen.datetime_start = started
-        self.study.add_trial(frozen)
-        return _Mirrored(number, record.state, value, record.failure)
 
     def prune(self) -> None:
         """Delete the checkpoints Hyperband can no longer promote (a no-op for other algorithms)."""
@@ -393,14 +362,9 @@ class KerasTunerBackend(Backend):
     ``alpha``, ``beta``. Hyperband's ``max_epochs`` is the space's fixed ``epochs``.
     """
 
-    name = "keras_tuner"
-    algorithms = ("random", "bayesian", "hyperband", "grid")
-    pruners = ("none",)
+    name = "keras_tuner"  # algorithms and options: automl.backends._registry
 
-    def allowed_options(self) -> dict[str, Option]:
-        return {"directory": _DIRECTORY, **_OPTIONS[self.algorithm]}
-
-    def search(self, session: SearchSession) -> None:
+    def search(self, session: Session) -> None:
         if session.should_stop():
             return
         _Search(self, session).search()

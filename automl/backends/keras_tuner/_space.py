@@ -26,7 +26,7 @@ def _kt_choices(p: Choice) -> list[Any]:
     if len({type(v) for v in p.values}) > 1:
         raise UserError(
             f"{p.name}: the keras_tuner backend needs choice values of one type, but got {list(p.values)}; "
-            "split the choice, or use --backend optuna"
+            "split the choice, or use `backend='optuna'`"
         )
     return list(p.values)
 
@@ -43,8 +43,8 @@ def _call(hp: Any, p: Parameter) -> None:
             default=int(p.default_value),
         )
     elif isinstance(p, Float):
-        # DESIGN §5: `log` and `step` never come together, so KerasTuner's "step is a factor under log"
-        # reading cannot change a space's meaning.
+        # The space forbids `log` with `step` (automl/space/_params.py), so KerasTuner's reading of
+        # "step is a factor under log" cannot change a space's meaning.
         hp.Float(
             p.name,
             p.low,

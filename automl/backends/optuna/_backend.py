@@ -11,7 +11,8 @@ import importlib.util
 import warnings
 from typing import TYPE_CHECKING
 
-from automl.backends._base import Backend, Option
+from automl._logs import optuna_verbosity
+from automl.backends._base import Backend
 from automl.backends.optuna._space import suggest
 from automl.exceptions import MissingDependency, TrialFailed, UserError
 from automl.store import TrialState
@@ -19,7 +20,7 @@ from automl.store import TrialState
 if TYPE_CHECKING:
     import optuna
 
-    from automl.engine import SearchSession
+    from automl.engine import Session
 
 __all__ = ["OptunaBackend"]
 
@@ -27,36 +28,7 @@ _MAX_GRID = 10_000
 
 
 class OptunaBackend(Backend):
-    name = "optuna"
-    algorithms = ("tpe", "random", "cmaes", "gp", "grid", "qmc")
-    pruners = ("median", "successive_halving", "hyperband", "none")
-
-    @classmethod
-    def default_pruner(cls, algorithm: str) -> str:
-        # A grid is an exhaustive plan: pruning would leave holes in it.
-        return "none" if algorithm == "grid" else "median"
-
-    def allowed_options(self) -> dict[str, Option]:
-        options: dict[str, Option] = {}
-        if self.algorithm in ("tpe", "cmaes", "gp"):
-            options["n_startup_trials"] = Option(
-                int,
-                "random trials before the sampler's model takes over (default: trials / 4, 3 to 10)",
-                0,
-            )
-        if self.pruner == "median":
-            options["pruner_startup_trials"] = Option(
-                int, "trials finished before any is pruned (default 5)", 0
-            )
-            options["n_warmup_steps"] = Option(
-                int, "epochs every trial runs before it can be pruned (default 1)", 0
-            )
-        if self.pruner in ("successive_halving", "hyperband"):
-            options["min_resource"] = Option(int, "epochs of the first rung (default 1)", 1)
-            options["reduction_factor"] = Option(
-                int, "1/factor of the trials go on at each rung (default 3)", 2
-            )
-        return options
+    name = "optuna"  # algorithms, pruners and options: automl.backends._registry
 
     def sampler(self, n_trials: int | None) -> optuna.samplers.BaseSampler:
         """The sampler of :attr:`algorithm`, seeded. Grid trials are enqueued, so a random sampler serves."""
@@ -83,7 +55,7 @@ class OptunaBackend(Backend):
                 if importlib.util.find_spec("torch") is None:
                     raise MissingDependency(
                         "the gp algorithm needs PyTorch: install it with `pip install automl[gp]`, "
-                        "or choose --algorithm tpe"
+                        "or choose `algorithm='tpe'`"
                     )
                 return optuna.samplers.GPSampler(seed=seed, n_startup_trials=startup)
         return optuna.samplers.RandomSampler(seed=seed)
@@ -91,25 +63,22 @@ class OptunaBackend(Backend):
     def make_pruner(self, max_epochs: int) -> optuna.pruners.BasePruner:
         import optuna
 
-        options = self.options
         if self.pruner == "median":
             return optuna.pruners.MedianPruner(
-                n_startup_trials=options.get("pruner_startup_trials", 5),
-                n_warmup_steps=options.get("n_warmup_steps", 1),
+                n_startup_trials=self.option("pruner_startup_trials"),
+                n_warmup_steps=self.option("n_warmup_steps"),
             )
+        if self.pruner == "none":
+            return optuna.pruners.NopPruner()
         rungs = {
-            "min_resource": options.get("min_resource", 1),
-            "reduction_factor": options.get("reduction_factor", 3),
+            "min_resource": self.option("min_resource"),
+            "reduction_factor": self.option("reduction_factor"),
         }
         if self.pruner == "successive_halving":
             return optuna.pruners.SuccessiveHalvingPruner(**rungs)
-        if self.pruner == "hyperband":
-            return optuna.pruners.HyperbandPruner(
-                max_resource=max(max_epochs, rungs["min_resource"]), **rungs
-            )
-        return optuna.pruners.NopPruner()
+        return optuna.pruners.HyperbandPruner(max_resource=max(max_epochs, rungs["min_resource"]), **rungs)
 
-    def _enqueue_grid(self, session: SearchSession) -> None:
+    def _enqueue_grid(self, session: Session) -> None:
         space = session.space
         problem = space.grid_problem()
         if problem:
@@ -118,19 +87,19 @@ class OptunaBackend(Backend):
         if size > _MAX_GRID:
             raise UserError(
                 f"{space.source}: the grid has {size} configs (more than {_MAX_GRID}); "
-                "coarsen it with larger `step:` values or fewer choices, or use --algorithm tpe"
+                "coarsen it with larger `step:` values or fewer choices, or use `algorithm='tpe'`"
             )
         fixed = space.fixed
         for config in space.grid():
             params = {k: v for k, v in config.items() if k not in fixed}
             session.study.enqueue_trial(params, skip_if_exists=True)
 
-    def search(self, session: SearchSession) -> None:
+    def search(self, session: Session) -> None:
         import optuna
 
         study = session.study
         max_epochs = int(session.space.fixed.get("epochs", 0) or 0) or 100
-        study.sampler = self.sampler(session.budget.trials)
+        study.sampler = self.sampler(session.trial_budget)
         study.pruner = self.make_pruner(max_epochs)
         if self.algorithm == "grid":
             self._enqueue_grid(session)
@@ -163,8 +132,7 @@ class OptunaBackend(Backend):
         if session.should_stop():
             return
         # automl logs each failed trial with its reason; Optuna's warning and traceback would repeat it.
-        optuna.logging.set_verbosity(optuna.logging.ERROR)
-        with warnings.catch_warnings():
+        with optuna_verbosity(optuna.logging.ERROR), warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             study.optimize(
                 objective,

@@ -28,6 +28,9 @@ sys.exit(code or 0)
         ["spaces", "show", "mlp"],
         ["spaces", "validate", "search_spaces/mlp.yaml"],
         ["datasets", "--help"],
+        ["search", "--help"],
+        ["backends"],
+        ["backends", "--format", "markdown"],
     ],
 )
 def test_light_commands_do_not_import_tensorflow(argv):

@@ -33,10 +33,19 @@ def test_precision_stays_float32_on_cpu(asked) -> None:
 
 def test_configure_threads_with_current_values_is_a_no_op() -> None:
     threading = _keras.tf.config.threading
-    _keras.configure_threads(
-        threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()
-    )
+    before = (threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads())
+    _keras.configure_threads(*before)  # would raise RuntimeError if it tried to set an initialised pool
     _keras.configure_threads()
+    after = (threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads())
+    assert after == before
+    with pytest.raises(ValueError, match=r"^intra_op threads must be >= 1, got -1$"):
+        _keras.configure_threads(intra_op=-1)
+    with pytest.raises(ValueError, match=r"^inter_op threads must be >= 1, got -2$"):
+        _keras.configure_threads(inter_op=-2)
+    assert (
+        threading.get_intra_op_parallelism_threads(),
+        threading.get_inter_op_parallelism_threads(),
+    ) == before
 
 
 def test_out_of_memory_is_recognised_directly_and_through_a_chain() -> None:

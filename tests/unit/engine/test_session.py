@@ -1,0 +1,183 @@
+"""Budgets, failure streaks, resume, pruning and the deadline: the engine's rules with a stub trainer."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+from stub_search import STUDY, stub_search, stub_space
+
+from automl.exceptions import FatalError, UserError
+from automl.store import StoppedBy, TrialState, trial_seed
+from automl.testing import StubTrainer
+
+
+def test_trial_budget_counts_finished_trials_and_seeds_follow_numbers(url, iris):
+    trainer = StubTrainer()
+    result = stub_search(url, iris, trainer, trials=5, seed=7)
+    assert [r.number for r in result.records] == [0, 1, 2, 3, 4]
+    assert all(r.state is TrialState.COMPLETE for r in result.records)
+    assert [r.seed for r in result.records] == [trial_seed(7, n) for n in range(5)] == [7, 8, 9, 10, 11]
+    # The seed the trainer was called with is the recorded one.
+    assert [seed for _, seed, _ in trainer.calls] == [7, 8, 9, 10, 11]
+    best = max(result.records, key=lambda r: r.score or -1)
+    assert best.score == pytest.approx(best.config["dropout"] * (1 - 0.5**3))
+
+
+def test_resume_continues_to_the_budget_without_repeating_numbers(url, iris):
+    stub_search(url, iris, StubTrainer(), trials=3)
+    trainer = StubTrainer()
+    resumed = stub_search(url, iris, trainer, trials=7, resume=True)
+    assert len(trainer.calls) == 4
+    assert [r.number for r in resumed.records] == list(range(7))
+    assert len(resumed.finished) == 7
+
+
+def test_resume_of_a_full_study_trains_nothing(url, iris):
+    stub_search(url, iris, StubTrainer(), trials=3)
+    trainer = StubTrainer()
+    again = stub_search(url, iris, trainer, trials=3, resume=True)
+    assert trainer.calls == [] and len(again.records) == 3
+
+
+def test_an_existing_study_without_resume_is_refused(url, iris):
+    stub_search(url, iris, StubTrainer(), trials=1)
+    with pytest.raises(UserError, match="already exists"):
+        stub_search(url, iris, StubTrainer(), trials=1)
+
+
+def test_failed_trials_do_not_count_and_a_streak_stops_the_search(url, iris):
+    # Configs with dropout below 0.45 diverge: about half of the random proposals.
+    trainer = StubTrainer(fail=lambda c: "nan_loss" if c["dropout"] < 0.45 else None)
+    result = stub_search(url, iris, trainer, trials=6, max_consecutive_failures=50)
+    finished = result.finished
+    failed = [r for r in result.records if r.state is TrialState.FAIL]
+    assert len(finished) == 6 and failed, "the budget counts finished trials only"
+    assert all(r.config["dropout"] < 0.45 for r in failed)
+    assert all(r.failure.startswith("nan_loss") and r.stopped_by == StoppedBy.FAILURE for r in failed)
+    assert all(r.config["dropout"] >= 0.45 for r in finished)
+
+
+def test_consecutive_failures_raise_fatal_and_keep_finished_trials(url, iris):
+    calls = {"n": 0}
+
+    def fail_after_two(config):
+        calls["n"] += 1
+        return "nan_loss" if calls["n"] > 2 else None
+
+    with pytest.raises(FatalError, match="3 trials failed in a row"):
+        stub_search(url, iris, StubTrainer(fail=fail_after_two), trials=10, max_consecutive_failures=3)
+    from automl.store import load_records, open_storage
+
+    records = load_records(open_storage(url), STUDY)
+    assert [r.state for r in records] == [TrialState.COMPLETE] * 2 + [TrialState.FAIL] * 3
+
+
+def test_a_success_resets_the_failure_streak(url, iris):
+    pattern = iter(["nan_loss", "nan_loss", None] * 4)
+    result = stub_search(
+        url, iris, StubTrainer(fail=lambda c: next(pattern)), trials=3, max_consecutive_failures=3
+    )
+    assert [r.state.value for r in result.records] == ["fail", "fail", "complete"] * 3
+
+
+def test_an_exception_in_training_fails_the_trial_and_the_search_goes_on(url, iris):
+    boom = iter([RuntimeError("cuDNN exploded"), None, None])
+    result = stub_search(url, iris, StubTrainer(raises=lambda c: next(boom)), trials=2)
+    first = result.records[0]
+    assert first.state is TrialState.FAIL
+    assert first.failure == "error: RuntimeError: cuDNN exploded"
+    assert len(result.finished) == 2
+
+
+def test_a_user_error_inside_training_stops_the_search(url, iris):
+    trainer = StubTrainer(raises=lambda c: UserError("class_weight applies to classification only"))
+    with pytest.raises(UserError, match="class_weight"):
+        stub_search(url, iris, trainer, trials=3)
+
+
+def test_the_deadline_stops_new_trials_and_cuts_the_running_one(url, iris):
+    trainer = StubTrainer(seconds_per_epoch=0.05, default_epochs=1000)
+    started = time.monotonic()
+    result = stub_search(url, iris, trainer, trials=None, timeout=0.4, space=stub_space(epochs=1000))
+    elapsed = time.monotonic() - started
+    assert elapsed < 0.4 + 1.0
+    # One long trial: it started before the deadline and was cut by it, keeping its best epoch.
+    assert len(result.records) == 1
+    cut = result.records[0]
+    assert cut.state is TrialState.COMPLETE and cut.stopped_by == StoppedBy.BUDGET
+    assert 3 <= cut.epochs_run <= 10
+
+
+def test_a_deadline_before_the_first_epoch_fails_the_trial_with_budget_as_reason(url, iris):
+    trainer = StubTrainer(seconds_per_epoch=0.0)
+    result = stub_search(url, iris, trainer, trials=None, timeout=1e-6)
+    assert len(result.records) <= 1
+    for record in result.records:
+        assert record.state is TrialState.FAIL and record.failure.startswith("budget")
+
+
+def test_short_trials_under_a_time_budget_stop_at_the_deadline(url, iris):
+    trainer = StubTrainer(seconds_per_epoch=0.01)
+    started = time.monotonic()
+    result = stub_search(url, iris, trainer, trials=None, timeout=0.6)
+    elapsed = time.monotonic() - started
+    assert 0.6 <= elapsed < 0.6 + 0.5
+    assert len(result.finished) >= 5
+    deadline = min(r.started for r in result.records).timestamp() + 0.6
+    assert all(r.started.timestamp() < deadline for r in result.records)
+
+
+def test_median_pruning_prunes_poor_configs_and_pruned_trials_count(url, iris):
+    # Good configs climb; poor ones (dropout < 0.45) stay flat and low.
+    def score(config, epoch):
+        return config["dropout"] * epoch / 5 if config["dropout"] >= 0.45 else 0.01
+
+    trainer = StubTrainer(score=score)
+    result = stub_search(
+        url, iris, trainer, trials=14, pruner="median", space=stub_space(epochs=5),
+        options={"pruner_startup_trials": 3, "n_warmup_steps": 1},
+    )  # fmt: skip
+    pruned = [r for r in result.records if r.state is TrialState.PRUNED]
+    assert pruned, "no trial was pruned"
+    assert all(r.config["dropout"] < 0.45 for r in pruned)
+    assert all(r.stopped_by == StoppedBy.PRUNED and r.epochs_run < 5 for r in pruned)
+    assert len(result.finished) == 14
+
+
+def test_progress_sees_every_trial_and_the_best_score(url, iris):
+    events = []
+
+    class Recorder:
+        def start(self, state):
+            events.append(("start", state.finished))
+
+        def trial_started(self, number):
+            events.append(("started", number))
+
+        def trial_finished(self, record, state):
+            events.append(("finished", record.number, state.finished, state.best))
+
+        def stop(self, state):
+            events.append(("stop", state.finished))
+
+    from automl.backends import get_backend
+    from automl.engine import Budget, open_study, run_session
+    from automl.store import open_storage
+
+    space = stub_space()
+    backend = get_backend("optuna")(algorithm="random", pruner="none", seed=0)
+    study, info = open_study(
+        open_storage(url), "p", space=space, dataset=iris, metric="accuracy", direction="maximize",
+        backend=backend, seed=0, resume=False, local=True,
+    )  # fmt: skip
+    run_session(
+        backend, study, info, space, iris, Budget(trials=3), seed=0, trainer=StubTrainer(),
+        device="stub", progress=Recorder(),
+    )  # fmt: skip
+    assert events[0] == ("start", 0) and events[-1] == ("stop", 3)
+    finished = [e for e in events if e[0] == "finished"]
+    assert [e[1:3] for e in finished] == [(0, 1), (1, 2), (2, 3)]
+    best = [e[3] for e in finished]
+    assert best == sorted(best) and not any(math.isnan(b) for b in best)
