@@ -88,6 +88,7 @@ def test_every_algorithm_mirrors_its_trials_into_the_store(tmp_path, wine, space
     assert "Trial" not in out + err and "Best val_accuracy" not in out
 
 
+@pytest.mark.slow  # configs: the contract suite; same seed, same history: tests/unit/training
 def test_same_seed_gives_the_same_search(tmp_path, wine, space_file):
     path = space_file(small(epochs=1))
     first = search(tmp_path, path, n_trials=2, run_dir=tmp_path / "a").fit(wine)
@@ -149,6 +150,7 @@ def test_hyperband_continues_promoted_trials_and_deletes_obsolete_checkpoints(
     assert kept[4] == [] and kept[-1] == [f"trial_{trials[6].user_attrs['keras_tuner_trial_id']}"]
 
 
+@pytest.mark.slow  # the engine rule is in tests/unit/engine; the real path in the contract suite
 def test_diverging_trials_are_recorded_as_failed_and_the_search_goes_on(tmp_path, wine, space_file):
     body = (
         small(epochs=1)
@@ -168,6 +170,7 @@ def test_diverging_trials_are_recorded_as_failed_and_the_search_goes_on(tmp_path
             assert t.user_attrs["failure"].startswith("nan_loss") and t.value is None
 
 
+@pytest.mark.slow  # the engine rule is in tests/unit/engine; the real path in the contract suite
 def test_consecutive_failures_stop_the_search_and_keep_trials(tmp_path, wine, space_file):
     # Corrupt features make every trial's loss NaN, whatever KerasTuner proposes.
     poisoned = dataclasses.replace(wine, x_train=np.full_like(wine.x_train, np.nan))
@@ -178,6 +181,7 @@ def test_consecutive_failures_stop_the_search_and_keep_trials(tmp_path, wine, sp
     assert all(t.failure.startswith("nan_loss") for t in runner.trials_)
 
 
+@pytest.mark.slow  # the engine rule is in tests/unit/engine; the real path in the contract suite
 def test_wall_clock_budget_stops_the_search(tmp_path, wine, space_file, timed, check_time_budget):
     runner = search(tmp_path, space_file(small()), n_trials=None, timeout=3)
     result, started_at, elapsed = timed(lambda: runner.fit(wine))

@@ -1,6 +1,7 @@
 """Real searches on a real (small) dataset through the Python API: store, budget, resume, failures."""
 
 import dataclasses
+import logging
 import math
 
 import numpy as np
@@ -36,7 +37,17 @@ def search(tmp_path, space, **kwargs):
 def test_search_end_to_end_fills_results_and_store(tmp_path, wine, space_file):
     path = space_file(SMALL)
     runner = search(tmp_path, path, n_trials=4)
-    result = runner.fit(wine)
+    verbosity, level = optuna.logging.get_verbosity(), logging.getLogger("automl").level
+    optuna.logging.set_verbosity(optuna.logging.DEBUG)
+    logging.getLogger("automl").setLevel(logging.ERROR)
+    try:
+        result = runner.fit(wine)
+        # The caller's logging as it was: Optuna's verbosity and automl's logger level.
+        assert optuna.logging.get_verbosity() == optuna.logging.DEBUG
+        assert logging.getLogger("automl").level == logging.ERROR
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+        logging.getLogger("automl").setLevel(level)
     assert result is runner  # fit returns the search, as scikit-learn estimators do
     finished = [t for t in result.trials_ if t.state.finished]
     assert len(finished) == 4
@@ -107,6 +118,7 @@ def test_resume_fails_trials_left_running_by_a_dead_process(tmp_path, wine, spac
     assert sum(t.state.finished for t in resumed.trials_) == 2
 
 
+@pytest.mark.slow  # the engine rule is in tests/unit/engine; the real path in the contract suite
 def test_diverging_trials_are_recorded_as_failed_and_search_continues(tmp_path, wine, space_file):
     body = SMALL.replace(
         "learning_rate: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}",
@@ -121,6 +133,7 @@ def test_diverging_trials_are_recorded_as_failed_and_search_continues(tmp_path, 
     assert list(board.loc[board["state"] == "fail", "failure"].str[:8].unique()) == ["nan_loss"]
 
 
+@pytest.mark.slow  # the engine rule is in tests/unit/engine; the real path in the contract suite
 def test_consecutive_failures_stop_the_search_and_keep_trials(tmp_path, wine, space_file):
     # Corrupt features make every trial's loss NaN, whatever the sampled config.
     poisoned = dataclasses.replace(wine, x_train=np.full_like(wine.x_train, np.nan))
@@ -150,6 +163,7 @@ def test_grid_search_visits_each_config_once(tmp_path, wine, space_file):
     assert len(result.trials_) == 4 and len(configs) == 4
 
 
+@pytest.mark.slow  # the engine rule is in tests/unit/engine; the real path in the contract suite
 def test_wall_clock_budget_stops_the_search(tmp_path, wine, space_file, timed, check_time_budget):
     runner = search(tmp_path, space_file(SMALL), n_trials=None, timeout=4)
     result, started_at, elapsed = timed(lambda: runner.fit(wine))
@@ -231,19 +245,6 @@ def test_every_sampler_and_pruner_runs(tmp_path, wine, space_file, algorithm, pr
     result = search(tmp_path, space_file(SMALL), n_trials=2, algorithm=algorithm, pruner=pruner).fit(wine)
     assert sum(t.state.finished for t in result.trials_) == 2
     assert result.study_info_.algorithm == algorithm and result.study_info_.pruner == pruner
-
-
-def test_pruner_options_move_the_rungs(tmp_path, wine, space_file):
-    # Successive halving's first rung at epoch 2 (not 1), halving there: every pruned trial ran 2 epochs.
-    body = SMALL.replace("value: 2}\n  patience", "value: 3}\n  patience")
-    options = {"min_resource": 2, "reduction_factor": 2}
-    result = search(
-        tmp_path, space_file(body), n_trials=8, algorithm="random", pruner="successive_halving",
-        backend_options=options,
-    ).fit(wine)  # fmt: skip
-    pruned = [t for t in result.trials_ if t.state is TrialState.PRUNED]
-    assert pruned and all(t.epochs_run == 2 for t in pruned)
-    assert AutoMLSearch.load(tmp_path / "run").backend_options == options
 
 
 @pytest.mark.parametrize(

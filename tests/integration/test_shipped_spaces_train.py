@@ -20,7 +20,19 @@ def small_digits():
     )
 
 
-@pytest.mark.parametrize(("name", "seeds"), [("mlp", range(10)), ("cnn", range(6)), ("tiny", range(4)), ("compact", range(4))])
+@pytest.mark.parametrize(
+    ("name", "seeds"),
+    [
+        ("mlp", range(4)),
+        ("cnn", range(2)),
+        ("tiny", range(2)),
+        ("compact", range(2)),
+        # More samples of the widest spaces: each takes seconds, so they wait for the slow suite.
+        pytest.param("mlp", range(4, 12), marks=pytest.mark.slow),
+        pytest.param("cnn", range(2, 8), marks=pytest.mark.slow),
+        pytest.param("compact", range(2, 6), marks=pytest.mark.slow),
+    ],
+)
 def test_sampled_configs_build_and_train(small_digits, name, seeds):
     space = load_space(name)
     for seed in seeds:

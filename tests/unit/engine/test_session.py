@@ -181,3 +181,19 @@ def test_progress_sees_every_trial_and_the_best_score(url, iris):
     assert [e[1:3] for e in finished] == [(0, 1), (1, 2), (2, 3)]
     best = [e[3] for e in finished]
     assert best == sorted(best) and not any(math.isnan(b) for b in best)
+
+
+def test_pruner_options_move_the_rungs(url, iris):
+    # Successive halving's first rung at epoch 2 (not 1), halving there: every pruned trial ran 2 epochs.
+    result = stub_search(
+        url, iris, StubTrainer(), trials=10, pruner="successive_halving", space=stub_space(epochs=4),
+        options={"min_resource": 2, "reduction_factor": 2},
+    )  # fmt: skip
+    pruned = [r for r in result.records if r.state is TrialState.PRUNED]
+    assert pruned and all(r.epochs_run == 2 for r in pruned)
+    # The default rungs (first at epoch 1) prune after one epoch.
+    again = stub_search(
+        url, iris, StubTrainer(), trials=10, pruner="successive_halving", space=stub_space(epochs=4),
+        study="default-rungs",
+    )  # fmt: skip
+    assert {r.epochs_run for r in again.records if r.state is TrialState.PRUNED} == {1}
