@@ -88,3 +88,19 @@ def check_time_budget():
         return trials
 
     return check
+
+
+@pytest.fixture
+def check_cut_at_deadline():
+    """Assert that ``trial`` ran into the deadline: kept as COMPLETE with its best epoch's score."""
+    from automl.store import TrialState
+
+    def check(trial, *, timeout, epochs):
+        assert trial.state is TrialState.COMPLETE and trial.stopped_by == "budget" and trial.failure is None
+        assert 1 <= trial.epochs_run < epochs and len(trial.history["val_accuracy"]) == trial.epochs_run
+        assert trial.score == max(trial.history["val_accuracy"])
+        # Cut at the first epoch end past the deadline, which falls at most `timeout` after the trial started.
+        one_epoch = trial.fit_seconds / trial.epochs_run
+        assert (trial.finished - trial.started).total_seconds() <= timeout + 2 * one_epoch + 2.0
+
+    return check

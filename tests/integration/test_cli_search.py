@@ -10,22 +10,10 @@ import time
 
 import pytest
 
-from automl.cli import main
 
-
-def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exit:
-        code = exit.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_quickstart_searches_digits_and_shows_models_beside_the_baselines(tmp_path, capsys):
+def test_quickstart_searches_digits_and_shows_models_beside_the_baselines(tmp_path, cli):
     run_dir = tmp_path / "quickstart"
-    code, out, err = run(["quickstart", "--trials", "1", "--timeout", "60s", "--run-dir", str(run_dir)], capsys)
+    code, out, err = cli(["quickstart", "--trials", "1", "--timeout", "60s", "--run-dir", str(run_dir)])
     assert code == 0, err
     assert "digits · compact · validation accuracy" in out
     assert "baseline linear" in out and "baseline majority" in out  # always shown, even below the top rows
@@ -34,7 +22,7 @@ def test_quickstart_searches_digits_and_shows_models_beside_the_baselines(tmp_pa
     assert sum(",complete," in row for row in rows) == 1
 
 
-def test_search_json_then_leaderboard_in_every_format(tmp_path, capsys):
+def test_search_json_then_leaderboard_in_every_format(tmp_path, cli):
     run_dir = tmp_path / "run"
     argv = [
         "search",
@@ -48,7 +36,7 @@ def test_search_json_then_leaderboard_in_every_format(tmp_path, capsys):
         str(run_dir),
         "--json",
     ]
-    code, out, err = run(argv, capsys)
+    code, out, err = cli(argv)
     assert code == 0, err
     doc = json.loads(out)
     assert doc["metric"] == "accuracy" and doc["direction"] == "maximize"
@@ -56,18 +44,18 @@ def test_search_json_then_leaderboard_in_every_format(tmp_path, capsys):
     assert doc["best"]["config"]["epochs"] == 3
     assert {row["trial"] for row in doc["leaderboard"]} >= {"baseline:majority", "baseline:linear"}
 
-    code, out, _ = run(["leaderboard", str(run_dir), "--format", "csv"], capsys)
+    code, out, _ = cli(["leaderboard", str(run_dir), "--format", "csv"])
     assert code == 0 and out.startswith("rank,trial,state,score")
-    code, out, _ = run(["leaderboard", str(run_dir), "--format", "json", "--top", "1"], capsys)
+    code, out, _ = cli(["leaderboard", str(run_dir), "--format", "json", "--top", "1"])
     rows = json.loads(out)["rows"]
     assert [r["rank"] for r in rows if r["rank"] is not None] == [1]
-    code, out, _ = run(["leaderboard", str(run_dir), "--format", "markdown"], capsys)
+    code, out, _ = cli(["leaderboard", str(run_dir), "--format", "markdown"])
     assert code == 0 and "| rank | trial | state | score | epochs | seconds | config |" in out
-    code, out, _ = run(["leaderboard", str(run_dir)], capsys)
+    code, out, _ = cli(["leaderboard", str(run_dir)])
     assert code == 0 and "iris · tiny · validation accuracy" in out
 
     # Running the same command again without --resume/--overwrite is refused, nothing lost.
-    code, _, err = run(argv, capsys)
+    code, _, err = cli(argv)
     assert code == 2 and "add --resume to continue it, or --overwrite" in err
     assert (run_dir / "automl.db").exists()
 
@@ -94,7 +82,7 @@ def test_search_json_then_leaderboard_in_every_format(tmp_path, capsys):
     ],
     ids=["backend", "algorithm", "storage", "metric", "timeout", "space", "resume"],
 )
-def test_bad_input_is_one_line_exit_2(tmp_path, capsys, extra, fragment):
+def test_bad_input_is_one_line_exit_2(tmp_path, cli, extra, fragment):
     argv = [
         "search",
         "--dataset",
@@ -107,7 +95,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, extra, fragment):
         str(tmp_path / "r"),
         *extra,
     ]
-    code, out, err = run(argv, capsys)
+    code, out, err = cli(argv)
     assert code == 2
     assert err.startswith("error: ") and fragment.format(run_dir=tmp_path / "r") in err, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
@@ -115,17 +103,15 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, extra, fragment):
     assert not list(tmp_path.rglob("*.db")) and not list(tmp_path.rglob("*.log"))  # refused before any work
 
 
-def test_unwritable_run_dir_is_one_line(tmp_path, capsys):
+def test_unwritable_run_dir_is_one_line(tmp_path, cli):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    code, _, err = run(
-        ["search", "--dataset", "iris", "--space", "tiny", "--run-dir", str(blocker / "run")], capsys
-    )
+    code, _, err = cli(["search", "--dataset", "iris", "--space", "tiny", "--run-dir", str(blocker / "run")])
     assert code == 2 and "cannot write the run directory" in err
 
 
-def test_leaderboard_of_a_folder_that_is_no_run(tmp_path, capsys):
-    code, _, err = run(["leaderboard", str(tmp_path)], capsys)
+def test_leaderboard_of_a_folder_that_is_no_run(tmp_path, cli):
+    code, _, err = cli(["leaderboard", str(tmp_path)])
     assert code == 2 and "not an automl run directory" in err
 
 
@@ -179,11 +165,9 @@ def test_ctrl_c_keeps_finished_trials_and_resume_continues(tmp_path, backend):
     assert doc["trials"].get("complete", 0) + doc["trials"].get("pruned", 0) == kept + 1
 
 
-def test_leaderboard_command_does_not_import_tensorflow(tmp_path, capsys):
+def test_leaderboard_command_does_not_import_tensorflow(tmp_path, cli):
     run_dir = tmp_path / "run"
-    code, _, err = run(
-        ["search", "-d", "iris", "-s", "tiny", "--trials", "1", "--run-dir", str(run_dir), "-q"], capsys
-    )
+    code, _, err = cli(["search", "-d", "iris", "-s", "tiny", "--trials", "1", "--run-dir", str(run_dir), "-q"])
     assert code == 0, err
     probe = (
         "import sys\nfrom automl.cli import main\n"

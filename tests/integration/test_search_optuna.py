@@ -172,7 +172,7 @@ def test_wall_clock_budget_stops_the_search(tmp_path, wine, space_file, timed, c
 
 
 def test_the_trial_in_flight_at_the_deadline_is_cut_and_kept(
-    tmp_path, wine, space_file, timed, check_time_budget
+    tmp_path, wine, space_file, timed, check_time_budget, check_cut_at_deadline
 ):
     # 500 epochs without early stopping cannot finish in 2 s: the first trial runs into the deadline (and
     # the median pruner has no other trial to compare it with).
@@ -182,12 +182,7 @@ def test_the_trial_in_flight_at_the_deadline_is_cut_and_kept(
     runner = search(tmp_path, space_file(body), n_trials=None, timeout=2)
     result, started_at, elapsed = timed(lambda: runner.fit(wine))
     [trial] = check_time_budget(result, timeout=2, started_at=started_at, elapsed=elapsed, epochs=500)
-    assert trial.state is TrialState.COMPLETE and trial.stopped_by == "budget" and trial.failure is None
-    assert 1 <= trial.epochs_run < 500 and len(trial.history["val_accuracy"]) == trial.epochs_run
-    assert trial.score == max(trial.history["val_accuracy"])
-    # Cut at the first epoch end past the deadline, which falls at most 2 s after the trial started.
-    one_epoch = trial.fit_seconds / trial.epochs_run
-    assert (trial.finished - trial.started).total_seconds() <= 2 + 2 * one_epoch + 2.0
+    check_cut_at_deadline(trial, timeout=2, epochs=500)
     assert result.best_trial_.number == 0 and result.best_score_ == trial.score
 
 

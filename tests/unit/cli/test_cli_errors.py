@@ -2,20 +2,9 @@
 
 import pytest
 
-from automl.cli import main
 from automl.cli._errors import flags_of, to_flags
 from automl.engine import Budget
 from automl.exceptions import UserError
-
-
-def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exit:
-        code = exit.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.mark.parametrize(
@@ -53,9 +42,9 @@ def test_the_python_api_says_n_trials(tmp_path):
         (["--trials", "1", "--name", "a/b"], "give either --name or --run-dir, not both"),
     ],
 )
-def test_the_cli_says_flags(tmp_path, capsys, extra, expected):
+def test_the_cli_says_flags(tmp_path, cli, extra, expected):
     argv = ["search", "--dataset", "iris", "--space", "tiny", "--run-dir", str(tmp_path / "run"), *extra]
-    code, _, err = run(argv, capsys)
+    code, _, err = cli(argv)
     assert code == 2, err
     assert expected in err and "`" not in err
     assert len(err.strip().splitlines()) == 1
