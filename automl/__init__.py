@@ -42,6 +42,8 @@ _LAZY = {
     "Experiment": "automl.experiment",
     "load_model": "automl.retrain",
     "TrainResult": "automl.training",
+    "diagnose": "automl.report",
+    "Diagnosis": "automl.report",
 }
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "ConfigError",
     "Dataset",
     "DatasetError",
+    "Diagnosis",
     "Experiment",
     "FatalError",
     "Fixed",
@@ -67,6 +70,7 @@ __all__ = [
     "__version__",
     "build_model",
     "count_params",
+    "diagnose",
     "estimate_memory",
     "list_datasets",
     "load_dataset",

@@ -21,9 +21,12 @@ before its logging reads ``TF_CPP_MIN_LOG_LEVEL``.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import shutil
 import sys
+from collections.abc import Iterator
 from typing import Literal
 
 # Keras reads its backend once, at first import: only then can we choose it.
@@ -32,23 +35,34 @@ if "keras" not in sys.modules:
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _import_quietly() -> None:
-    """Import TensorFlow with the native stderr muted: its C++ start-up lines (oneDNN notice, "no CUDA
-    driver") are printed before it reads TF_CPP_MIN_LOG_LEVEL. Python errors still propagate, and
-    ``AUTOML_TF_LOGS=1`` shows everything."""
-    if "tensorflow" in sys.modules or os.environ.get("AUTOML_TF_LOGS") == "1":
+@contextlib.contextmanager
+def _native_stderr_muted() -> Iterator[None]:
+    """File descriptor 2 sent to /dev/null: TensorFlow's C++ lines bypass Python's ``sys.stderr``."""
+    if os.environ.get("AUTOML_TF_LOGS") == "1":
+        yield
         return
     try:
         saved = os.dup(2)
     except OSError:
+        yield
         return
     try:
         with open(os.devnull, "wb") as devnull:
             os.dup2(devnull.fileno(), 2)
-            import tensorflow  # noqa: F401
+            yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def _import_quietly() -> None:
+    """Import TensorFlow with the native stderr muted: its C++ start-up lines (oneDNN notice, "no CUDA
+    driver") are printed before it reads TF_CPP_MIN_LOG_LEVEL. Python errors still propagate, and
+    ``AUTOML_TF_LOGS=1`` shows everything."""
+    if "tensorflow" in sys.modules:
+        return
+    with _native_stderr_muted():
+        import tensorflow  # noqa: F401
 
 
 _import_quietly()
@@ -74,6 +88,7 @@ __all__ = [
     "gpu_compute_capabilities",
     "is_out_of_memory",
     "keras",
+    "limit_gpu_memory",
     "set_precision",
     "set_seed",
     "tf",
@@ -122,7 +137,16 @@ def configure_threads(intra_op: int | None = None, inter_op: int | None = None) 
             ) from None
 
 
+def _no_nvidia_driver() -> bool:
+    return shutil.which("nvidia-smi") is None and not os.path.exists("/proc/driver/nvidia")
+
+
 def _gpus() -> list[tf.config.PhysicalDevice]:
+    if _no_nvidia_driver():
+        # Without a driver, the first look for GPUs prints "failed call to cuInit" from C++: noise on a
+        # CPU machine. With a driver the same line reports a real problem, so it is left alone there.
+        with _native_stderr_muted():
+            return list(tf.config.list_physical_devices("GPU"))
     return list(tf.config.list_physical_devices("GPU"))
 
 
@@ -147,6 +171,34 @@ def enable_memory_growth() -> list[str]:
                 ) from None
         names.append(gpu.name)
     return names
+
+
+def limit_gpu_memory(megabytes: int) -> list[str]:
+    """Cap this process's memory on every visible GPU at ``megabytes``; return the GPUs' names.
+
+    For several workers sharing one GPU: memory growth alone lets the first one take what the others
+    need. A cap and memory growth exclude each other in TensorFlow, so this replaces growth.
+
+    Raises:
+        RuntimeError: a GPU was already initialised.
+    """
+    names = []
+    for gpu in _gpus():
+        try:
+            tf.config.set_logical_device_configuration(
+                gpu, [tf.config.LogicalDeviceConfiguration(memory_limit=int(megabytes))]
+            )
+        except RuntimeError as exc:
+            raise RuntimeError(
+                f"cannot cap the memory of {gpu.name}: the GPU is already initialised "
+                f"(call limit_gpu_memory at process start): {exc}"
+            ) from None
+        names.append(gpu.name)
+    return names
+
+
+if _no_nvidia_driver():
+    _gpus()  # the one look that prints the cuInit line, done now, muted, before anything else looks
 
 
 def gpu_compute_capabilities() -> dict[str, tuple[int, int]]:
@@ -205,18 +257,21 @@ def is_out_of_memory(error: BaseException) -> bool:
     return False
 
 
-def configure_process(*, threads: int | None = None, precision: Precision = "auto") -> str:
+def configure_process(
+    *, threads: int | None = None, precision: Precision = "auto", memory_limit_mb: int | None = None
+) -> str:
     """Set this process up for training; return its device, e.g. ``"cpu"`` or ``"gpu:0 (mixed_float16)"``.
 
-    Memory growth and the precision policy are always set; ``threads`` pins TensorFlow's intra-op pool
-    (and one inter-op thread) for a CPU slot, and is skipped with a log line when TensorFlow has already
-    started (a search run inside a process that trained before keeps its pools).
+    Memory growth (or, with ``memory_limit_mb``, a hard cap for workers sharing a GPU) and the precision
+    policy are always set; ``threads`` pins TensorFlow's intra-op pool (and one inter-op thread) for a
+    CPU slot, and is skipped with a log line when TensorFlow has already started (a search run inside a
+    process that trained before keeps its pools).
     """
     import logging
 
     gpus = []
     try:
-        gpus = enable_memory_growth()
+        gpus = enable_memory_growth() if memory_limit_mb is None else limit_gpu_memory(memory_limit_mb)
     except RuntimeError as exc:
         logging.getLogger("automl").info("%s", exc)
     if threads is not None:

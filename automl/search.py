@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from automl.engine import Budget, check_family, check_same_search, open_study, resolve_dataset, run_session
+from automl.engine._devices import RECYCLE_AFTER, in_process, parse_devices, plan_slots, short_search
 from automl.exceptions import UserError
 from automl.store import (
     BackendEntry,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 
     from automl.datasets import Dataset
     from automl.engine import Progress
+    from automl.report import ReportPath
     from automl.space import SearchSpace
 
 __all__ = ["AutoMLSearch"]
@@ -75,6 +77,13 @@ class AutoMLSearch:
         seed: Seeds the split, the sampler and every trial (trial n uses seed + n).
         resume: Continue an existing run. overwrite: Delete an existing run and start afresh.
         progress: A :class:`automl.engine.Progress` display; default none.
+        devices: Where trials train, one worker process per slot: ``"auto"`` (every GPU; without GPUs one
+            single-threaded worker per core when the budget is long enough to pay for their start-up,
+            else this process), ``"cpu"``, ``"all"`` (GPUs), a number of CPU workers, or a mapping with
+            ``gpus`` (``"all"`` or a count), ``gpu_ids``, ``trials_per_gpu``, ``workers``, ``precision``.
+        recycle_after: Trials a worker process runs before a fresh one replaces it (memory stays flat).
+        heartbeat_interval: Seconds between a running trial's heartbeats in the storage; a trial silent
+            for four intervals is failed and retried (a worker that died).
     """
 
     def __init__(
@@ -97,6 +106,9 @@ class AutoMLSearch:
         overwrite: bool = False,
         max_consecutive_failures: int = 5,
         progress: Progress | None = None,
+        devices: Any = "auto",
+        recycle_after: int | None = RECYCLE_AFTER,
+        heartbeat_interval: int = 60,
     ) -> None:
         self.space = space
         self.backend = backend
@@ -115,6 +127,9 @@ class AutoMLSearch:
         self.overwrite = overwrite
         self.max_consecutive_failures = max_consecutive_failures
         self.progress = progress
+        self.devices = devices
+        self.recycle_after = recycle_after
+        self.heartbeat_interval = heartbeat_interval
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -151,6 +166,14 @@ class AutoMLSearch:
             trial_timeout=self.trial_timeout,
             max_consecutive_failures=self.max_consecutive_failures,
         )
+        slots = plan_slots(parse_devices(self.devices), short=short_search(budget.trials, budget.timeout))
+        if not in_process(slots) and backend.name != "optuna":
+            raise UserError(
+                f"{len(slots)} worker processes need `backend='optuna'`: the {backend.name} backend "
+                "searches in one process for now; set `workers` to 1"
+            )
+        if self.recycle_after is not None and self.recycle_after < 1:
+            raise UserError(f"`recycle_after` must be at least 1 trial, but got {self.recycle_after}")
         dataset = resolve_dataset(
             data, target=target, task=task, seed=self.seed, persistence=persistence, split=split
         )
@@ -163,7 +186,7 @@ class AutoMLSearch:
         if self.resume and run.has_manifest:
             check_same_search(read_manifest(run), dataset.name, space.name, backend)
         url = storage_url_for(run.path, self.storage)
-        storage = open_storage(url)
+        storage = open_storage(url, heartbeat_interval=self.heartbeat_interval)
         name = study_name(run.path.name, dataset.name, space.name, backend.name, backend.algorithm)
         study, info = open_study(
             storage,
@@ -202,7 +225,7 @@ class AutoMLSearch:
                 max_consecutive_failures=budget.max_consecutive_failures,
                 trials_per_study={name: budget.trials},
             ),
-            devices={"workers": 1},
+            devices={"workers": len(slots), "slots": [slot.to_dict() for slot in slots]},
             storage="sqlite" if self.storage in (None, "", "sqlite") else mask_password(url),
             seed=self.seed,
             environment=Environment.current(),
@@ -214,6 +237,9 @@ class AutoMLSearch:
         self.dataset_ = dataset
         self.space_ = space
         self._storage = storage
+        self._slots = slots
+        self._url = url
+        self._reloadable = isinstance(data, str | os.PathLike)
         try:
             self._search(backend, study, info, space, dataset, metric.name, budget)
         finally:
@@ -232,17 +258,41 @@ class AutoMLSearch:
         metric: str,
         budget: Budget,
     ) -> None:
-        run_session(
-            backend,
-            study,
-            info,
-            space,
-            dataset,
-            budget,
-            seed=self.seed,
+        if in_process(self._slots):
+            run_session(
+                backend,
+                study,
+                info,
+                space,
+                dataset,
+                budget,
+                seed=self.seed,
+                progress=self.progress,
+                run_dir=self.run_dir_,
+            )
+            return
+        from automl.engine import Supervisor
+
+        dataset_file = None
+        if not self._reloadable:
+            # Data from Python objects has no source a worker could reload: hand it over as a file.
+            import joblib
+
+            dataset_file = Path(self.run_dir_) / "workers" / "dataset.joblib"
+            dataset_file.parent.mkdir(parents=True, exist_ok=True)
+            joblib.dump(dataset, dataset_file)
+        Supervisor(
+            study=study,
+            info=info,
+            url=self._url,
+            slots=self._slots,
+            budget=budget,
+            run_dir=Path(self.run_dir_),
+            recycle_after=self.recycle_after,
+            heartbeat_interval=self.heartbeat_interval,
+            dataset_file=dataset_file,
             progress=self.progress,
-            run_dir=self.run_dir_,
-        )
+        ).run()
 
     # ------------------------------------------------------------------ results
     def _collect(self, storage: Any, name: str, info: StudyInfo) -> None:
@@ -321,3 +371,15 @@ class AutoMLSearch:
         self.test_metrics_ = {name: best.mean(name) for name in best.runs[0].test}
         self.test_std_ = {name: best.spread(name) for name in best.runs[0].test}
         return model
+
+    # ------------------------------------------------------------------ report
+    def report(self, output: str | Path | None = None) -> ReportPath:
+        """Write the run's HTML report (default ``report.html`` in the run directory); returns its path.
+
+        The report reads the run's storage and files only; in a notebook the returned path shows it inline.
+        """
+        from automl.report import write_report
+
+        if not hasattr(self, "run_dir_"):
+            raise UserError("report() needs a search: call fit() or AutoMLSearch.load() first")
+        return write_report(self.run_dir_, output)

@@ -39,6 +39,14 @@ FLAGS = {
     "task": "--task",
     "split": "--split",
     "persistence": "--persistence",
+    "output": "--output",
+    "log_dir": "--tensorboard",
+    "gpus": "--gpus",
+    "gpu_ids": "--gpu-ids",
+    "trials_per_gpu": "--trials-per-gpu",
+    "workers": "--workers",
+    "precision": "--precision",
+    "recycle_after": "--recycle-after",
 }
 
 _ARGUMENT = re.compile(r"`([a-z_]+)(?:=([^`]*))?`")

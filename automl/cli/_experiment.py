@@ -35,7 +35,7 @@ def _show(experiment: Any, top: int) -> None:
 
     for boards in experiment.leaderboards_.values():
         for frame in boards.values():
-            console.print(render(frame, "table", top=top))
+            console.print(render(frame, "table", top=top, width=console.width))
     if len(experiment.studies_) > 1:
         console.print(render_across(experiment.summary_, "table"))
     if experiment.retrain_:
@@ -72,6 +72,9 @@ def run_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document at the end.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final tables.")] = False,
     top: Annotated[int, typer.Option(help="Rows of each leaderboard shown at the end.")] = 5,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="Do not write report.html (overrides the file's `report:`).")
+    ] = False,
 ) -> None:
     """Run an experiment: every dataset × space, then leaderboards, the cross-dataset table and retraining."""
     from automl.experiment import Experiment
@@ -84,6 +87,10 @@ def run_command(
             return RichProgress(err_console)
 
     experiment = Experiment.from_yaml(experiment_file, run_dir=run_dir, progress=progress)
+    if no_report:
+        import dataclasses
+
+        experiment.config = dataclasses.replace(experiment.config, report=False)
     started = time.perf_counter()
     with stops_handled():
         experiment.run(resume=resume, overwrite=overwrite)
@@ -92,7 +99,5 @@ def run_command(
         print_json(_summary(experiment, seconds))
         return
     _show(experiment, top)
-    console.print(
-        f"run directory: {experiment.run_dir_}  ·  leaderboard.csv, summary.csv written  ·  "
-        f"wall time {seconds:.1f} s"
-    )
+    written = "leaderboard.csv, summary.csv" + (", report.html" if experiment.config.report else "")
+    console.print(f"run directory: {experiment.run_dir_}  ·  {written} written  ·  wall time {seconds:.1f} s")

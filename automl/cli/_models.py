@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from automl.cli._console import console, print_json
+from automl.cli._report import NO_REPORT_HELP, write_run_report
 
 
 def _epochs(text: str) -> str | int:
@@ -29,11 +30,14 @@ def retrain_command(
     epochs: Annotated[str, typer.Option(help="'best' (the search's best epoch) or a fixed number.")] = "best",
     seeds: Annotated[int, typer.Option(help="Seeds per config; test scores are reported as mean ± std.")] = 1,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    no_report: Annotated[bool, typer.Option("--no-report", help=NO_REPORT_HELP)] = False,
 ) -> None:
     """Retrain the best configs on train+validation, evaluate once on the test split, save the best model."""
     from automl.retrain import retrain_run
 
     reports = retrain_run(run_dir, top_k=top, seeds=seeds, epochs=_epochs(epochs), dataset=dataset)
+    if not no_report:
+        write_run_report(run_dir, quiet=json_output)
     if json_output:
         print_json([r.to_dict() for r in reports])
         return

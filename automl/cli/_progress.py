@@ -57,6 +57,12 @@ class RichProgress:
         if self.task is not None:
             self.bar.update(self.task, description=f"trial {number}")
 
+    def workers(self, states: dict[int, str]) -> None:
+        """One word per worker process in the bar's description: ``w0 trial 7 · w1 starting``."""
+        if self.task is not None:
+            text = " · ".join(f"w{slot} {state}" for slot, state in sorted(states.items()))
+            self.bar.update(self.task, description=text)
+
     def trial_finished(self, record: TrialRecord, state: ProgressState) -> None:
         if record.state is not TrialState.FAIL:
             self.finished_here += 1

@@ -12,6 +12,7 @@ import typer
 
 from automl.backends import _registry as registry
 from automl.cli._console import console, err_console, print_json, stops_handled
+from automl.cli._report import NO_REPORT_HELP
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
 
@@ -67,6 +68,29 @@ def parse_options(items: list[str] | None) -> dict[str, Any]:
     return options
 
 
+def device_request(
+    *, gpus: str | None, gpu_ids: str | None, trials_per_gpu: int, workers: str | None, precision: str
+) -> dict[str, Any]:
+    """The ``devices=`` mapping of the device flags (checked by the library, in these flags' names)."""
+    request: dict[str, Any] = {"trials_per_gpu": trials_per_gpu, "precision": precision}
+    if gpus is not None:
+        request["gpus"] = gpus if gpus == "all" else _number(gpus, "--gpus")
+    if gpu_ids is not None:
+        request["gpu_ids"] = gpu_ids
+    if workers is not None:
+        request["workers"] = workers if workers == "auto" else _number(workers, "--workers")
+    return request
+
+
+def _number(text: str, flag: str) -> int:
+    from automl.exceptions import UserError
+
+    try:
+        return int(text)
+    except ValueError:
+        raise UserError(f"{flag} takes a number or 'all'/'auto', not {text!r}") from None
+
+
 def _summary(search: Any, seconds: float) -> dict[str, Any]:
     import json
 
@@ -99,8 +123,12 @@ def run_search(
     top: int,
     persistence: str | None = None,
     split: str = "random",
+    report: bool = True,
 ) -> Any:
-    """Run ``search.fit`` with progress, Ctrl-C and fatal-error handling, then show the leaderboard."""
+    """Run ``search.fit`` with progress, Ctrl-C and fatal-error handling, then show the leaderboard.
+
+    With ``report``, ``report.html`` in the run directory is refreshed at the end.
+    """
     from automl.cli._progress import RichProgress
     from automl.report import render
 
@@ -110,16 +138,19 @@ def run_search(
     with stops_handled():
         search.fit(data, target=target, task=task, persistence=persistence, split=split)
     seconds = time.perf_counter() - started
+    if report:
+        from automl.cli._report import write_run_report
+
+        write_run_report(search.run_dir_, quiet=True)
     if json_output:
         print_json(_summary(search, seconds))
         return search
-    console.print(render(search.leaderboard_, "table", top=top))
+    console.print(render(search.leaderboard_, "table", top=top, width=console.width))
     best = search.best_trial_
     if best is not None:
         console.print(f"best: trial {best.number}, validation {search.study_info_.metric} = {best.score:.4f}")
-    console.print(
-        f"run directory: {search.run_dir_}  ·  leaderboard.csv written  ·  wall time {seconds:.1f} s"
-    )
+    written = "leaderboard.csv, report.html" if report else "leaderboard.csv"
+    console.print(f"run directory: {search.run_dir_}  ·  {written} written  ·  wall time {seconds:.1f} s")
     return search
 
 
@@ -167,6 +198,25 @@ def search_command(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final leaderboard.")] = False,
     top: Annotated[int, typer.Option(help="Rows of the leaderboard shown at the end.")] = 10,
+    no_report: Annotated[bool, typer.Option("--no-report", help=NO_REPORT_HELP)] = False,
+    gpus: Annotated[
+        str | None, typer.Option(help="Train on GPUs: all, or how many (one worker process per GPU).")
+    ] = None,
+    gpu_ids: Annotated[str | None, typer.Option(help="Which GPUs, e.g. 0,2 (instead of --gpus).")] = None,
+    trials_per_gpu: Annotated[int, typer.Option(help="Worker processes per GPU (memory split evenly).")] = 1,
+    workers: Annotated[
+        str | None,
+        typer.Option(
+            help="CPU worker processes: a number, or auto (default: one per core when the budget is long "
+            "enough to pay for their start-up, else this process)."
+        ),
+    ] = None,
+    precision: Annotated[
+        str, typer.Option(help="auto (mixed on GPUs that gain from it), float32 or mixed.")
+    ] = "auto",
+    recycle_after: Annotated[
+        int, typer.Option(help="Trials a worker process runs before a fresh one replaces it.")
+    ] = 10,
 ) -> None:
     """Search hyperparameters of Keras models on one dataset and show the leaderboard."""
     import logging
@@ -194,6 +244,10 @@ def search_command(
         seed=seed,
         resume=resume,
         overwrite=overwrite,
+        devices=device_request(
+            gpus=gpus, gpu_ids=gpu_ids, trials_per_gpu=trials_per_gpu, workers=workers, precision=precision
+        ),
+        recycle_after=recycle_after,
     )
     run_search(
         search,
@@ -205,6 +259,7 @@ def search_command(
         top=top,
         persistence=persistence,
         split=split,
+        report=not no_report,
     )
 
 
@@ -216,6 +271,7 @@ def quickstart_command(
         "runs/quickstart"
     ),
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document at the end.")] = False,
+    no_report: Annotated[bool, typer.Option("--no-report", help=NO_REPORT_HELP)] = False,
 ) -> None:
     """A real search on the embedded digits dataset (compact MLP space, Optuna TPE + median pruning)."""
     from automl.search import AutoMLSearch
@@ -234,10 +290,21 @@ def quickstart_command(
         overwrite=True,
         seed=0,
     )
-    run_search(search, "digits", target=None, task=None, json_output=json_output, quiet=False, top=10)
+    run_search(
+        search,
+        "digits",
+        target=None,
+        task=None,
+        json_output=json_output,
+        quiet=False,
+        top=10,
+        report=not no_report,
+    )
     if not json_output:
+        opened = "" if no_report else f"open {run_dir}/report.html  ·  "
         console.print(
-            f"next: automl leaderboard {run_dir}  ·  automl search --dataset wine --space mlp --trials 30"
+            f"next: {opened}automl leaderboard {run_dir}  ·  "
+            "automl search --dataset wine --space mlp --trials 30"
         )
 
 
@@ -250,7 +317,21 @@ def leaderboard_command(
     all_columns: Annotated[
         bool, typer.Option("--all-columns", help="Show every column in the table.")
     ] = False,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide", help="Show each trial's full config (wrapped); by default the table fits the terminal."
+        ),
+    ] = False,
     dataset: Annotated[str | None, typer.Option(help="Only the studies of this dataset.")] = None,
+    diagnose: Annotated[
+        bool,
+        typer.Option(
+            "--diagnose",
+            help="Also label the best trials (--top, default 5) under-fit, over-fit, unstable or balanced "
+            "from their learning curves, with advice.",
+        ),
+    ] = False,
 ) -> None:
     """Show the leaderboard of a run (reads the store; no TensorFlow).
 
@@ -274,11 +355,23 @@ def leaderboard_command(
         if not frames:
             raise UserError(f"--dataset: the run has no dataset {dataset!r}; it searched: {', '.join(names)}")
     across = across_datasets(frames) if len(frames) > 1 else None
+    diagnoses: dict[str, Any] = {}
+    if diagnose:
+        from automl.cli._report import render_diagnosis, study_diagnoses
+
+        diagnoses = study_diagnoses(run_dir, [f.attrs["study"] for f in frames], top or 5)
+
+    def document(frame: Any) -> dict[str, Any]:
+        doc = json.loads(render(frame, "json", top=top))
+        if diagnose:
+            doc["diagnosis"] = diagnoses[frame.attrs["study"]]
+        return doc
+
     if fmt == "json" and across is not None:
         sys.stdout.write(
             json.dumps(
                 {
-                    "leaderboards": [json.loads(render(f, "json", top=top)) for f in frames],
+                    "leaderboards": [document(f) for f in frames],
                     "across": json.loads(render_across(across, "json")),
                 },
                 indent=2,
@@ -286,7 +379,16 @@ def leaderboard_command(
             + "\n"
         )
         return
-    outputs = [render(frame, fmt, top=top, all_columns=all_columns) for frame in frames]
+    outputs: list[Any] = []
+    for frame in frames:
+        if fmt == "json":
+            outputs.append(json.dumps(document(frame), indent=2) + "\n")
+            continue
+        fitted = None if wide else console.width
+        outputs.append(render(frame, fmt, top=top, all_columns=all_columns, width=fitted))
+        if diagnose:
+            title = f"{frame.attrs['dataset']} · {frame.attrs['space']} · diagnosis of the best trials"
+            outputs.append(render_diagnosis(diagnoses[frame.attrs["study"]], fmt, title))
     if across is not None:
         outputs.append(render_across(across, fmt))
     for i, out in enumerate(outputs):

@@ -6,14 +6,17 @@ backend); :class:`Budget` says how much to search; :class:`TrialRunner` trains o
 opens, resumes and searches a study for :class:`automl.AutoMLSearch` and :class:`automl.Experiment`.
 """
 
+from automl.engine._devices import Gpu, Slot, discover_gpus, parse_devices, plan_slots
 from automl.engine._progress import NullProgress, Progress, ProgressState
 from automl.engine._protocol import ReservedTrial, Session, Trainer
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
 from automl.engine._session import Budget, SearchSession
 from automl.engine._studies import check_family, check_same_search, open_study, resolve_dataset, run_session
+from automl.engine._supervisor import Supervisor
 
 __all__ = [
     "Budget",
+    "Gpu",
     "NullProgress",
     "Progress",
     "ProgressState",
@@ -21,12 +24,17 @@ __all__ = [
     "ReservedTrial",
     "SearchSession",
     "Session",
+    "Slot",
+    "Supervisor",
     "Trainer",
     "TrialOutcome",
     "TrialRunner",
     "check_family",
     "check_same_search",
+    "discover_gpus",
     "open_study",
+    "parse_devices",
+    "plan_slots",
     "resolve_dataset",
     "run_session",
 ]

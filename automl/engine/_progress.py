@@ -51,9 +51,16 @@ class Progress(Protocol):
 
     def stop(self, state: ProgressState) -> None: ...
 
+    # Optional: called by the supervisor of worker processes with each slot's state ("trial 7",
+    # "starting"); a display without it simply does not show workers.
+    # def workers(self, states: dict[int, str]) -> None: ...
+
 
 class NullProgress:
     """Shows nothing (the Python API's default; the log file still records every trial)."""
+
+    def workers(self, states: dict[int, str]) -> None:
+        pass
 
     def start(self, state: ProgressState) -> None:
         pass

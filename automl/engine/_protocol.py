@@ -88,6 +88,12 @@ class Session(Protocol):
         ...
 
     @property
+    def worker(self) -> str:
+        """This process as ``host:pid``: record it on a trial as it starts (attribute ``worker``), so a
+        resume can tell a dead process's trial from a live one."""
+        ...
+
+    @property
     def run_dir(self) -> Path | None:
         """Where a backend may keep its own files (None outside a run directory)."""
         ...

@@ -14,6 +14,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,8 @@ class SearchSession:
         budget: Budget,
         progress: Progress | None = None,
         run_dir: Path | None = None,
+        max_trials_here: int | None = None,
+        since: datetime | None = None,
     ) -> None:
         self.study = study
         #: the run directory (``runs/<name>``), where a backend may keep its own files; None outside a run.
@@ -91,6 +94,12 @@ class SearchSession:
         runner.deadline = self.deadline
         self.consecutive_failures = 0
         self.finished_here = 0
+        #: trials this process records before it stops (a worker is recycled after so many; None: no limit)
+        self.max_trials_here = max_trials_here
+        self.trials_here = 0
+        #: failures in a row count from here, over every process searching the study (a resumed run
+        #: starts a fresh streak).
+        self.since = since or datetime.now()
         self.fatal: FatalError | None = None
         records = [TrialRecord.from_frozen(t) for t in study.get_trials(deepcopy=False)]
         self.state = ProgressState(
@@ -139,10 +148,16 @@ class SearchSession:
     def time_left(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)
 
+    @property
+    def worker(self) -> str:
+        return self.runner.worker
+
     def should_stop(self) -> bool:
         """Whether to start no new trial. Raises KeyboardInterrupt if Ctrl-C was pressed."""
         interrupts.check()
         if self.fatal is not None:
+            return True
+        if self.max_trials_here is not None and self.trials_here >= self.max_trials_here:
             return True
         if self.trials_left() == 0:
             return True
@@ -209,8 +224,9 @@ class SearchSession:
 
     def trial_finished(self, record: TrialRecord) -> None:
         """Count a recorded trial toward failures and progress; may set :attr:`fatal`."""
+        self.trials_here += 1
         if record.state is TrialState.FAIL:
-            self.consecutive_failures += 1
+            self.consecutive_failures = self._failure_streak(record)
             self.state.failed += 1
             log.warning("trial %d failed: %s", record.number, record.failure)
             if self.consecutive_failures >= self.budget.max_consecutive_failures:
@@ -233,6 +249,33 @@ class SearchSession:
                 record.epochs_run,
             )
         self.progress.trial_finished(record, self.state)
+
+    def _failure_streak(self, failed: TrialRecord) -> int:
+        """Failed trials in a row, ``failed`` included, over every process, since :attr:`since`.
+
+        A trial failed for its process's death (a stale heartbeat, an interruption) says nothing about
+        the space, so it neither counts nor breaks the streak.
+        """
+        from optuna.trial import TrialState as OptunaState
+
+        ended = [
+            t
+            for t in self.study.get_trials(
+                deepcopy=False, states=(OptunaState.COMPLETE, OptunaState.PRUNED, OptunaState.FAIL)
+            )
+            if t.number != failed.number
+            and t.datetime_complete is not None
+            and t.datetime_complete >= self.since
+        ]
+        ended.sort(key=lambda t: t.datetime_complete or self.since)
+        streak = 1
+        for trial in reversed(ended):
+            if trial.state is not OptunaState.FAIL:
+                break
+            reason = str(trial.user_attrs.get("failure") or "")
+            if reason and not reason.startswith("interrupted"):
+                streak += 1
+        return streak
 
     def stop(self) -> None:
         self.progress.stop(self.state)

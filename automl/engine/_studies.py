@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import warnings
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,25 +67,52 @@ def check_family(space: SearchSpace, dataset: Dataset) -> None:
         )
 
 
-def _fail_interrupted_trials(study: optuna.Study, *, local: bool) -> int:
-    """Mark trials left RUNNING by a dead process as failed; returns how many.
+def _fail_interrupted_trials(study: optuna.Study, *, local: bool, retry: bool) -> int:
+    """Mark trials whose process is gone as failed; returns how many.
 
-    A run's own SQLite file has one owner, so every RUNNING trial there is an orphan. On a shared
-    server another worker may be alive: there only heartbeat-stale trials are failed (Optuna's rule).
+    Other processes may be searching the same study (workers, other machines), so a RUNNING trial is
+    failed only when its process is known to be dead: its heartbeat is stale (Optuna's rule, which also
+    retries it), or it names a worker on this machine whose process no longer exists. In a run's own
+    SQLite file a RUNNING trial that names no worker (written before workers recorded themselves) is an
+    orphan too. With ``retry`` (a backend that takes enqueued trials: Optuna's) each is retried once.
     """
     import optuna
 
-    if not local:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
-        return 0
     # Optuna has no public call to fail another process's trial; the storage API is stable across versions.
     storage = study._storage
     count = 0
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        storage.set_trial_user_attr(trial._trial_id, "failure", "interrupted: its process ended mid-trial")
-        storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
-        count += 1
+        worker = trial.user_attrs.get("worker")
+        if (worker is None and local) or (worker is not None and not _worker_alive(str(worker))):
+            reason = "interrupted: its process ended mid-trial"
+            storage.set_trial_user_attr(trial._trial_id, "failure", reason)
+            storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+            count += 1
+            if retry:
+                # As for a stale heartbeat: the config gets its chance again, once.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)(
+                        study, storage.get_trial(trial._trial_id)
+                    )
     return count
+
+
+def _worker_alive(worker: str) -> bool:
+    """Whether the process ``host:pid`` may still run (True for another machine's: only it can tell)."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def check_same_search(previous: RunManifest, dataset: str, space: str, backend: Any) -> None:
@@ -149,7 +179,7 @@ def open_study(
             )
         with optuna_verbosity(optuna.logging.WARNING):
             study = optuna.load_study(study_name=name, storage=storage)
-        failed = _fail_interrupted_trials(study, local=local)
+        failed = _fail_interrupted_trials(study, local=local, retry=backend.name == "optuna")
         if failed:
             log.info("marked %d interrupted trial(s) as failed", failed)
         return study, info
@@ -189,12 +219,15 @@ def run_session(
     run_dir: Path | None = None,
     trainer: Trainer | None = None,
     device: str | None = None,
+    max_trials_here: int | None = None,
+    since: datetime | None = None,
 ) -> SearchSession:
     """Search one opened study under ``budget`` with ``backend``; returns the finished session.
 
     ``trainer`` replaces :func:`automl.train` (tests); ``device`` names the device this process trains on
     when the caller has set it up already (default: set this process up for training, which imports
-    TensorFlow, and record what it found).
+    TensorFlow, and record what it found). A worker stops after ``max_trials_here`` trials (to be
+    recycled) and counts failures in a row from ``since`` (the whole search's start).
 
     Raises:
         FatalError: the session stopped on too many failures (finished trials are kept).
@@ -216,8 +249,9 @@ def run_session(
         trainer=trainer,
     )
     session = SearchSession(
-        study=study, info=info, space=space, runner=runner, budget=budget, progress=progress, run_dir=run_dir
-    )
+        study=study, info=info, space=space, runner=runner, budget=budget, progress=progress, run_dir=run_dir,
+        max_trials_here=max_trials_here, since=since,
+    )  # fmt: skip
     with InterruptGuard():
         session.start()
         try:

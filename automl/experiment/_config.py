@@ -37,7 +37,7 @@ _TOP_KEYS = (
 _DATASET_KEYS = ("path", "name", "target", "task", "persistence", "split")
 _BACKEND_KEYS = ("name", "algorithm", "pruner", "options")
 _BUDGET_KEYS = ("trials", "timeout", "per", "trial_timeout", "max_consecutive_failures")
-_DEVICE_KEYS = ("workers", "gpus", "trials_per_gpu")
+_DEVICE_KEYS = ("workers", "gpus", "gpu_ids", "trials_per_gpu", "precision", "recycle_after")
 _RETRAIN_KEYS = ("top_k", "seeds", "epochs")
 _TASKS = ("binary", "multiclass", "classification", "regression")
 _FILE_SUFFIXES = (".csv", ".tsv", ".gz", ".parquet", ".npz")
@@ -279,18 +279,23 @@ def _budget(check: _Checker, value: Any, pairs: int) -> BudgetSpec:
 
 
 def _devices(check: _Checker, value: Any) -> dict[str, Any]:
+    """The ``devices`` entry, checked against this machine's devices now (a GPU that is not there, a
+    contradiction), so the run does not fail after its datasets have loaded."""
+    from automl.engine import parse_devices, plan_slots
+
     if value is None:
-        return {"workers": 1}
-    entry = check.keys(value, ("devices",), _DEVICE_KEYS)
-    # One local slot for now; the key stays so that experiment files need no change when workers come.
-    one_slot = entry in ({"workers": 1}, {"gpus": 0}, {"gpus": 0, "trials_per_gpu": 1})
-    if not one_slot:
-        raise check.fail(
-            ("devices",),
-            f"{dict(entry)} asks for parallel workers, which come in a later version; "
-            "use `devices: {workers: 1}` (one local slot) for now",
-        )
-    return dict(entry)
+        return {}
+    entry = dict(check.keys(value, ("devices",), _DEVICE_KEYS))
+    recycle = entry.pop("recycle_after", None)
+    if recycle is not None:
+        check.positive_int(recycle, ("devices", "recycle_after"), "a worker")
+    try:
+        plan_slots(parse_devices(entry))
+    except UserError as exc:
+        raise check.fail(("devices",), str(exc).replace("`", "")) from None
+    if recycle is not None:
+        entry["recycle_after"] = recycle
+    return entry
 
 
 def _retrain(check: _Checker, value: Any) -> RetrainSpec | None:
@@ -340,12 +345,10 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
     storage = data.get("storage")
     if storage is not None and not isinstance(storage, str):
         raise check.fail(("storage",), "give `sqlite` (the run's own file) or a URL such as postgresql://…")
-    report = data.get("report", False)
-    if report is not False:
-        # The key is part of the format so experiment files need no change once HTML reports exist.
+    report = data.get("report", True)
+    if not isinstance(report, bool):
         raise check.fail(
-            ("report",),
-            "HTML reports are not part of this version of automl; remove the key or set it to false",
+            ("report",), f"report must be true (write report.html, the default) or false, but got {report!r}"
         )
     metric = data.get("metric")
     if metric is not None and not isinstance(metric, str):
@@ -361,7 +364,7 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
         seed=seed,
         metric=metric,
         retrain=_retrain(check, data.get("retrain", True)),
-        report=False,
+        report=report,
         source=str(path),
         where={key: doc.where((key,)) for key in data},
     )

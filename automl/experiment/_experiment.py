@@ -45,7 +45,8 @@ from automl.store import (
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
-    from automl.engine import Progress
+    from automl.engine import Progress, Slot
+    from automl.report import ReportPath
     from automl.retrain import DatasetRetrain
     from automl.space import SearchSpace
 
@@ -143,7 +144,7 @@ class Experiment:
             KeyboardInterrupt: after the leaderboards of the finished trials are written.
         """
         from automl.backends import get_backend
-        from automl.engine import open_study, run_session
+        from automl.engine import open_study
         from automl.interrupts import InterruptGuard
         from automl.store import open_storage
 
@@ -168,6 +169,7 @@ class Experiment:
         url = storage_url_for(run.path, cfg.storage)
         storage = open_storage(url)
         local = cfg.storage in (None, "", "sqlite")
+        self._check_devices(backend, len(pairs))
         trials = (
             split_trials(cfg.budget.trials, len(pairs))
             if cfg.budget.per == "total" and cfg.budget.trials is not None
@@ -203,10 +205,7 @@ class Experiment:
                     log.info("experiment %s: searching %s (%d/%d)", cfg.name, name, i + 1, len(opened))
                     progress: Progress | None = self.progress(name) if self.progress else None
                     try:
-                        run_session(
-                            backend, study, info, space, dataset, budget, seed=cfg.seed, progress=progress,
-                            run_dir=run.path,
-                        )  # fmt: skip
+                        self._search_pair(backend, study, info, space, dataset, budget, run, url, progress)
                     except FatalError as exc:
                         log.warning("%s stopped: %s", name, exc)
                         fatal.append(f"{name}: {exc}")
@@ -222,7 +221,83 @@ class Experiment:
             self.retrain_ = retrain_run(
                 run.path, top_k=cfg.retrain.top_k, seeds=cfg.retrain.seeds, epochs=cfg.retrain.epochs
             )
+        if cfg.report:
+            try:
+                self.report()
+            except Exception as exc:  # the results are saved; a report problem must not hide them
+                name = type(exc).__name__
+                log.warning("no report written: %s: %s; retry with automl report %s", name, exc, run.path)
         return self
+
+    def report(self, output: str | Path | None = None) -> ReportPath:
+        """Write the run's HTML report (default ``report.html`` in the run directory); returns its path.
+
+        In a notebook the returned path shows the report inline. ``run()`` writes it already unless the
+        experiment file says ``report: false``.
+        """
+        from automl.report import write_report
+
+        if not hasattr(self, "run_dir_"):
+            raise UserError("report() needs a run: call run() first")
+        return write_report(self.run_dir_, output)
+
+    def _slots(self, trials: int | None, timeout: float | None) -> list[Slot]:
+        """The device slots of one study's search (its budget decides whether ``auto`` pays)."""
+        from automl.engine import parse_devices, plan_slots
+        from automl.engine._devices import short_search
+
+        request = {k: v for k, v in self.config.devices.items() if k != "recycle_after"}
+        return plan_slots(parse_devices(request), short=short_search(trials, timeout))
+
+    def _check_devices(self, backend: Any, pairs: int) -> None:
+        from automl.engine._devices import in_process
+
+        budget = self.config.budget
+        trials = budget.trials if budget.per == "dataset" or budget.trials is None else budget.trials // pairs
+        slots = self._slots(trials, budget.timeout)
+        if not in_process(slots) and backend.name != "optuna":
+            where = self.config.where.get("devices", self.config.source)
+            raise UserError(
+                f"{where}: devices: {len(slots)} worker processes need backend optuna; the {backend.name} "
+                "backend searches in one process for now: set `devices: {workers: 1}`"
+            )
+
+    def _search_pair(
+        self,
+        backend: Any,
+        study: Any,
+        info: Any,
+        space: SearchSpace,
+        dataset: Dataset,
+        budget: Budget,
+        run: RunDir,
+        url: str,
+        progress: Progress | None,
+    ) -> None:
+        """One study's search: in this process, or by the experiment's workers, which all take this study
+        (studies are searched one after another, each by every worker)."""
+        from automl.engine import Supervisor, run_session
+        from automl.engine._devices import RECYCLE_AFTER, in_process
+
+        cfg = self.config
+        slots = self._slots(budget.trials, budget.timeout)
+        if in_process(slots):
+            run_session(
+                backend,
+                study,
+                info,
+                space,
+                dataset,
+                budget,
+                seed=cfg.seed,
+                progress=progress,
+                run_dir=run.path,
+            )
+            return
+        Supervisor(
+            study=study, info=info, url=url, slots=slots, budget=budget, run_dir=run.path,
+            recycle_after=cfg.devices.get("recycle_after", RECYCLE_AFTER), progress=progress,
+        ).run()  # fmt: skip
 
     def _timeout(self, index: int, count: int, started: float) -> float | None:
         """This pair's seconds: the whole timeout per dataset, or a fair share of what is left in total."""

@@ -1,25 +1,41 @@
-"""Reports on a run: leaderboards per study and across datasets, and their renderings (no TensorFlow)."""
+"""Reports on a run: leaderboards per study and across datasets, learning-curve diagnosis and the HTML
+report, with their renderings (no TensorFlow)."""
 
 from automl.report._across import COLUMNS, across_datasets, render_across
+from automl.report._data import report_data
+from automl.report._diagnose import Diagnosis, diagnose, diagnose_trials
+from automl.report._html import REPORT_FILE, ReportPath, render_html, write_report
 from automl.report._leaderboard import (
     BASE_COLUMNS,
     compact,
     config_summary,
+    fit_config,
     render,
     run_leaderboards,
     study_leaderboard,
     varying_params,
 )
+from automl.report._tensorboard import export_tensorboard
 
 __all__ = [
     "BASE_COLUMNS",
     "COLUMNS",
+    "REPORT_FILE",
+    "Diagnosis",
+    "ReportPath",
     "across_datasets",
     "compact",
     "config_summary",
+    "diagnose",
+    "diagnose_trials",
+    "export_tensorboard",
+    "fit_config",
     "render",
     "render_across",
+    "render_html",
+    "report_data",
     "run_leaderboards",
     "study_leaderboard",
     "varying_params",
+    "write_report",
 ]

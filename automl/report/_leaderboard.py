@@ -22,6 +22,7 @@ __all__ = [
     "BASE_COLUMNS",
     "compact",
     "config_summary",
+    "fit_config",
     "render",
     "run_leaderboards",
     "study_leaderboard",
@@ -144,6 +145,34 @@ def _short(value: Any) -> str:
     return str(value)
 
 
+#: the knobs a one-line config keeps first when the terminal is narrow (others follow in table order).
+_KEY_ORDER = ("units", "filters", "lr", "dropout", "l2", "batch", "depth", "sched", "act", "opt", "bn")
+
+
+def fit_config(summary: str, limit: int) -> str:
+    """``summary`` (as :func:`config_summary` writes it) cut to ``limit`` characters on one line.
+
+    Keeps whole ``name=value`` parts, the key knobs first (width, learning rate, dropout, L2, batch size…),
+    and ends with ``…`` when parts were left out.
+    """
+    if len(summary) <= limit:
+        return summary
+    parts = summary.split(" ")
+
+    def priority(part: str) -> int:
+        name = part.split("=", 1)[0]
+        return _KEY_ORDER.index(name) if name in _KEY_ORDER else len(_KEY_ORDER)
+
+    kept: set[int] = set()
+    used = 1  # the closing ellipsis
+    for index in sorted(range(len(parts)), key=lambda i: (priority(parts[i]), i)):
+        cost = len(parts[index]) + (1 if kept else 0)
+        if used + cost <= limit:
+            kept.add(index)
+            used += cost
+    return " ".join(parts[i] for i in sorted(kept)) + "…"
+
+
 def config_summary(row: pd.Series, params: Sequence[str]) -> str:
     """A compact line of a trial's varying params: ``depth=2 units=49,62 lr=0.012`` (long names shortened)."""
     parts: list[str] = []
@@ -197,12 +226,18 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 
 def render(
-    frame: pd.DataFrame, fmt: str = "table", *, top: int | None = None, all_columns: bool = False
+    frame: pd.DataFrame,
+    fmt: str = "table",
+    *,
+    top: int | None = None,
+    all_columns: bool = False,
+    width: int | None = None,
 ) -> Any:
     """The leaderboard as ``table`` (a rich Table), ``csv``, ``json`` or ``markdown`` (strings).
 
     ``top`` keeps the best K ranked rows and every baseline (those below the K rows follow them), so the
-    bar a model must clear is always in sight.
+    bar a model must clear is always in sight. ``width`` (a terminal's columns) fits the table's config
+    column on one line per trial, key knobs first (:func:`fit_config`); without it the config wraps whole.
     """
     if top is not None:
         ranked = frame["rank"].fillna(0)
@@ -220,12 +255,19 @@ def render(
     if fmt == "table":
         from rich.table import Table
 
+        fitted = width is not None and not all_columns
+        if fitted:
+            shown = _fit_width(shown, width)  # type: ignore[arg-type]
         attrs = frame.attrs
         title = (
             f"{attrs.get('dataset', '')} · {attrs.get('space', '')} · validation {attrs.get('metric', '')}"
         )
         arrow = "higher is better" if attrs.get("direction") == "maximize" else "lower is better"
-        table = Table(title=title, caption=f"{arrow}; epochs = best/run")
+        cut = fitted and shown["config"].str.endswith("…").any()
+        table = Table(
+            title=title,
+            caption=f"{arrow}; epochs = best/run" + ("; full configs: --wide" if cut else ""),
+        )
         for column in shown.columns:
             if column == "config":
                 table.add_column(column, ratio=1)
@@ -245,6 +287,23 @@ def render(
     from automl.exceptions import UserError
 
     raise UserError(f"unknown format {fmt!r}; use table, csv, json or markdown")
+
+
+def _fit_width(shown: pd.DataFrame, width: int) -> pd.DataFrame:
+    """The compact frame with each config cut to what a ``width``-column terminal shows on one line."""
+    others = [c for c in shown.columns if c not in ("config", "state", "trial")]
+    # each column takes its widest cell plus rich's padding and border (3); the table's edges 1 more
+    used = sum(max([len(c), *(len(_cell(v)) for v in shown[c])]) + 3 for c in others) + 4
+    # the trial cell of a pruned or failed row also names its state (see render)
+    trials = [
+        len(_cell(t)) + (0 if state in ("complete", "baseline") else len(str(state)) + 1)
+        for t, state in zip(shown["trial"], shown["state"], strict=True)
+    ]
+    used += max([len("trial"), *trials]) + 3
+    limit = max(12, width - used)
+    out = shown.copy()
+    out["config"] = [fit_config(str(c), limit) for c in shown["config"]]
+    return out
 
 
 def run_leaderboards(run_dir: str | Path) -> list[pd.DataFrame]:

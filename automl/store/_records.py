@@ -224,8 +224,18 @@ def _check_url(url: str) -> str:
     return url
 
 
-def open_storage(url: str, *, heartbeat_interval: int | None = 60) -> optuna.storages.BaseStorage:
+#: seconds between a running trial's heartbeats, and after which a silent trial counts as dead.
+HEARTBEAT_INTERVAL = 60
+GRACE_FACTOR = 4
+
+
+def open_storage(
+    url: str, *, heartbeat_interval: int | None = HEARTBEAT_INTERVAL, grace_period: int | None = None
+) -> optuna.storages.BaseStorage:
     """An Optuna RDB storage for ``url``, with heartbeats so a dead worker's trial becomes FAIL.
+
+    A trial whose last heartbeat is older than ``grace_period`` (default four intervals) is failed by the
+    next process that looks, and retried once (Optuna's ``RetryHeartbeatStaleTrialCallback``).
 
     ``AUTOML_STORAGE`` replaces a URL whose password was masked (``***``) when it was written to a file.
 
@@ -259,7 +269,9 @@ def open_storage(url: str, *, heartbeat_interval: int | None = 60) -> optuna.sto
                 url,
                 engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None,
                 heartbeat_interval=heartbeat_interval,
-                grace_period=None if heartbeat_interval is None else 4 * heartbeat_interval,
+                grace_period=None
+                if heartbeat_interval is None
+                else (grace_period or GRACE_FACTOR * heartbeat_interval),
                 heartbeat_stale_trial_callback=retry,
             )
     except (sqlalchemy.exc.SQLAlchemyError, ValueError) as exc:

@@ -103,8 +103,12 @@ class OptunaBackend(Backend):
         study.pruner = self.make_pruner(max_epochs)
         if self.algorithm == "grid":
             self._enqueue_grid(session)
+            waiting = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
+            if not waiting:
+                return  # every config of the grid was tried (by this process, another, or a past run)
 
         def objective(trial: optuna.Trial) -> float:
+            trial.set_user_attr("worker", session.worker)
             config, params = suggest(trial, session.space)
 
             def report(epoch: int, score: float) -> bool:

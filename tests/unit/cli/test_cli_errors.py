@@ -76,5 +76,7 @@ def test_only_the_flags_of_the_command_that_ran_are_named():
 def test_every_translated_flag_exists_on_some_command():
     from automl.cli._errors import FLAGS
 
-    everywhere = set().union(*(flags_of([c]) for c in ("search", "quickstart", "run", "retrain", "predict")))
+    everywhere = set().union(
+        *(flags_of([c]) for c in ("search", "quickstart", "run", "retrain", "predict", "report"))
+    )
     assert set(FLAGS.values()) <= everywhere

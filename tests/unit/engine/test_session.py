@@ -197,3 +197,33 @@ def test_pruner_options_move_the_rungs(url, iris):
         study="default-rungs",
     )  # fmt: skip
     assert {r.epochs_run for r in again.records if r.state is TrialState.PRUNED} == {1}
+
+
+def test_resume_fails_only_trials_whose_process_is_gone(url, iris):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from optuna.distributions import FloatDistribution
+
+    from automl.store import reserve_trial
+
+    stub_search(url, iris, StubTrainer(), trials=1)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    host = socket.gethostname()
+    study = stub_search(url, iris, StubTrainer(), trials=1, resume=True).session.study
+    dist = {"dropout": FloatDistribution(0.0, 0.9)}
+    _, alive = reserve_trial(study, {"dropout": 0.1}, dist, {"worker": f"{host}:{os.getpid()}"})
+    _, gone = reserve_trial(study, {"dropout": 0.2}, dist, {"worker": f"{host}:{dead.stdout.strip()}"})
+    _, elsewhere = reserve_trial(study, {"dropout": 0.3}, dist, {"worker": "another-machine:1"})
+    # A shared storage: another process may be running; only the dead one's trial is failed, and retried.
+    resumed = stub_search(url, iris, StubTrainer(), trials=2, resume=True, local=False)
+    states = {r.number: r.state for r in resumed.records}
+    assert states[alive] is TrialState.RUNNING and states[elsewhere] is TrialState.RUNNING
+    assert states[gone] is TrialState.FAIL
+    assert resumed.records[gone].failure.startswith("interrupted")
+    retried = [r for r in resumed.records if r.number > gone and r.params.get("dropout") == 0.2]
+    assert retried and retried[0].state is TrialState.COMPLETE

@@ -1,0 +1,337 @@
+"""Device slots: which devices a search trains on, one worker process per slot.
+
+A *slot* is a device (one GPU, or a share of the CPU cores) plus a thread budget. Slots are planned in
+the parent process without importing TensorFlow: GPUs are discovered with ``nvidia-smi`` and limited by
+``CUDA_VISIBLE_DEVICES``; each worker is then started with its own ``CUDA_VISIBLE_DEVICES`` (so it sees
+exactly its GPU, as device 0) and, on CPU, a pinned thread budget.
+
+Rules (each contradiction is one :class:`~automl.exceptions.UserError` line):
+
+* ``gpus="all"`` or a count, or ``gpu_ids=[0, 2]`` (not both); ``trials_per_gpu=K`` slots per GPU.
+* ``workers=N`` or ``"auto"`` makes CPU slots; it cannot be combined with GPUs.
+* With nothing given: every GPU with one slot each if there are GPUs, else ``auto`` CPU workers.
+* ``auto`` on CPU: one single-threaded worker per core when there are at least two cores (several
+  single-threaded processes beat one multi-threaded one on small models: see benchmarks/scaling.py), and
+  one in-process slot on a single core.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from automl.exceptions import UserError
+
+__all__ = [
+    "RECYCLE_AFTER",
+    "DeviceRequest",
+    "Gpu",
+    "Slot",
+    "discover_gpus",
+    "in_process",
+    "parse_devices",
+    "plan_slots",
+    "short_search",
+]
+
+Precision = Literal["auto", "float32", "mixed_float16"]
+#: mixed precision pays on tensor cores: compute capability 7.0 (Volta) and newer.
+_MIXED_MIN_CAPABILITY = 7.0
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """One GPU as ``nvidia-smi`` reports it (``index`` is the physical index CUDA_VISIBLE_DEVICES uses)."""
+
+    index: int
+    name: str
+    memory_mb: int
+    capability: float | None = None
+
+    @property
+    def supports_mixed(self) -> bool:
+        return self.capability is not None and self.capability >= _MIXED_MIN_CAPABILITY
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One worker's device and budget.
+
+    Attributes:
+        index: The slot's number (worker ``w<index>``).
+        gpu: The GPU it trains on, or None for a CPU slot.
+        threads: TensorFlow's intra-op threads (CPU slots); None leaves TensorFlow's default.
+        memory_limit_mb: A hard cap on the worker's GPU memory, when several workers share one GPU.
+        precision: The Keras dtype policy the worker sets.
+    """
+
+    index: int
+    gpu: Gpu | None = None
+    threads: int | None = None
+    memory_limit_mb: int | None = None
+    precision: Precision = "float32"
+
+    @property
+    def device(self) -> str:
+        return "cpu" if self.gpu is None else f"gpu:{self.gpu.index}"
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables of the worker process of this slot."""
+        env = {"AUTOML_SLOT": str(self.index)}
+        if self.gpu is None:
+            # Hide every GPU: a CPU worker must not grab GPU memory, nor print CUDA start-up errors.
+            env["CUDA_VISIBLE_DEVICES"] = ""
+        else:
+            env["CUDA_VISIBLE_DEVICES"] = str(self.gpu.index)
+            env["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
+        if self.threads is not None:
+            for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+                env[name] = str(self.threads)
+            env["TF_NUM_INTEROP_THREADS"] = "1"
+        return env
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "device": self.device,
+            "gpu": None if self.gpu is None else vars(self.gpu),
+            "threads": self.threads,
+            "memory_limit_mb": self.memory_limit_mb,
+            "precision": self.precision,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Slot:
+        gpu = data.get("gpu")
+        return cls(
+            index=int(data["index"]),
+            gpu=None if gpu is None else Gpu(**gpu),
+            threads=data.get("threads"),
+            memory_limit_mb=data.get("memory_limit_mb"),
+            precision=data.get("precision", "float32"),
+        )
+
+
+def discover_gpus(nvidia_smi: str | None = None) -> list[Gpu]:
+    """The GPUs this process may use, without importing TensorFlow.
+
+    Reads ``nvidia-smi`` (none on the ``PATH``: no GPU) and keeps those ``CUDA_VISIBLE_DEVICES`` lists when
+    it is set (an empty value hides them all).
+    """
+    command = nvidia_smi or shutil.which("nvidia-smi")
+    if command is None:
+        return []
+    try:
+        out = subprocess.run(
+            [
+                command,
+                "--query-gpu=index,name,memory.total,compute_cap",
+                "--format=csv,noheader,nounits",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []  # a driver that does not answer is a machine without a usable GPU
+    gpus = []
+    for line in out.strip().splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) < 3 or not parts[0].isdigit():
+            continue
+        capability = _number(parts[3]) if len(parts) > 3 else None
+        gpus.append(Gpu(int(parts[0]), parts[1], int(_number(parts[2]) or 0), capability))
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is None:
+        return gpus
+    wanted = [v.strip() for v in visible.split(",") if v.strip()]
+    return [g for g in gpus if str(g.index) in wanted]
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class DeviceRequest:
+    """What the caller asked for (``devices=`` in Python, the device flags, an experiment's ``devices:``)."""
+
+    gpus: str | int | None = None
+    gpu_ids: tuple[int, ...] | None = None
+    trials_per_gpu: int = 1
+    workers: str | int | None = None
+    precision: Precision = "auto"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_devices(value: Any) -> DeviceRequest:
+    """A :class:`DeviceRequest` from ``devices=``: None, ``"auto"``, ``"cpu"``, ``"all"`` (every GPU),
+    an int (CPU workers), or a mapping with ``gpus``, ``gpu_ids``, ``trials_per_gpu``, ``workers``,
+    ``precision``."""
+    if value is None or value == "auto":
+        return DeviceRequest()
+    if value == "cpu":
+        return DeviceRequest(workers="auto")
+    if value == "all":
+        return DeviceRequest(gpus="all")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return DeviceRequest(workers=value)
+    if isinstance(value, DeviceRequest):
+        return value
+    if not isinstance(value, dict):
+        raise UserError(
+            f"`devices` takes 'auto', 'cpu', 'all', a number of CPU workers or a mapping, not {value!r}"
+        )
+    known = {"gpus", "gpu_ids", "trials_per_gpu", "workers", "precision"}
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise UserError(f"unknown `devices` key {unknown[0]!r}; use any of: {', '.join(sorted(known))}")
+    ids = value.get("gpu_ids")
+    if isinstance(ids, str):
+        ids = _gpu_ids(ids)
+    return DeviceRequest(
+        gpus=value.get("gpus"),
+        gpu_ids=None if ids is None else tuple(int(i) for i in ids),
+        trials_per_gpu=int(value.get("trials_per_gpu", 1)),
+        workers=value.get("workers"),
+        precision=value.get("precision", "auto"),
+    )
+
+
+def _gpu_ids(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise UserError(f"`gpu_ids` takes GPU numbers separated by commas, e.g. 0,2; not {text!r}") from None
+
+
+def plan_slots(
+    request: DeviceRequest,
+    *,
+    gpus: list[Gpu] | None = None,
+    cpu_count: int | None = None,
+    short: bool = False,
+) -> list[Slot]:
+    """The slots of a search (see the module doc for the rules).
+
+    ``short``: the search is too short for worker processes to pay for their start-up (each imports
+    TensorFlow and loads the data, about 6 s on 2 cores); ``auto`` then keeps one in-process CPU slot.
+
+    Raises:
+        UserError: contradictory requests, ``workers`` below 1, GPUs asked for on a machine without any,
+            a GPU id that does not exist, a bad ``precision``.
+    """
+    found = discover_gpus() if gpus is None else gpus
+    cores = cpu_count or os.cpu_count() or 1
+    if request.precision not in ("auto", "float32", "mixed_float16", "mixed"):
+        raise UserError(f"`precision` takes auto, float32 or mixed, not {request.precision!r}")
+    precision_asked = "mixed_float16" if request.precision == "mixed" else request.precision
+    if request.trials_per_gpu < 1:
+        raise UserError(f"`trials_per_gpu` must be at least 1, but got {request.trials_per_gpu}")
+    wants_gpus = request.gpus is not None or request.gpu_ids is not None
+    if wants_gpus and request.workers is not None:
+        raise UserError(
+            "`workers` makes CPU slots and `gpus` / `gpu_ids` GPU slots: give one of them "
+            "(with GPUs, `trials_per_gpu` sets the workers per GPU)"
+        )
+    if request.gpus is not None and request.gpu_ids is not None:
+        raise UserError("give either `gpus` (all or a count) or `gpu_ids` (which ones), not both")
+    if wants_gpus or (request.workers is None and found):
+        return _gpu_slots(request, found, precision_asked)
+    if request.trials_per_gpu != 1:
+        raise UserError("`trials_per_gpu` needs GPUs: this machine has none (no nvidia-smi); drop it")
+    if short and request.workers in (None, "auto"):
+        return [Slot(0)]
+    return _cpu_slots(request.workers, cores)
+
+
+def _gpu_slots(request: DeviceRequest, found: list[Gpu], precision: str) -> list[Slot]:
+    if not found:
+        raise UserError(
+            "`gpus` asks for GPUs, but this machine shows none (no nvidia-smi, or CUDA_VISIBLE_DEVICES "
+            "hides them); drop it to train on the CPU"
+        )
+    chosen = found
+    if request.gpu_ids is not None:
+        known = {g.index: g for g in found}
+        missing = [i for i in request.gpu_ids if i not in known]
+        if missing:
+            raise UserError(
+                f"`gpu_ids`: no GPU {missing[0]} on this machine; it has "
+                f"{', '.join(str(i) for i in sorted(known))}"
+            )
+        if len(set(request.gpu_ids)) != len(request.gpu_ids):
+            raise UserError("`gpu_ids` lists a GPU twice; use `trials_per_gpu` for several workers per GPU")
+        chosen = [known[i] for i in request.gpu_ids]
+    elif request.gpus not in (None, "all"):
+        count = _count(request.gpus, "gpus")
+        if count > len(found):
+            raise UserError(f"`gpus` asks for {count} GPUs, but this machine has {len(found)}")
+        chosen = found[:count]
+    slots: list[Slot] = []
+    k = request.trials_per_gpu
+    for gpu in chosen:
+        mixed = gpu.supports_mixed if precision == "auto" else precision == "mixed_float16"
+        if precision == "mixed_float16" and not gpu.supports_mixed:
+            raise UserError(
+                f"`precision` mixed needs compute capability 7.0 or more; GPU {gpu.index} ({gpu.name}) has "
+                f"{gpu.capability}; use float32"
+            )
+        # Several workers on one GPU each get a hard share of its memory (growth alone lets one take all).
+        cap = None if k == 1 else max(int(gpu.memory_mb * 0.9 / k), 256)
+        for _ in range(k):
+            slots.append(
+                Slot(
+                    len(slots),
+                    gpu=gpu,
+                    memory_limit_mb=cap,
+                    precision="mixed_float16" if mixed else "float32",
+                )
+            )
+    return slots
+
+
+def _cpu_slots(workers: str | int | None, cores: int) -> list[Slot]:
+    auto = workers in (None, "auto")
+    count = (cores if cores >= 2 else 1) if auto else _count(workers, "workers")
+    # Threads per worker: the cores shared evenly, at least one (more workers than cores oversubscribe).
+    threads = max(cores // count, 1)
+    return [Slot(i, threads=threads) for i in range(count)]
+
+
+def _count(value: Any, name: str) -> int:
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        raise UserError(f"`{name}` takes a number or 'auto', not {value!r}") from None
+    if count < 1:
+        raise UserError(f"`{name}` must be at least 1, but got {count}")
+    return count
+
+
+def in_process(slots: list[Slot]) -> bool:
+    """Whether the search runs in this process: one CPU slot (a GPU slot always gets its own process,
+    whose ``CUDA_VISIBLE_DEVICES`` shows it exactly its GPU)."""
+    return len(slots) == 1 and slots[0].gpu is None
+
+
+#: trials a worker runs before a fresh process replaces it: each Keras model leaves ~6-8 MB behind even
+#: after clear_session (benchmarks/memory.py: 84 MB after 10 small trials, 618 MB after 100), and a
+#: restart costs one TensorFlow import (~6 s on 2 cores), so 10 trades the two.
+RECYCLE_AFTER = 10
+
+#: below these budgets worker start-up outweighs a second core (see benchmarks/scaling.py).
+SHORT_TIMEOUT = 60.0
+SHORT_TRIALS = 10
+
+
+def short_search(trials: int | None, timeout: float | None) -> bool:
+    """Whether a budget is too small for ``auto`` to start worker processes."""
+    return (timeout is not None and timeout < SHORT_TIMEOUT) or (trials is not None and trials < SHORT_TRIALS)

@@ -1,0 +1,314 @@
+"""The supervisor: one worker process per device slot, watched until the search's budget is spent.
+
+The parent process has already created the storage, the study and the run manifest (concurrent creation
+races on the schema); each worker then joins the study from the storage alone
+(:mod:`automl.engine._worker`). The supervisor
+
+* starts the workers in their own process group, each with its slot's environment and its own log file
+  (``<run dir>/workers/w<slot>.log``), so a terminal's Ctrl-C reaches the supervisor only;
+* restarts a worker that ended while the budget is not spent: one that finished its share of trials
+  (recycled, so memory stays flat), or one that died (SIGKILL, out of memory). A dead worker loses at most
+  its running trial, which the storage's heartbeat marks failed and retries;
+* follows the study in the storage for the progress display (trials finished by every worker);
+* stops every worker on Ctrl-C (a request each honours at its next safe point, then SIGKILL after a
+  grace period), on a fatal failure streak, or on a user mistake (its message, from the worker's log).
+
+Budgets hold for the whole search: every worker stops at one absolute deadline and counts the study's
+finished trials, so a replacement never gets a fresh timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from automl import interrupts
+from automl.engine._devices import Slot
+from automl.engine._progress import NullProgress, Progress, ProgressState
+from automl.engine._worker import EXIT_FATAL, EXIT_NOTHING_LEFT, EXIT_USER_ERROR, WorkerSpec
+from automl.exceptions import FatalError, UserError
+from automl.store import TrialRecord, TrialState
+
+if TYPE_CHECKING:
+    import optuna
+
+    from automl.engine._session import Budget
+    from automl.store import StudyInfo
+
+__all__ = ["Supervisor"]
+
+log = logging.getLogger("automl.supervisor")
+
+#: a slot whose worker dies this many times in a row without a trial finished in between is broken.
+_MAX_DEATHS_IN_A_ROW = 3
+_POLL_SECONDS = 0.5
+_STOP_GRACE_SECONDS = 30.0
+
+
+@dataclass
+class _Worker:
+    slot: Slot
+    process: subprocess.Popen[bytes]
+    log_file: Path
+    handle: IO[bytes]
+    started: float = field(default_factory=time.monotonic)
+
+
+class Supervisor:
+    """Runs the search of one opened study on ``slots`` (see the module doc).
+
+    Args:
+        study: The study, already created in ``url``'s storage, with the run manifest recorded.
+        url: The storage URL the workers open (with its password: it is passed in their spec, not logged).
+        budget: The search's budget; its timeout starts now and holds for every worker.
+        recycle_after: Trials a worker runs before it is replaced by a fresh process (None: never).
+        seed: The run's seed; worker ``k`` seeds its sampler from it and ``k`` so workers propose apart.
+    """
+
+    def __init__(
+        self,
+        *,
+        study: optuna.Study,
+        info: StudyInfo,
+        url: str,
+        slots: list[Slot],
+        budget: Budget,
+        run_dir: Path,
+        recycle_after: int | None = None,
+        heartbeat_interval: int = 60,
+        grace_period: int | None = None,
+        dataset_file: Path | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.study = study
+        self.info = info
+        self.slots = slots
+        self.budget = budget
+        self.run_dir = Path(run_dir)
+        self.progress = progress or NullProgress()
+        self.started = time.monotonic()
+        self.deadline = None if budget.timeout is None else time.time() + budget.timeout
+        self.spec = WorkerSpec(
+            storage=url,
+            study=study.study_name,
+            slot={},
+            run_dir=str(self.run_dir),
+            deadline=self.deadline,
+            trials=budget.trials,
+            trial_timeout=budget.trial_timeout,
+            max_consecutive_failures=budget.max_consecutive_failures,
+            recycle_after=recycle_after,
+            heartbeat_interval=heartbeat_interval,
+            grace_period=grace_period,
+            since=datetime.now().isoformat(),
+            dataset_file=None if dataset_file is None else str(dataset_file),
+        )
+        self.workers: dict[int, _Worker] = {}
+        self.started_workers = 0
+        self.deaths: dict[int, int] = {}
+        self.reported: set[int] = set()
+        self.shown: dict[int, str] = {}
+        records = self._records()
+        self.state = ProgressState(
+            study=study.study_name,
+            metric=info.metric,
+            direction=info.direction,
+            trial_budget=budget.trials,
+            timeout=budget.timeout,
+            finished=sum(r.state.finished for r in records),
+            failed=sum(r.state is TrialState.FAIL for r in records),
+            best=self._best(records),
+            started=self.started,
+        )
+        self.reported = {r.number for r in records if r.state.finished or r.state is TrialState.FAIL}
+
+    # ------------------------------------------------------------------ the study
+    def _records(self) -> list[TrialRecord]:
+        return [TrialRecord.from_frozen(t) for t in self.study.get_trials(deepcopy=False)]
+
+    def _best(self, records: list[TrialRecord]) -> float | None:
+        scores = [r.score for r in records if r.state is TrialState.COMPLETE and r.score is not None]
+        if not scores:
+            return None
+        return max(scores) if self.info.direction == "maximize" else min(scores)
+
+    def _follow(self) -> int:
+        """Report newly ended trials to the progress display; returns the study's finished count."""
+        records = self._records()
+        finished = sum(r.state.finished for r in records)
+        for record in sorted(records, key=lambda r: r.number):
+            ended = record.state.finished or record.state is TrialState.FAIL
+            if not ended or record.number in self.reported:
+                continue
+            self.reported.add(record.number)
+            if record.state is TrialState.FAIL:
+                self.state.failed += 1
+            self.state.finished = finished
+            self.state.best = self._best(records)
+            self.progress.trial_finished(record, self.state)
+            # A finished trial shows its worker's slot works: its deaths no longer run in a row.
+            slot = _slot_of(record)
+            if slot is not None:
+                self.deaths[slot] = 0
+        return finished
+
+    def _show_workers(self) -> None:
+        hook = getattr(self.progress, "workers", None)
+        if hook is None:
+            return
+        by_pid = {worker.process.pid: index for index, worker in self.workers.items()}
+        running: dict[int, int] = {}
+        for trial in self.study.get_trials(deepcopy=False):
+            pid = str(trial.user_attrs.get("worker") or "").rpartition(":")[2]
+            if trial.state.name == "RUNNING" and pid.isdigit() and int(pid) in by_pid:
+                running[by_pid[int(pid)]] = trial.number
+        states = {}
+        for index in self.workers:
+            states[index] = f"trial {running[index]}" if index in running else "starting"
+        if states != self.shown:
+            self.shown = states
+            hook(states)
+
+    def _budget_spent(self, finished: int) -> bool:
+        if self.budget.trials is not None and finished >= self.budget.trials:
+            return True
+        return self.deadline is not None and time.time() >= self.deadline
+
+    # ------------------------------------------------------------------ workers
+    def _start(self, slot: Slot) -> None:
+        self.started_workers += 1
+        folder = self.run_dir / "workers"
+        folder.mkdir(parents=True, exist_ok=True)
+        log_file = folder / f"w{slot.index}.log"
+        handle = log_file.open("ab")
+        handle.write(f"--- worker {self.started_workers} on slot {slot.index} ({slot.device})\n".encode())
+        handle.flush()
+        spec = replace(self.spec, slot={**slot.to_dict(), "worker": self.started_workers})
+        env = {**os.environ, **slot.environment(), "AUTOML_WORKER": str(self.started_workers)}
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from automl.engine._worker import main; main()", spec.to_json()],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,  # Ctrl-C at the terminal reaches the supervisor, which stops them
+        )
+        self.workers[slot.index] = _Worker(slot, process, log_file, handle)
+        log.info("started worker %d (pid %d) on slot %d (%s)", self.started_workers, process.pid, slot.index,
+                 slot.device)  # fmt: skip
+
+    def _ended(self, worker: _Worker, code: int, finished: int) -> None:
+        """React to a worker that exited with ``code``; raises to stop the search."""
+        worker.handle.close()
+        del self.workers[worker.slot.index]
+        if code == EXIT_USER_ERROR:
+            raise UserError(_last_error(worker.log_file) or f"worker {worker.slot.index} refused the search")
+        if code == EXIT_FATAL:
+            raise FatalError(_last_error(worker.log_file, "stopped: ") or "too many trials failed in a row")
+        if code == EXIT_NOTHING_LEFT:
+            log.info("worker on slot %d found nothing left to try; not replaced", worker.slot.index)
+            return
+        if code != 0:
+            died = f"signal {-code}" if code < 0 else f"exit code {code}"
+            self.deaths[worker.slot.index] = self.deaths.get(worker.slot.index, 0) + 1
+            log.warning(
+                "worker on slot %d died (%s); its running trial is failed by its heartbeat and retried",
+                worker.slot.index, died,
+            )  # fmt: skip
+            if self.deaths[worker.slot.index] >= _MAX_DEATHS_IN_A_ROW:
+                raise FatalError(
+                    f"the worker of slot {worker.slot.index} ({worker.slot.device}) died "
+                    f"{_MAX_DEATHS_IN_A_ROW} times in a row ({died}); see {worker.log_file}"
+                )
+        if not self._budget_spent(finished):
+            self._start(worker.slot)
+
+    def _stop_all(self, *, grace: float = _STOP_GRACE_SECONDS) -> None:
+        """Ask every worker to stop at its next safe point; kill those still running after ``grace``."""
+        for worker in self.workers.values():
+            if worker.process.poll() is None:
+                worker.process.send_signal(signal.SIGINT)
+        ends = time.monotonic() + grace
+        for worker in list(self.workers.values()):
+            try:
+                worker.process.wait(timeout=max(ends - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+            worker.handle.close()
+        self.workers.clear()
+
+    def run(self) -> None:
+        """Search until the budget is spent.
+
+        Raises:
+            FatalError: the study's failure limit, or a slot whose workers keep dying (trials kept).
+            UserError: a worker refused the search (its message).
+            KeyboardInterrupt: Ctrl-C, after every worker stopped.
+        """
+        from automl.interrupts import InterruptGuard
+
+        self.progress.start(self.state)
+        try:
+            with InterruptGuard():
+                for slot in self.slots:
+                    self._start(slot)
+                while self.workers:
+                    interrupts.check()
+                    finished = self._follow()
+                    self._show_workers()
+                    for worker in list(self.workers.values()):
+                        code = worker.process.poll()
+                        if code is not None:
+                            self._ended(worker, code, finished)
+                    if self.deadline is not None and time.time() > self.deadline + _STOP_GRACE_SECONDS:
+                        # Workers stop at the first epoch end past the deadline; one stuck in a long epoch
+                        # must not hold the search forever.
+                        log.warning("workers still running %.0f s past the deadline: stopping them",
+                                    _STOP_GRACE_SECONDS)  # fmt: skip
+                        self._stop_all(grace=5.0)
+                    time.sleep(_POLL_SECONDS)
+                self._follow()
+        except BaseException:
+            self._stop_all()
+            self._follow()
+            raise
+        finally:
+            self.progress.stop(self.state)
+
+
+def _slot_of(record: TrialRecord) -> int | None:
+    return _slot_of_device(record.device or "")
+
+
+def _slot_of_device(device: str) -> int | None:
+    marker = " slot "
+    if marker not in device:
+        return None
+    tail = device.rsplit(marker, 1)[1]
+    return int(tail) if tail.isdigit() else None
+
+
+def _last_error(path: Path, prefix: str = "error: ") -> str | None:
+    """The message a worker printed last with ``prefix`` (its user error or fatal stop)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        if line.startswith(prefix):
+            return line[len(prefix) :]
+    return None
+
+
+def worker_count(slots: list[Slot]) -> dict[str, Any]:
+    """What the run manifest records of the slots."""
+    return {"slots": [s.to_dict() for s in slots], "workers": len(slots)}

@@ -1,0 +1,168 @@
+"""A worker process: one device slot pulling trials from a shared study until the search's budget is spent.
+
+Started by the supervisor (:mod:`automl.engine._supervisor`) as a Python process calling :func:`main`
+with one argument, a JSON :class:`WorkerSpec`. Everything else the worker needs it reads from the storage:
+the run manifest (space, dataset source, backend) and the study's facts. It imports TensorFlow and loads
+the dataset once, sets its slot up (threads, GPU memory, precision), then searches through the same
+:func:`automl.engine.run_session` as a single-process search, so a trial means the same thing here.
+
+Exit codes: 0 the budget is spent, the deadline passed or the worker is due for recycling; 2 a user
+mistake (the message is the last line of its log); 3 the study's failure limit stopped the search; 4 the
+backend had nothing left to propose (an exhausted grid); 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from automl.engine._devices import Slot
+
+__all__ = ["EXIT_FATAL", "EXIT_NOTHING_LEFT", "EXIT_USER_ERROR", "WorkerSpec", "main"]
+
+EXIT_USER_ERROR = 2
+EXIT_FATAL = 3
+#: the backend had nothing left to propose (an exhausted grid): a replacement would end the same way.
+EXIT_NOTHING_LEFT = 4
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker is told on its command line (the rest comes from the storage)."""
+
+    storage: str
+    study: str
+    slot: dict[str, Any]
+    run_dir: str | None = None
+    #: wall-clock time (``time.time()``) at which the whole search ends; a replacement worker gets what
+    #: is left, never a fresh timeout.
+    deadline: float | None = None
+    trials: int | None = None
+    trial_timeout: float | None = None
+    max_consecutive_failures: int = 5
+    recycle_after: int | None = None
+    heartbeat_interval: int = 60
+    grace_period: int | None = None
+    #: ISO time the search started: failures in a row count from there, over every worker.
+    since: str | None = None
+    #: a pickled Dataset for data that came from Python objects (nothing to reload it from).
+    dataset_file: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> WorkerSpec:
+        return cls(**json.loads(text))
+
+
+def _dataset(spec: WorkerSpec, manifest: Any, name: str) -> Any:
+    if spec.dataset_file is not None:
+        import joblib
+
+        return joblib.load(spec.dataset_file)
+    from automl.retrain import _reload_dataset
+
+    return _reload_dataset(manifest.dataset(name), manifest.seed)
+
+
+def configure(slot: Slot) -> str:
+    """Set this process up for ``slot`` (threads, GPU memory, precision); returns its device's name.
+
+    The slot's environment (``CUDA_VISIBLE_DEVICES``, thread counts) was set when the process started.
+    """
+    from automl import _keras
+
+    return _keras.configure_process(
+        threads=slot.threads,
+        precision="mixed_float16" if slot.precision == "mixed_float16" else "float32",
+        memory_limit_mb=slot.memory_limit_mb,
+    )
+
+
+def run(spec: WorkerSpec) -> int:
+    """Search ``spec.study`` from this process; returns the exit code (see the module doc)."""
+    from automl.backends import get_backend
+    from automl.engine._session import Budget
+    from automl.engine._studies import open_study, run_session
+    from automl.exceptions import FatalError, UserError
+    from automl.store import load_study_info, manifest_from_storage, open_storage
+
+    slot = Slot.from_dict(spec.slot)
+    try:
+        device = configure(slot)
+        storage = open_storage(
+            spec.storage, heartbeat_interval=spec.heartbeat_interval, grace_period=spec.grace_period
+        )
+        manifest = manifest_from_storage(storage, spec.study)
+        info = load_study_info(storage, spec.study)
+        space = next(s for s in manifest.spaces if s.name == info.space).space()
+        dataset = _dataset(spec, manifest, info.dataset)
+        # Each worker (replacements included) seeds its sampler apart, or parallel random samplers would
+        # propose the same configs; a trial's own seed still comes from its store-assigned number.
+        worker_number = int(spec.slot.get("worker", 0))
+        backend = get_backend(manifest.backend.name)(
+            algorithm=manifest.backend.algorithm,
+            pruner=manifest.backend.pruner,
+            seed=manifest.seed + 7919 * worker_number,
+            options=dict(manifest.backend.options or {}),
+        )
+        study, info = open_study(
+            storage, spec.study, space=space, dataset=dataset, metric=info.metric, direction=info.direction,
+            backend=backend, seed=manifest.seed, resume=True, local=False,
+        )  # fmt: skip
+        left = None if spec.deadline is None else spec.deadline - time.time()
+        if left is not None and left <= 0:
+            return 0
+        budget = Budget(
+            trials=spec.trials,
+            timeout=left,
+            trial_timeout=spec.trial_timeout,
+            max_consecutive_failures=spec.max_consecutive_failures,
+        )
+        session = run_session(
+            backend, study, info, space, dataset, budget, seed=manifest.seed,
+            run_dir=None if spec.run_dir is None else Path(spec.run_dir),
+            device=f"{device} slot {slot.index}", max_trials_here=spec.recycle_after,
+            since=None if spec.since is None else datetime.fromisoformat(spec.since),
+        )  # fmt: skip
+        logging.getLogger("automl.worker").info(
+            "worker %s ends after %d trial(s)", slot.index, session.trials_here
+        )
+        if session.trials_here == 0 and not session.should_stop():
+            return EXIT_NOTHING_LEFT
+        return 0
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return EXIT_USER_ERROR
+    except FatalError as exc:
+        print(f"stopped: {exc}", file=sys.stderr, flush=True)
+        return EXIT_FATAL
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("optuna").setLevel(logging.WARNING)
+    code = run(WorkerSpec.from_json(args[0]))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is in the storage by now; a library thread left running (a trial's heartbeat after a
+    # Ctrl-C) must not keep the worker alive.
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

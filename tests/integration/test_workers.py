@@ -1,0 +1,215 @@
+"""Worker processes on CPU slots, for real: a shared study, a shared budget, recycling, a worker killed with
+SIGKILL mid-trial, a failure streak across workers, Ctrl-C, and resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+
+from automl import AutoMLSearch
+from automl.exceptions import FatalError
+from automl.store import TrialState, read_manifest, trial_seed
+
+SPACE = """\
+version: 1
+name: small
+family: mlp
+parameters:
+  depth: {type: int, low: 1, high: 2}
+  units: {type: int, low: 8, high: 32, log: true, per_layer: depth}
+  learning_rate: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}
+  batch_size: {type: choice, values: [16, 32]}
+  epochs: {type: fixed, value: EPOCHS}
+  patience: {type: fixed, value: EPOCHS}
+"""
+
+
+def space(tmp_path: Path, epochs: int = 2) -> str:
+    path = tmp_path / "small.yaml"
+    path.write_text(SPACE.replace("EPOCHS", str(epochs)))
+    return str(path)
+
+
+def workers_of(result) -> set[str]:
+    return {r.worker for r in result.trials_ if r.worker}
+
+
+def test_two_workers_share_one_study_and_its_budget(tmp_path):
+    run = tmp_path / "run"
+    result = AutoMLSearch(
+        space=space(tmp_path), n_trials=6, devices=2, recycle_after=2, run_dir=run, heartbeat_interval=1,
+        algorithm="random", pruner="none",
+    ).fit("iris")  # fmt: skip
+    finished = [r for r in result.trials_ if r.state.finished]
+    # Each worker checks the budget before it starts a trial: at most one in flight each past it.
+    assert 6 <= len(finished) <= 7
+    numbers = [r.number for r in result.trials_]
+    assert numbers == list(range(len(numbers)))
+    assert [r.seed for r in result.trials_] == [trial_seed(0, n) for n in numbers]
+    # Recycled every 2 trials: more processes than slots, each slot logged to its own file.
+    assert len(workers_of(result)) >= 3
+    assert {r.device for r in result.trials_} == {"cpu slot 0", "cpu slot 1"}
+    logs = sorted(p.name for p in (run / "workers").glob("*.log"))
+    assert logs == ["w0.log", "w1.log"]
+    assert sum((run / "workers" / name).read_text().count("--- worker") for name in logs) >= 3
+    # Workers propose apart: no config is tried twice by the random sampler.
+    configs = [tuple(sorted(r.params.items())) for r in result.trials_]
+    assert len(set(configs)) == len(configs)
+    manifest = read_manifest(run)
+    assert manifest.devices["workers"] == 2 and [s["threads"] for s in manifest.devices["slots"]] == [1, 1]
+
+
+def test_data_from_python_objects_reaches_the_workers(tmp_path):
+    from sklearn.datasets import load_iris
+
+    x, y = load_iris(return_X_y=True)
+    result = AutoMLSearch(
+        space=space(tmp_path, epochs=1), n_trials=3, devices=2, run_dir=tmp_path / "run", algorithm="random",
+    ).fit((x, y))  # fmt: skip
+    assert sum(r.state.finished for r in result.trials_) >= 3
+    assert (tmp_path / "run" / "workers" / "dataset.joblib").exists()
+
+
+def test_a_worker_killed_mid_trial_loses_only_that_trial(tmp_path):
+    run = tmp_path / "run"
+    storage = f"sqlite:///{run / 'automl.db'}"
+    search = AutoMLSearch(
+        space=space(tmp_path, epochs=30), n_trials=8, devices=2, run_dir=run, heartbeat_interval=1,
+        algorithm="random", pruner="none",
+    )  # fmt: skip
+    outcome: dict = {}
+
+    def fit():
+        try:
+            search.fit("iris")
+        except BaseException as exc:  # reported below, on the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=fit)
+    thread.start()
+    killed = None
+    deadline = time.monotonic() + 120
+    while killed is None and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.3)
+        try:
+            study = optuna.load_study(study_name=optuna.get_all_study_names(storage)[0], storage=storage)
+        except (IndexError, KeyError, Exception):
+            continue
+        done = [t for t in study.trials if t.state.is_finished()]
+        running = [
+            t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING and "worker" in t.user_attrs
+        ]
+        if len(done) >= 2 and running:
+            victim = running[0]
+            pid = int(victim.user_attrs["worker"].rsplit(":", 1)[1])
+            os.kill(pid, signal.SIGKILL)
+            killed = victim.number
+    thread.join(timeout=240)
+    assert not thread.is_alive(), "the search did not end"
+    assert "error" not in outcome, outcome.get("error")
+    assert killed is not None, "no worker was caught mid-trial"
+    records = {r.number: r for r in search.trials_}
+    assert records[killed].state is TrialState.FAIL
+    # Every other trial finished; the budget was still met, by a replacement among others.
+    assert sum(r.state.finished for r in records.values()) >= 8
+    assert [n for n, r in records.items() if r.state is TrialState.FAIL] == [killed]
+    # The killed trial's config is retried once (enqueued; it may wait if the budget ended first).
+    trials = optuna.load_study(study_name=search.study_name_, storage=storage).trials
+    lost = next(t for t in trials if t.number == killed)
+    assert [t.number for t in trials if t.number > killed and t.params == lost.params]
+    assert (run / "workers").joinpath("w0.log").read_text().count("--- worker") + (run / "workers").joinpath(
+        "w1.log"
+    ).read_text().count("--- worker") >= 3
+
+
+def test_a_failure_streak_counts_across_workers_and_keeps_finished_trials(tmp_path):
+    import dataclasses
+
+    import numpy as np
+
+    from automl.datasets import load_dataset
+
+    iris = load_dataset("iris", seed=0)
+    poisoned = dataclasses.replace(iris, x_train=np.full_like(iris.x_train, np.nan))
+    search = AutoMLSearch(
+        space=space(tmp_path, epochs=1), n_trials=20, devices=2, run_dir=tmp_path / "run",
+        max_consecutive_failures=3, algorithm="random",
+    )  # fmt: skip
+    with pytest.raises(FatalError, match="trials failed in a row"):
+        search.fit(poisoned)
+    failed = [r for r in search.trials_ if r.state is TrialState.FAIL]
+    # Three in a row over the study stop it; the other worker may have had one in flight.
+    assert 3 <= len(failed) <= 4 and all(r.failure.startswith("nan_loss") for r in failed)
+    assert len(workers_of(search)) == 2
+
+
+def test_ctrl_c_stops_every_worker_and_resume_continues(tmp_path):
+    run = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "automl", "search", "-d", "iris", "-s", space(tmp_path, epochs=20),
+        "--trials", "40", "--workers", "2", "--run-dir", str(run), "--algorithm", "random", "-q",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    db = run / "automl.db"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        if db.exists():
+            try:
+                names = optuna.get_all_study_names(f"sqlite:///{db}")
+                study = optuna.load_study(study_name=names[0], storage=f"sqlite:///{db}")
+                if sum(t.state.is_finished() for t in study.trials) >= 2:
+                    break
+            except Exception:
+                continue
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=90)
+    assert process.returncode == 130, err[-2000:]
+    assert "--resume" in err
+    # No worker outlives the search.
+    pids = {int(t.user_attrs["worker"].rsplit(":", 1)[1]) for t in study.trials if "worker" in t.user_attrs}
+    time.sleep(0.5)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    before = optuna.load_study(study_name=names[0], storage=f"sqlite:///{db}").trials
+    kept = [t.number for t in before if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(kept) >= 2
+    resumed = AutoMLSearch.load(run)
+    resumed.n_trials = len(kept) + 2
+    resumed.devices = 1
+    resumed.fit("iris")
+    after = {r.number: r for r in resumed.trials_}
+    assert all(after[n].state is TrialState.COMPLETE for n in kept)
+    assert sum(r.state.finished for r in after.values()) >= len(kept) + 2
+    assert not [r for r in after.values() if r.state is TrialState.RUNNING]
+
+
+def test_an_experiment_searches_each_study_with_every_worker(tmp_path):
+    from automl import Experiment
+
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        "version: 1\nname: pair\ndatasets: [iris, wine]\n"
+        f"spaces: [{space(tmp_path, epochs=1)}]\n"
+        "backend: {name: optuna, algorithm: random, pruner: none}\n"
+        "budget: {trials: 3, per: dataset}\ndevices: {workers: 2, recycle_after: 5}\nretrain: false\n"
+        "report: false\n"
+    )
+    experiment = Experiment.from_yaml(path, run_dir=tmp_path / "run").run()
+    for name in experiment.studies_:
+        records = optuna.load_study(
+            study_name=name, storage=f"sqlite:///{tmp_path / 'run' / 'automl.db'}"
+        ).trials
+        finished = [t for t in records if t.state.is_finished() and t.state != optuna.trial.TrialState.FAIL]
+        assert 3 <= len(finished) <= 4
+        assert {t.user_attrs["device"] for t in records} == {"cpu slot 0", "cpu slot 1"}
+    assert set(experiment.leaderboards_) == {"iris", "wine"}
