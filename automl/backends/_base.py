@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from automl.backends._registry import BACKENDS, BackendSpec, Option, backend_spec
 
 if TYPE_CHECKING:
+    import optuna
+
     from automl.engine import Session
+    from automl.space import SearchSpace
 
 __all__ = ["BACKENDS", "Backend", "Option", "get_backend"]
 
@@ -56,6 +59,12 @@ class Backend(ABC):
         if key in self.options:
             return self.options[key]
         return self.spec.options_for(self.algorithm, self.pruner)[key].default
+
+    def prepare_study(self, study: optuna.Study, space: SearchSpace) -> None:  # noqa: B027 (optional hook)
+        """Called once by the process that opens the study, before any search (none by default).
+
+        For work that must not be repeated by each worker process, such as enqueueing a fixed plan.
+        """
 
     @abstractmethod
     def search(self, session: Session) -> None:

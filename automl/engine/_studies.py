@@ -146,8 +146,12 @@ def open_study(
     seed: int,
     resume: bool,
     local: bool,
+    prepare: bool = True,
 ) -> tuple[optuna.Study, StudyInfo]:
     """Create study ``name`` with its :class:`StudyInfo` (baselines included), or reopen it to resume.
+
+    ``prepare`` lets the backend set the study up (``Backend.prepare_study``); worker processes joining
+    a study the parent opened pass False.
 
     Shared by :class:`AutoMLSearch` and :class:`automl.experiment.Experiment`. ``local`` says the storage
     is the run's own SQLite file, where every RUNNING trial is an orphan of a dead process.
@@ -182,6 +186,8 @@ def open_study(
         failed = _fail_interrupted_trials(study, local=local, retry=backend.name == "optuna")
         if failed:
             log.info("marked %d interrupted trial(s) as failed", failed)
+        if prepare:
+            _prepare(backend, study, space)
         return study, info
     info = StudyInfo(
         dataset=dataset.name,
@@ -203,7 +209,15 @@ def open_study(
         )
     for key, value in info.to_attrs().items():
         study.set_user_attr(key, value)
+    if prepare:
+        _prepare(backend, study, space)
     return study, info
+
+
+def _prepare(backend: Any, study: optuna.Study, space: SearchSpace) -> None:
+    hook = getattr(backend, "prepare_study", None)  # optional for backends not derived from Backend
+    if hook is not None:
+        hook(study, space)
 
 
 def run_session(

@@ -117,7 +117,7 @@ def run(spec: WorkerSpec) -> int:
         )
         study, info = open_study(
             storage, spec.study, space=space, dataset=dataset, metric=info.metric, direction=info.direction,
-            backend=backend, seed=manifest.seed, resume=True, local=False,
+            backend=backend, seed=manifest.seed, resume=True, local=False, prepare=False,
         )  # fmt: skip
         left = None if spec.deadline is None else spec.deadline - time.time()
         if left is not None and left <= 0:

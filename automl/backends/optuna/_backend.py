@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import optuna
 
     from automl.engine import Session
+    from automl.space import SearchSpace
 
 __all__ = ["OptunaBackend"]
 
@@ -78,8 +79,10 @@ class OptunaBackend(Backend):
             return optuna.pruners.SuccessiveHalvingPruner(**rungs)
         return optuna.pruners.HyperbandPruner(max_resource=max(max_epochs, rungs["min_resource"]), **rungs)
 
-    def _enqueue_grid(self, session: Session) -> None:
-        space = session.space
+    def prepare_study(self, study: optuna.Study, space: SearchSpace) -> None:
+        """Enqueue every config of a grid, once, before any worker searches (concurrent enqueues race)."""
+        if self.algorithm != "grid":
+            return
         problem = space.grid_problem()
         if problem:
             raise UserError(f"{space.source}: {problem}")
@@ -92,7 +95,7 @@ class OptunaBackend(Backend):
         fixed = space.fixed
         for config in space.grid():
             params = {k: v for k, v in config.items() if k not in fixed}
-            session.study.enqueue_trial(params, skip_if_exists=True)
+            study.enqueue_trial(params, skip_if_exists=True)
 
     def search(self, session: Session) -> None:
         import optuna
@@ -102,7 +105,7 @@ class OptunaBackend(Backend):
         study.sampler = self.sampler(session.trial_budget)
         study.pruner = self.make_pruner(max_epochs)
         if self.algorithm == "grid":
-            self._enqueue_grid(session)
+            # The grid was enqueued when the study was opened (prepare_study).
             waiting = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
             if not waiting:
                 return  # every config of the grid was tried (by this process, another, or a past run)
