@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from automl.store import TrialRecord
+from automl.store import TrialRecord, TrialState
 
 __all__ = ["NullProgress", "Progress", "ProgressState"]
 
@@ -27,6 +27,33 @@ class ProgressState:
 
     def __post_init__(self) -> None:
         self.started = self.started or time.monotonic()
+
+    @classmethod
+    def of_records(
+        cls,
+        records: list[TrialRecord],
+        *,
+        study: str,
+        metric: str,
+        direction: str,
+        trial_budget: int | None,
+        timeout: float | None,
+        started: float,
+    ) -> ProgressState:
+        """The state of a study whose trials so far are ``records`` (a resumed or shared study)."""
+        scores = [r.score for r in records if r.state is TrialState.COMPLETE and r.score is not None]
+        best = (max(scores) if direction == "maximize" else min(scores)) if scores else None
+        return cls(
+            study=study,
+            metric=metric,
+            direction=direction,
+            trial_budget=trial_budget,
+            timeout=timeout,
+            finished=sum(r.state.finished for r in records),
+            failed=sum(r.state is TrialState.FAIL for r in records),
+            best=best,
+            started=started,
+        )
 
     @property
     def elapsed(self) -> float:

@@ -102,17 +102,10 @@ class SearchSession:
         self.since = since or datetime.now()
         self.fatal: FatalError | None = None
         records = [TrialRecord.from_frozen(t) for t in study.get_trials(deepcopy=False)]
-        self.state = ProgressState(
-            study=study.study_name,
-            metric=info.metric,
-            direction=info.direction,
-            trial_budget=budget.trials,
-            timeout=budget.timeout,
-            finished=sum(r.state.finished for r in records),
-            failed=sum(r.state is TrialState.FAIL for r in records),
-            best=self._best([r.score for r in records if r.state is TrialState.COMPLETE]),
-            started=self.started,
-        )
+        self.state = ProgressState.of_records(
+            records, study=study.study_name, metric=info.metric, direction=info.direction,
+            trial_budget=budget.trials, timeout=budget.timeout, started=self.started,
+        )  # fmt: skip
 
     @property
     def maximize(self) -> bool:

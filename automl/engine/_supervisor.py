@@ -117,17 +117,10 @@ class Supervisor:
         self.reported: set[int] = set()
         self.shown: dict[int, str] = {}
         records = self._records()
-        self.state = ProgressState(
-            study=study.study_name,
-            metric=info.metric,
-            direction=info.direction,
-            trial_budget=budget.trials,
-            timeout=budget.timeout,
-            finished=sum(r.state.finished for r in records),
-            failed=sum(r.state is TrialState.FAIL for r in records),
-            best=self._best(records),
-            started=self.started,
-        )
+        self.state = ProgressState.of_records(
+            records, study=study.study_name, metric=info.metric, direction=info.direction,
+            trial_budget=budget.trials, timeout=budget.timeout, started=self.started,
+        )  # fmt: skip
         self.reported = {r.number for r in records if r.state.finished or r.state is TrialState.FAIL}
 
     # ------------------------------------------------------------------ the study

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automl.report._diagnose import diagnose
+from automl.report._diagnose import diagnose, diagnose_best
 from automl.report._leaderboard import _cell, compact, study_leaderboard
 from automl.store import (
     RunDir,
@@ -109,14 +109,7 @@ def _curves(records: list[TrialRecord], info: StudyInfo, baseline: float | None)
     from automl.report._figures import learning_curves
 
     out = []
-    for rank, record in enumerate(best_first(records, info.direction)[:TOP_CURVES], start=1):
-        diagnosis = diagnose(
-            record.history,
-            metric=info.metric,
-            direction=info.direction,
-            baseline=baseline,
-            stopped_by=record.stopped_by,
-        )
+    for rank, record, diagnosis in diagnose_best(records, info, top=TOP_CURVES, baseline=baseline):
         out.append(
             {
                 "rank": rank,

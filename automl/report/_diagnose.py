@@ -211,35 +211,49 @@ def diagnose(
     )
 
 
-def diagnose_trials(records: Sequence[Any], info: Any, *, top: int = 5) -> list[dict[str, Any]]:
-    """The diagnosis of a study's ``top`` best complete trials, best first.
+def diagnose_best(
+    records: Sequence[Any], info: Any, *, top: int = 5, baseline: float | None = None
+) -> list[tuple[int, Any, Diagnosis]]:
+    """``(rank, record, diagnosis)`` of a study's ``top`` best complete trials, best first.
 
     ``records`` are :class:`automl.store.TrialRecord`, ``info`` the study's
-    :class:`automl.store.StudyInfo` (its strongest baseline is the bar each trial must clear). Each row:
-    ``rank``, ``trial``, ``score``, ``diagnosis`` (the label), ``epoch`` and ``advice``.
+    :class:`automl.store.StudyInfo`; ``baseline`` (default: the study's strongest baseline) is the bar
+    each trial must clear.
     """
     from automl.store import best_first
 
-    maximize = info.direction == "maximize"
-    baselines = [v for v in info.baselines.values() if v is not None and math.isfinite(v)]
-    baseline = (max if maximize else min)(baselines) if baselines else None
-    rows = []
-    for rank, record in enumerate(best_first(list(records), info.direction)[:top], start=1):
-        result = diagnose(
-            record.history,
-            metric=info.metric,
-            direction=info.direction,
-            baseline=baseline,
-            stopped_by=record.stopped_by,
+    if baseline is None:
+        maximize = info.direction == "maximize"
+        baselines = [v for v in info.baselines.values() if v is not None and math.isfinite(v)]
+        baseline = (max if maximize else min)(baselines) if baselines else None
+    ranked = best_first(list(records), info.direction)[:top]
+    return [
+        (
+            rank,
+            record,
+            diagnose(
+                record.history,
+                metric=info.metric,
+                direction=info.direction,
+                baseline=baseline,
+                stopped_by=record.stopped_by,
+            ),
         )
-        rows.append(
-            {
-                "rank": rank,
-                "trial": record.number,
-                "score": record.score,
-                "diagnosis": result.label,
-                "epoch": result.epoch,
-                "advice": result.advice,
-            }
-        )
-    return rows
+        for rank, record in enumerate(ranked, start=1)
+    ]
+
+
+def diagnose_trials(records: Sequence[Any], info: Any, *, top: int = 5) -> list[dict[str, Any]]:
+    """The diagnosis of a study's ``top`` best complete trials as rows: ``rank``, ``trial``, ``score``,
+    ``diagnosis`` (the label), ``epoch`` and ``advice`` (see :func:`diagnose_best`)."""
+    return [
+        {
+            "rank": rank,
+            "trial": record.number,
+            "score": record.score,
+            "diagnosis": result.label,
+            "epoch": result.epoch,
+            "advice": result.advice,
+        }
+        for rank, record, result in diagnose_best(records, info, top=top)
+    ]
