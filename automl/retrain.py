@@ -306,11 +306,9 @@ def retrain_run(
 
     ``data`` supplies the dataset in memory (the Python API), instead of reloading it from the run.
     """
-    from automl.store import RunDir, load_records, load_study_info, open_storage, read_manifest
+    from automl.store import load_records, load_study_info, open_run
 
-    run = RunDir.open(run_dir)
-    manifest = read_manifest(run)
-    storage = open_storage(manifest.storage_url(run.path), heartbeat_interval=None)
+    run, manifest, storage = open_run(run_dir)
     entries = {d.name: d for d in manifest.datasets}
     if dataset is not None and dataset not in entries:
         raise UserError(f"the run has no dataset {dataset!r}; it searched: {', '.join(entries) or 'none'}")

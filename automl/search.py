@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from automl.engine import Budget, check_family, check_same_search, open_study, resolve_dataset, run_session
-from automl.engine._devices import RECYCLE_AFTER, in_process, parse_devices, plan_slots, short_search
+from automl.engine._devices import (
+    RECYCLE_AFTER,
+    check_backend_fits,
+    in_process,
+    parse_devices,
+    plan_slots,
+    short_search,
+)
 from automl.exceptions import UserError
 from automl.store import (
     BackendEntry,
@@ -33,6 +40,7 @@ from automl.store import (
     load_records,
     load_study_info,
     mask_password,
+    open_run,
     open_storage,
     prepare_run_dir,
     read_manifest,
@@ -167,11 +175,7 @@ class AutoMLSearch:
             max_consecutive_failures=self.max_consecutive_failures,
         )
         slots = plan_slots(parse_devices(self.devices), short=short_search(budget.trials, budget.timeout))
-        if not in_process(slots) and backend.name != "optuna":
-            raise UserError(
-                f"{len(slots)} worker processes need `backend='optuna'`: the {backend.name} backend "
-                "searches in one process for now; set `workers` to 1"
-            )
+        check_backend_fits(backend, slots)
         if self.recycle_after is not None and self.recycle_after < 1:
             raise UserError(f"`recycle_after` must be at least 1 trial, but got {self.recycle_after}")
         dataset = resolve_dataset(
@@ -311,11 +315,9 @@ class AutoMLSearch:
     @classmethod
     def load(cls, run_dir: str | Path) -> AutoMLSearch:
         """Reopen a finished or interrupted run: its results (``leaderboard_``…) without searching."""
-        run = RunDir.open(run_dir)
-        manifest = read_manifest(run)
+        run, manifest, storage = open_run(run_dir)
         if not manifest.studies or not manifest.spaces:
             raise UserError(f"{run.path}: the run holds no study yet; run a search first")
-        storage = open_storage(manifest.storage_url(run.path), heartbeat_interval=None)
         space = manifest.spaces[0]
         search = cls(
             # The recorded definition rebuilds the searched space even where its file is not.

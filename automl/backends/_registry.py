@@ -88,6 +88,9 @@ class BackendSpec:
         algorithm_options: Algorithm -> the options only it takes.
         pruner_options: Pruner -> the options only it takes.
         algorithm_notes, pruner_notes: A few words shown beside a name in tables (markdown allowed).
+        shares_study: Whether its proposals come from the study in the store (enqueued trials
+            included), so several worker processes can search one study and a trial retried after its
+            process died is taken up.
     """
 
     name: str
@@ -100,6 +103,7 @@ class BackendSpec:
     pruner_options: Mapping[str, Mapping[str, Option]] = field(default_factory=dict)
     algorithm_notes: Mapping[str, str] = field(default_factory=dict)
     pruner_notes: Mapping[str, str] = field(default_factory=dict)
+    shares_study: bool = False
 
     def __post_init__(self) -> None:
         # A wrong declaration should fail when the registry is imported, not in a user's search.
@@ -208,6 +212,7 @@ BACKENDS: dict[str, BackendSpec] = {
         BackendSpec(
             name="optuna",
             implementation="automl.backends.optuna:OptunaBackend",
+            shares_study=True,
             algorithms=("tpe", "random", "cmaes", "gp", "grid", "qmc"),
             pruners=("median", "successive_halving", "hyperband", "none"),
             # A grid is an exhaustive plan: pruning would leave holes in it.

@@ -76,10 +76,9 @@ def report_command(
 def study_diagnoses(run_dir: Path, studies: list[str], top: int) -> dict[str, list[dict[str, Any]]]:
     """The diagnosis rows of each study's best ``top`` trials (:func:`automl.report.diagnose_trials`)."""
     from automl.report import diagnose_trials
-    from automl.store import RunDir, load_records, load_study_info, open_storage, read_manifest
+    from automl.store import load_records, load_study_info, open_run
 
-    run = RunDir.open(run_dir)
-    storage = open_storage(read_manifest(run).storage_url(run.path), heartbeat_interval=None)
+    storage = open_run(run_dir).storage
     return {
         name: diagnose_trials(load_records(storage, name), load_study_info(storage, name), top=top)
         for name in studies

@@ -71,24 +71,12 @@ def parse_options(items: list[str] | None) -> dict[str, Any]:
 def device_request(
     *, gpus: str | None, gpu_ids: str | None, trials_per_gpu: int, workers: str | None, precision: str
 ) -> dict[str, Any]:
-    """The ``devices=`` mapping of the device flags (checked by the library, in these flags' names)."""
+    """The ``devices=`` mapping of the device flags, as typed: the library checks the values and names
+    them as arguments, which the CLI turns back into these flags."""
     request: dict[str, Any] = {"trials_per_gpu": trials_per_gpu, "precision": precision}
-    if gpus is not None:
-        request["gpus"] = gpus if gpus == "all" else _number(gpus, "--gpus")
-    if gpu_ids is not None:
-        request["gpu_ids"] = gpu_ids
-    if workers is not None:
-        request["workers"] = workers if workers == "auto" else _number(workers, "--workers")
+    optional = {"gpus": gpus, "gpu_ids": gpu_ids, "workers": workers}
+    request.update({key: value for key, value in optional.items() if value is not None})
     return request
-
-
-def _number(text: str, flag: str) -> int:
-    from automl.exceptions import UserError
-
-    try:
-        return int(text)
-    except ValueError:
-        raise UserError(f"{flag} takes a number or 'all'/'auto', not {text!r}") from None
 
 
 def _summary(search: Any, seconds: float) -> dict[str, Any]:

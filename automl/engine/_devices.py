@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from automl.exceptions import UserError
@@ -30,6 +30,7 @@ __all__ = [
     "DeviceRequest",
     "Gpu",
     "Slot",
+    "check_backend_fits",
     "discover_gpus",
     "in_process",
     "parse_devices",
@@ -168,7 +169,6 @@ class DeviceRequest:
     trials_per_gpu: int = 1
     workers: str | int | None = None
     precision: Precision = "auto"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_devices(value: Any) -> DeviceRequest:
@@ -271,7 +271,7 @@ def _gpu_slots(request: DeviceRequest, found: list[Gpu], precision: str) -> list
             raise UserError("`gpu_ids` lists a GPU twice; use `trials_per_gpu` for several workers per GPU")
         chosen = [known[i] for i in request.gpu_ids]
     elif request.gpus not in (None, "all"):
-        count = _count(request.gpus, "gpus")
+        count = _count(request.gpus, "gpus", "all")
         if count > len(found):
             raise UserError(f"`gpus` asks for {count} GPUs, but this machine has {len(found)}")
         chosen = found[:count]
@@ -300,20 +300,31 @@ def _gpu_slots(request: DeviceRequest, found: list[Gpu], precision: str) -> list
 
 def _cpu_slots(workers: str | int | None, cores: int) -> list[Slot]:
     auto = workers in (None, "auto")
-    count = (cores if cores >= 2 else 1) if auto else _count(workers, "workers")
+    count = (cores if cores >= 2 else 1) if auto else _count(workers, "workers", "auto")
     # Threads per worker: the cores shared evenly, at least one (more workers than cores oversubscribe).
     threads = max(cores // count, 1)
     return [Slot(i, threads=threads) for i in range(count)]
 
 
-def _count(value: Any, name: str) -> int:
+def _count(value: Any, name: str, word: str) -> int:
+    """``value`` (an int, or its text from the command line) as a count of at least 1."""
     try:
         count = int(value)
     except (TypeError, ValueError):
-        raise UserError(f"`{name}` takes a number or 'auto', not {value!r}") from None
+        raise UserError(f"`{name}` takes a number or {word!r}, not {value!r}") from None
     if count < 1:
         raise UserError(f"`{name}` must be at least 1, but got {count}")
     return count
+
+
+def check_backend_fits(backend: Any, slots: list[Slot]) -> None:
+    """Worker processes need a backend whose proposals come from the shared study (its registry entry
+    says ``shares_study``). Raises UserError in one line otherwise."""
+    if not in_process(slots) and not backend.spec.shares_study:
+        raise UserError(
+            f"{len(slots)} worker processes need `backend='optuna'`: the {backend.name} backend "
+            "searches in one process for now; set `workers` to 1"
+        )
 
 
 def in_process(slots: list[Slot]) -> bool:

@@ -6,9 +6,15 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from automl.store import TrialRecord, TrialState
+from automl.store import TrialRecord, TrialState, best_first
 
 __all__ = ["NullProgress", "Progress", "ProgressState"]
+
+
+def best_score(records: list[TrialRecord], direction: str) -> float | None:
+    """The best validation score among complete trials (None before the first)."""
+    ranked = best_first(records, direction)
+    return ranked[0].score if ranked else None
 
 
 @dataclass
@@ -41,8 +47,6 @@ class ProgressState:
         started: float,
     ) -> ProgressState:
         """The state of a study whose trials so far are ``records`` (a resumed or shared study)."""
-        scores = [r.score for r in records if r.state is TrialState.COMPLETE and r.score is not None]
-        best = (max(scores) if direction == "maximize" else min(scores)) if scores else None
         return cls(
             study=study,
             metric=metric,
@@ -51,7 +55,7 @@ class ProgressState:
             timeout=timeout,
             finished=sum(r.state.finished for r in records),
             failed=sum(r.state is TrialState.FAIL for r in records),
-            best=best,
+            best=best_score(records, direction),
             started=started,
         )
 

@@ -74,7 +74,8 @@ def _fail_interrupted_trials(study: optuna.Study, *, local: bool, retry: bool) -
     failed only when its process is known to be dead: its heartbeat is stale (Optuna's rule, which also
     retries it), or it names a worker on this machine whose process no longer exists. In a run's own
     SQLite file a RUNNING trial that names no worker (written before workers recorded themselves) is an
-    orphan too. With ``retry`` (a backend that takes enqueued trials: Optuna's) each is retried once.
+    orphan too. With ``retry`` (a backend whose proposals come from the study: ``shares_study`` in its
+    registry entry) each is retried once.
     """
     import optuna
 
@@ -183,7 +184,7 @@ def open_study(
             )
         with optuna_verbosity(optuna.logging.WARNING):
             study = optuna.load_study(study_name=name, storage=storage)
-        failed = _fail_interrupted_trials(study, local=local, retry=backend.name == "optuna")
+        failed = _fail_interrupted_trials(study, local=local, retry=_shares_study(backend))
         if failed:
             log.info("marked %d interrupted trial(s) as failed", failed)
         if prepare:
@@ -212,6 +213,11 @@ def open_study(
     if prepare:
         _prepare(backend, study, space)
     return study, info
+
+
+def _shares_study(backend: Any) -> bool:
+    spec = getattr(backend, "spec", None)  # None for backends not derived from Backend
+    return bool(spec is not None and spec.shares_study)
 
 
 def _prepare(backend: Any, study: optuna.Study, space: SearchSpace) -> None:

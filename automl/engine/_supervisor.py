@@ -28,11 +28,11 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from automl import interrupts
 from automl.engine._devices import Slot
-from automl.engine._progress import NullProgress, Progress, ProgressState
+from automl.engine._progress import NullProgress, Progress, ProgressState, best_score
 from automl.engine._worker import EXIT_FATAL, EXIT_NOTHING_LEFT, EXIT_USER_ERROR, WorkerSpec
 from automl.exceptions import FatalError, UserError
 from automl.store import TrialRecord, TrialState
@@ -114,9 +114,8 @@ class Supervisor:
         self.workers: dict[int, _Worker] = {}
         self.started_workers = 0
         self.deaths: dict[int, int] = {}
-        self.reported: set[int] = set()
         self.shown: dict[int, str] = {}
-        records = self._records()
+        records = self._records(self.study.get_trials(deepcopy=False))
         self.state = ProgressState.of_records(
             records, study=study.study_name, metric=info.metric, direction=info.direction,
             trial_budget=budget.trials, timeout=budget.timeout, started=self.started,
@@ -124,28 +123,26 @@ class Supervisor:
         self.reported = {r.number for r in records if r.state.finished or r.state is TrialState.FAIL}
 
     # ------------------------------------------------------------------ the study
-    def _records(self) -> list[TrialRecord]:
-        return [TrialRecord.from_frozen(t) for t in self.study.get_trials(deepcopy=False)]
+    @staticmethod
+    def _records(trials: list[optuna.trial.FrozenTrial]) -> list[TrialRecord]:
+        return [TrialRecord.from_frozen(t) for t in trials]
 
-    def _best(self, records: list[TrialRecord]) -> float | None:
-        scores = [r.score for r in records if r.state is TrialState.COMPLETE and r.score is not None]
-        if not scores:
-            return None
-        return max(scores) if self.info.direction == "maximize" else min(scores)
-
-    def _follow(self) -> int:
+    def _follow(self, trials: list[optuna.trial.FrozenTrial]) -> int:
         """Report newly ended trials to the progress display; returns the study's finished count."""
-        records = self._records()
+        records = self._records(trials)
         finished = sum(r.state.finished for r in records)
-        for record in sorted(records, key=lambda r: r.number):
-            ended = record.state.finished or record.state is TrialState.FAIL
-            if not ended or record.number in self.reported:
-                continue
+        ended = [
+            r
+            for r in sorted(records, key=lambda r: r.number)
+            if (r.state.finished or r.state is TrialState.FAIL) and r.number not in self.reported
+        ]
+        if ended:
+            self.state.finished = finished
+            self.state.best = best_score(records, self.info.direction)
+        for record in ended:
             self.reported.add(record.number)
             if record.state is TrialState.FAIL:
                 self.state.failed += 1
-            self.state.finished = finished
-            self.state.best = self._best(records)
             self.progress.trial_finished(record, self.state)
             # A finished trial shows its worker's slot works: its deaths no longer run in a row.
             slot = _slot_of(record)
@@ -153,13 +150,13 @@ class Supervisor:
                 self.deaths[slot] = 0
         return finished
 
-    def _show_workers(self) -> None:
+    def _show_workers(self, trials: list[optuna.trial.FrozenTrial]) -> None:
         hook = getattr(self.progress, "workers", None)
         if hook is None:
             return
         by_pid = {worker.process.pid: index for index, worker in self.workers.items()}
         running: dict[int, int] = {}
-        for trial in self.study.get_trials(deepcopy=False):
+        for trial in trials:
             pid = str(trial.user_attrs.get("worker") or "").rpartition(":")[2]
             if trial.state.name == "RUNNING" and pid.isdigit() and int(pid) in by_pid:
                 running[by_pid[int(pid)]] = trial.number
@@ -256,8 +253,9 @@ class Supervisor:
                     self._start(slot)
                 while self.workers:
                     interrupts.check()
-                    finished = self._follow()
-                    self._show_workers()
+                    trials = self.study.get_trials(deepcopy=False)  # one read per poll
+                    finished = self._follow(trials)
+                    self._show_workers(trials)
                     for worker in list(self.workers.values()):
                         code = worker.process.poll()
                         if code is not None:
@@ -269,20 +267,18 @@ class Supervisor:
                                     _STOP_GRACE_SECONDS)  # fmt: skip
                         self._stop_all(grace=5.0)
                     time.sleep(_POLL_SECONDS)
-                self._follow()
+                self._follow(self.study.get_trials(deepcopy=False))
         except BaseException:
             self._stop_all()
-            self._follow()
+            self._follow(self.study.get_trials(deepcopy=False))
             raise
         finally:
             self.progress.stop(self.state)
 
 
 def _slot_of(record: TrialRecord) -> int | None:
-    return _slot_of_device(record.device or "")
-
-
-def _slot_of_device(device: str) -> int | None:
+    """The slot a worker recorded in the trial's device (``"cpu slot 1"``)."""
+    device = record.device or ""
     marker = " slot "
     if marker not in device:
         return None
@@ -300,8 +296,3 @@ def _last_error(path: Path, prefix: str = "error: ") -> str | None:
         if line.startswith(prefix):
             return line[len(prefix) :]
     return None
-
-
-def worker_count(slots: list[Slot]) -> dict[str, Any]:
-    """What the run manifest records of the slots."""
-    return {"slots": [s.to_dict() for s in slots], "workers": len(slots)}

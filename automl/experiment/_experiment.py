@@ -158,6 +158,7 @@ class Experiment:
             seed=cfg.seed,
             options=cfg.backend.get("options"),
         )
+        self._check_devices(backend, len(pairs))  # a user mistake: before the run directory exists
         path = resolve_run_path(
             name=None if self.run_dir else cfg.name, run_dir=self.run_dir, default_name=cfg.name
         )
@@ -169,7 +170,6 @@ class Experiment:
         url = storage_url_for(run.path, cfg.storage)
         storage = open_storage(url)
         local = cfg.storage in (None, "", "sqlite")
-        self._check_devices(backend, len(pairs))
         trials = (
             split_trials(cfg.budget.trials, len(pairs))
             if cfg.budget.per == "total" and cfg.budget.trials is not None
@@ -250,17 +250,15 @@ class Experiment:
         return plan_slots(parse_devices(request), short=short_search(trials, timeout))
 
     def _check_devices(self, backend: Any, pairs: int) -> None:
-        from automl.engine._devices import in_process
+        from automl.engine._devices import check_backend_fits
 
         budget = self.config.budget
         trials = budget.trials if budget.per == "dataset" or budget.trials is None else budget.trials // pairs
-        slots = self._slots(trials, budget.timeout)
-        if not in_process(slots) and backend.name != "optuna":
+        try:
+            check_backend_fits(backend, self._slots(trials, budget.timeout))
+        except UserError as exc:
             where = self.config.where.get("devices", self.config.source)
-            raise UserError(
-                f"{where}: devices: {len(slots)} worker processes need backend optuna; the {backend.name} "
-                "backend searches in one process for now: set `devices: {workers: 1}`"
-            )
+            raise UserError(f"{where}: devices: {exc}") from None
 
     def _search_pair(
         self,

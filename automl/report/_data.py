@@ -26,8 +26,7 @@ from automl.store import (
     TrialState,
     best_first,
     mask_password,
-    open_storage,
-    read_manifest,
+    open_run,
 )
 
 if TYPE_CHECKING:
@@ -330,9 +329,7 @@ def report_data(run_dir: str | Path) -> dict[str, Any]:
     from automl import __version__
 
     started = time.perf_counter()
-    run = RunDir.open(run_dir)
-    manifest = read_manifest(run)
-    storage = open_storage(manifest.storage_url(run.path), heartbeat_interval=None)
+    run, manifest, storage = open_run(run_dir)
     studies, frames = [], []
     for name in manifest.studies:
         section, frame = _study(storage, name)

@@ -308,11 +308,9 @@ def _fit_width(shown: pd.DataFrame, width: int) -> pd.DataFrame:
 
 def run_leaderboards(run_dir: str | Path) -> list[pd.DataFrame]:
     """The leaderboard of every study of a run directory, read from its storage (no TensorFlow)."""
-    from automl.store import RunDir, load_records, load_study_info, open_storage, read_manifest
+    from automl.store import load_records, load_study_info, open_run
 
-    run = RunDir.open(run_dir)
-    manifest = read_manifest(run)
-    storage = open_storage(manifest.storage_url(run.path), heartbeat_interval=None)
+    _, manifest, storage = open_run(run_dir)
     frames = []
     for name in manifest.studies:
         frame = study_leaderboard(load_records(storage, name), load_study_info(storage, name))

@@ -22,14 +22,12 @@ from typing import Any
 
 from automl.exceptions import UserError
 from automl.store import (
-    RunDir,
     StudyInfo,
     TrialRecord,
     TrialState,
     load_records,
     load_study_info,
-    open_storage,
-    read_manifest,
+    open_run,
 )
 
 __all__ = ["export_tensorboard"]
@@ -194,9 +192,7 @@ def export_tensorboard(run_dir: str | Path, log_dir: str | Path) -> list[Path]:
     Raises:
         UserError: ``run_dir`` holds no run, or ``log_dir`` cannot be written.
     """
-    run = RunDir.open(run_dir)
-    manifest = read_manifest(run)
-    storage = open_storage(manifest.storage_url(run.path), heartbeat_interval=None)
+    _, manifest, storage = open_run(run_dir)
     root = Path(log_dir)
     written = []
     try:

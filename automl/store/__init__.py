@@ -15,6 +15,7 @@ from automl.store._manifest import (
     SpaceEntry,
     environment_info,
     manifest_from_storage,
+    open_run,
     read_manifest,
     write_manifest,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "load_study_info",
     "manifest_from_storage",
     "mask_password",
+    "open_run",
     "open_storage",
     "prepare_run_dir",
     "read_manifest",

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
@@ -45,6 +45,7 @@ __all__ = [
     "SpaceEntry",
     "environment_info",
     "manifest_from_storage",
+    "open_run",
     "read_manifest",
     "write_manifest",
 ]
@@ -399,6 +400,23 @@ def read_manifest(run_dir: str | Path | RunDir) -> RunManifest:
     if run.manifest_file.exists():
         return RunManifest.from_dict(_read_yaml(run.manifest_file), where=str(run.manifest_file))
     return _from_legacy(_read_yaml(run.legacy_file), str(run.legacy_file))
+
+
+class OpenRun(NamedTuple):
+    run: RunDir
+    manifest: RunManifest
+    storage: optuna.storages.BaseStorage
+
+
+def open_run(run_dir: str | Path | RunDir) -> OpenRun:
+    """A run to read: its directory, manifest and storage (opened without heartbeats: no trial runs here).
+
+    Raises:
+        UserError: not a run directory, a damaged or newer manifest, or a storage that cannot be opened.
+    """
+    run = RunDir.open(run_dir.path if isinstance(run_dir, RunDir) else run_dir)
+    manifest = read_manifest(run)
+    return OpenRun(run, manifest, open_storage(manifest.storage_url(run.path), heartbeat_interval=None))
 
 
 def _storage_label(storage: Any) -> str:

@@ -213,3 +213,28 @@ def test_an_experiment_searches_each_study_with_every_worker(tmp_path):
         assert 3 <= len(finished) <= 4
         assert {t.user_attrs["device"] for t in records} == {"cpu slot 0", "cpu slot 1"}
     assert set(experiment.leaderboards_) == {"iris", "wine"}
+
+
+def test_worker_processes_need_a_backend_that_shares_its_study(tmp_path):
+    from automl import Experiment
+    from automl.exceptions import UserError
+
+    with pytest.raises(UserError) as info:
+        AutoMLSearch(space=space(tmp_path), backend="keras_tuner", devices=2, run_dir=tmp_path / "run").fit(
+            "iris"
+        )
+    assert str(info.value) == (
+        "2 worker processes need `backend='optuna'`: the keras_tuner backend searches in one process for now; "
+        "set `workers` to 1"
+    )
+    assert not (tmp_path / "run").exists()
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        "version: 1\nname: kt\ndatasets: [iris]\nspaces: [tiny]\nbackend: {name: keras_tuner}\n"
+        "budget: {trials: 20}\ndevices: {workers: 2}\nretrain: false\n"
+    )
+    with pytest.raises(UserError) as info:
+        Experiment.from_yaml(path, run_dir=tmp_path / "exp").run()
+    message = str(info.value)
+    assert message.startswith(f"{path}:7: devices: 2 worker processes need `backend='optuna'`")
+    assert "\n" not in message and not (tmp_path / "exp").exists()

@@ -80,3 +80,20 @@ def test_every_translated_flag_exists_on_some_command():
         *(flags_of([c]) for c in ("search", "quickstart", "run", "retrain", "predict", "report"))
     )
     assert set(FLAGS.values()) <= everywhere
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--workers", "0"], "error: --workers must be at least 1, but got 0"),
+        (["--workers", "two"], "error: --workers takes a number or 'auto', not 'two'"),
+        (
+            ["--workers", "2", "--gpus", "all"],
+            "error: --workers makes CPU slots and --gpus / --gpu-ids GPU slots",
+        ),
+    ],
+)
+def test_device_flags_are_checked_in_their_own_names(tmp_path, cli, flags, message):
+    code, _, err = cli(["search", "-d", "iris", "-s", "tiny", "--run-dir", str(tmp_path / "run"), *flags])
+    assert code == 2 and err.startswith(message) and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()

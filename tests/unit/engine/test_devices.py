@@ -90,7 +90,7 @@ def test_a_gpu_count_takes_the_first_ones(fake_nvidia_smi):
         ({"gpus": "all", "trials_per_gpu": 0}, "`trials_per_gpu` must be at least 1, but got 0"),
         ({"gpu_ids": [1], "precision": "mixed"}, "`precision` mixed needs compute capability 7.0 or more"),
         ({"gpus": "all", "precision": "half"}, "`precision` takes auto, float32 or mixed, not 'half'"),
-        ({"gpus": "some"}, "`gpus` takes a number or 'auto', not 'some'"),
+        ({"gpus": "some"}, "`gpus` takes a number or 'all', not 'some'"),
         ({"cores": 2}, "unknown `devices` key 'cores'"),
     ],
 )
@@ -106,6 +106,8 @@ def test_cpu_machine(monkeypatch, tmp_path):
         plan_slots(parse_devices("all"))
     with pytest.raises(UserError, match="`workers` must be at least 1, but got 0"):
         plan_slots(parse_devices(0))
+    with pytest.raises(UserError, match="`workers` takes a number or 'auto', not 'two'"):
+        plan_slots(parse_devices({"workers": "two"}))
     with pytest.raises(UserError, match="`trials_per_gpu` needs GPUs"):
         plan_slots(parse_devices({"trials_per_gpu": 2}))
     # auto: one single-threaded worker per core, unless the search is too short to pay for them.
