@@ -275,7 +275,7 @@ class AutoMLSearch:
                 run_dir=self.run_dir_,
             )
             return
-        from automl.engine import Supervisor
+        from automl.engine import Chief, Supervisor
 
         dataset_file = None
         if not self._reloadable:
@@ -296,6 +296,7 @@ class AutoMLSearch:
             heartbeat_interval=self.heartbeat_interval,
             dataset_file=dataset_file,
             progress=self.progress,
+            chief=Chief.of(backend),
         ).run()
 
     # ------------------------------------------------------------------ results

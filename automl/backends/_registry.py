@@ -91,6 +91,9 @@ class BackendSpec:
         shares_study: Whether its proposals come from the study in the store (enqueued trials
             included), so several worker processes can search one study and a trial retried after its
             process died is taken up.
+        chief: For a backend whose proposals live in a coordinator process rather than in the study
+            (KerasTuner's oracle), the module that runs it: ``main()`` serves the study's proposals to
+            worker processes and ``environment(tuner_id, host, port)`` is what each process is told.
     """
 
     name: str
@@ -104,6 +107,12 @@ class BackendSpec:
     algorithm_notes: Mapping[str, str] = field(default_factory=dict)
     pruner_notes: Mapping[str, str] = field(default_factory=dict)
     shares_study: bool = False
+    chief: str | None = None
+
+    @property
+    def runs_on_workers(self) -> bool:
+        """Whether worker processes can search one study with it (shared study or a chief)."""
+        return self.shares_study or self.chief is not None
 
     def __post_init__(self) -> None:
         # A wrong declaration should fail when the registry is imported, not in a user's search.
@@ -237,6 +246,7 @@ BACKENDS: dict[str, BackendSpec] = {
         BackendSpec(
             name="keras_tuner",
             implementation="automl.backends.keras_tuner:KerasTunerBackend",
+            chief="automl.backends.keras_tuner._chief",
             algorithms=("random", "bayesian", "hyperband", "grid"),
             options={
                 "directory": Option(str, "the KerasTuner project folder (default <run dir>/keras_tuner)"),

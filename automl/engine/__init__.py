@@ -12,10 +12,11 @@ from automl.engine._protocol import ReservedTrial, Session, Trainer
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
 from automl.engine._session import Budget, SearchSession
 from automl.engine._studies import check_family, check_same_search, open_study, resolve_dataset, run_session
-from automl.engine._supervisor import Supervisor
+from automl.engine._supervisor import Chief, Supervisor
 
 __all__ = [
     "Budget",
+    "Chief",
     "Gpu",
     "NullProgress",
     "Progress",

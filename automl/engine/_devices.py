@@ -318,12 +318,12 @@ def _count(value: Any, name: str, word: str) -> int:
 
 
 def check_backend_fits(backend: Any, slots: list[Slot]) -> None:
-    """Worker processes need a backend whose proposals come from the shared study (its registry entry
-    says ``shares_study``). Raises UserError in one line otherwise."""
-    if not in_process(slots) and not backend.spec.shares_study:
+    """Worker processes need a backend that can share one search between processes (its registry entry
+    says ``shares_study`` or names a ``chief``). Raises UserError in one line otherwise."""
+    if not in_process(slots) and not backend.spec.runs_on_workers:
         raise UserError(
-            f"{len(slots)} worker processes need `backend='optuna'`: the {backend.name} backend "
-            "searches in one process for now; set `workers` to 1"
+            f"{len(slots)} worker processes need a backend that shares its search between processes; "
+            f"the {backend.name} backend searches in one process: set `workers` to 1"
         )
 
 

@@ -104,8 +104,11 @@ class Session(Protocol):
 
     def time_left(self) -> float | None: ...
 
-    def reserve_trial(self, params: dict[str, Any], distributions: dict[str, Any]) -> ReservedTrial:
-        """Create a RUNNING trial holding ``params`` in the store; its number is assigned atomically."""
+    def reserve_trial(
+        self, params: dict[str, Any], distributions: dict[str, Any], attrs: dict[str, Any] | None = None
+    ) -> ReservedTrial:
+        """Create a RUNNING trial holding ``params`` (and user ``attrs``) in the store; its number is
+        assigned atomically."""
         ...
 
     def run_trial(

@@ -160,13 +160,15 @@ class SearchSession:
     def start(self) -> None:
         self.progress.start(self.state)
 
-    def reserve_trial(self, params: dict[str, Any], distributions: dict[str, Any]) -> ReservedTrial:
+    def reserve_trial(
+        self, params: dict[str, Any], distributions: dict[str, Any], attrs: dict[str, Any] | None = None
+    ) -> ReservedTrial:
         """Create a RUNNING trial in the store; its number (hence its seed) is the storage's."""
         trial_id, number = reserve_trial(
             self.study,
             params,
             distributions,
-            {"device": self.runner.device, "worker": self.runner.worker},
+            {**(attrs or {}), "device": self.runner.device, "worker": self.runner.worker},
         )
         return ReservedTrial(trial_id=trial_id, number=number)
 

@@ -15,20 +15,28 @@ races on the schema); each worker then joins the study from the storage alone
 
 Budgets hold for the whole search: every worker stops at one absolute deadline and counts the study's
 finished trials, so a replacement never gets a fresh timeout.
+
+A backend whose proposals live in a coordinator process rather than in the study (KerasTuner's oracle:
+its registry entry names a ``chief``) gets that process too, started beside the workers and stopped after
+them (``<run dir>/workers/chief.log``). Its trials have no heartbeat the chief could follow, so when a
+worker dies the supervisor records the worker's running trial as failed and ``abandoned`` in the store;
+the chief reads that and ends the trial in its oracle.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from automl import interrupts
 from automl.engine._devices import Slot
@@ -43,7 +51,7 @@ if TYPE_CHECKING:
     from automl.engine._session import Budget
     from automl.store import StudyInfo
 
-__all__ = ["Supervisor"]
+__all__ = ["ABANDONED", "Chief", "Supervisor"]
 
 log = logging.getLogger("automl.supervisor")
 
@@ -51,6 +59,46 @@ log = logging.getLogger("automl.supervisor")
 _MAX_DEATHS_IN_A_ROW = 3
 _POLL_SECONDS = 0.5
 _STOP_GRACE_SECONDS = 30.0
+#: the user attribute of a trial failed because its worker process died (a chief ends it in its oracle).
+ABANDONED = "abandoned"
+
+
+@dataclass(frozen=True)
+class Chief:
+    """The coordinator process of a backend that has one (see the module doc).
+
+    Args:
+        module: Its module (the backend registry's ``chief``): ``main()`` and ``environment()``.
+        bind: The address the chief listens on (``0.0.0.0`` to let other machines' workers join).
+        connect: The address this machine's workers reach it at.
+        port: Its port; 0 picks a free one.
+        start: False when the chief runs elsewhere and these workers only join it.
+    """
+
+    module: str
+    bind: str = "127.0.0.1"
+    connect: str = "127.0.0.1"
+    port: int = 0
+    start: bool = True
+
+    @classmethod
+    def of(cls, backend: Any, **where: Any) -> Chief | None:
+        """The chief ``backend``'s worker processes need, or None when they share the study itself."""
+        module = backend.spec.chief
+        return None if module is None or backend.spec.shares_study else cls(module, **where)
+
+    def environment(self, tuner_id: str, *, chief: bool = False) -> dict[str, str]:
+        env: dict[str, str] = importlib.import_module(self.module).environment(
+            tuner_id, self.bind if chief else self.connect, self.port
+        )
+        return env
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host if host != "0.0.0.0" else "", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @dataclass
@@ -87,6 +135,7 @@ class Supervisor:
         grace_period: int | None = None,
         dataset_file: Path | None = None,
         progress: Progress | None = None,
+        chief: Chief | None = None,
     ) -> None:
         self.study = study
         self.info = info
@@ -112,6 +161,10 @@ class Supervisor:
             dataset_file=None if dataset_file is None else str(dataset_file),
         )
         self.workers: dict[int, _Worker] = {}
+        if chief is not None and chief.port == 0:
+            chief = replace(chief, port=_free_port(chief.bind))
+        self.chief = chief
+        self.chief_process: _Worker | None = None
         self.started_workers = 0
         self.deaths: dict[int, int] = {}
         self.shown: dict[int, str] = {}
@@ -173,24 +226,60 @@ class Supervisor:
         return self.deadline is not None and time.time() >= self.deadline
 
     # ------------------------------------------------------------------ workers
-    def _start(self, slot: Slot) -> None:
-        self.started_workers += 1
+    def _spawn(
+        self, module: str, name: str, banner: str, env: dict[str, str], spec: str
+    ) -> tuple[subprocess.Popen[bytes], Path, IO[bytes]]:
         folder = self.run_dir / "workers"
         folder.mkdir(parents=True, exist_ok=True)
-        log_file = folder / f"w{slot.index}.log"
+        log_file = folder / f"{name}.log"
         handle = log_file.open("ab")
-        handle.write(f"--- worker {self.started_workers} on slot {slot.index} ({slot.device})\n".encode())
+        handle.write(f"--- {banner}\n".encode())
         handle.flush()
-        spec = replace(self.spec, slot={**slot.to_dict(), "worker": self.started_workers})
-        env = {**os.environ, **slot.environment(), "AUTOML_WORKER": str(self.started_workers)}
         process = subprocess.Popen(
-            [sys.executable, "-c", "from automl.engine._worker import main; main()", spec.to_json()],
+            [sys.executable, "-c", f"from {module} import main; main()"],
             stdout=handle,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env=env,
+            # The spec holds the storage URL, password included: the environment, not the command line.
+            env={**os.environ, **env, "AUTOML_WORKER_SPEC": spec},
             start_new_session=True,  # Ctrl-C at the terminal reaches the supervisor, which stops them
         )
+        return process, log_file, handle
+
+    def _start_chief(self) -> None:
+        assert self.chief is not None
+        slot = Slot(index=-1, threads=1)
+        process, log_file, handle = self._spawn(
+            self.chief.module, "chief", f"chief on {self.chief.bind}:{self.chief.port}",
+            {**slot.environment(), **self.chief.environment("chief", chief=True)},
+            self.spec.to_json(),
+        )  # fmt: skip
+        self.chief_process = _Worker(slot, process, log_file, handle)
+        log.info("started the chief (pid %d) on %s:%d", process.pid, self.chief.bind, self.chief.port)
+
+    def _stop_chief(self) -> None:
+        chief, self.chief_process = self.chief_process, None
+        if chief is None:
+            return
+        if chief.process.poll() is None:
+            chief.process.send_signal(signal.SIGINT)
+            try:
+                chief.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                chief.process.kill()
+                chief.process.wait()
+        chief.handle.close()
+
+    def _start(self, slot: Slot) -> None:
+        self.started_workers += 1
+        env = {**slot.environment(), "AUTOML_WORKER": str(self.started_workers)}
+        if self.chief is not None:
+            env.update(self.chief.environment(f"tuner{self.started_workers}"))
+        spec = replace(self.spec, slot={**slot.to_dict(), "worker": self.started_workers})
+        process, log_file, handle = self._spawn(
+            "automl.engine._worker", f"w{slot.index}",
+            f"worker {self.started_workers} on slot {slot.index} ({slot.device})", env, spec.to_json(),
+        )  # fmt: skip
         self.workers[slot.index] = _Worker(slot, process, log_file, handle)
         log.info("started worker %d (pid %d) on slot %d (%s)", self.started_workers, process.pid, slot.index,
                  slot.device)  # fmt: skip
@@ -209,10 +298,13 @@ class Supervisor:
         if code != 0:
             died = f"signal {-code}" if code < 0 else f"exit code {code}"
             self.deaths[worker.slot.index] = self.deaths.get(worker.slot.index, 0) + 1
-            log.warning(
-                "worker on slot %d died (%s); its running trial is failed by its heartbeat and retried",
-                worker.slot.index, died,
-            )  # fmt: skip
+            if self.chief is not None:
+                self._abandon_trials_of(worker.process.pid, died)
+            else:
+                log.warning(
+                    "worker on slot %d died (%s); its running trial is failed by its heartbeat and retried",
+                    worker.slot.index, died,
+                )  # fmt: skip
             if self.deaths[worker.slot.index] >= _MAX_DEATHS_IN_A_ROW:
                 raise FatalError(
                     f"the worker of slot {worker.slot.index} ({worker.slot.device}) died "
@@ -220,6 +312,32 @@ class Supervisor:
                 )
         if not self._budget_spent(finished):
             self._start(worker.slot)
+
+    def _abandon_trials_of(self, pid: int, died: str) -> None:
+        """Record the running trial of dead worker ``pid`` as failed and abandoned (see the module doc)."""
+        import optuna
+
+        label = f"{socket.gethostname()}:{pid}"
+        storage = self.study._storage  # Optuna has no public call that fails another process's trial
+        for trial in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+            if trial.user_attrs.get("worker") == label:
+                storage.set_trial_user_attr(trial._trial_id, "failure", f"worker died: {died}")
+                storage.set_trial_user_attr(trial._trial_id, ABANDONED, True)
+                storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+                log.warning("worker %s died (%s) in trial %d: recorded as failed", label, died, trial.number)
+
+    def _check_chief(self) -> None:
+        chief = self.chief_process
+        if chief is not None and chief.process.poll() is not None:
+            code = chief.process.returncode
+            self.chief_process = None
+            chief.handle.close()
+            if code == EXIT_USER_ERROR:
+                raise UserError(_last_error(chief.log_file) or "the chief refused the search")
+            raise FatalError(
+                f"the search's chief process ended (exit code {code}); see {chief.log_file}. "
+                "Finished trials are kept: `--resume` continues"
+            )
 
     def _stop_all(self, *, grace: float = _STOP_GRACE_SECONDS) -> None:
         """Ask every worker to stop at its next safe point; kill those still running after ``grace``."""
@@ -249,10 +367,13 @@ class Supervisor:
         self.progress.start(self.state)
         try:
             with InterruptGuard():
+                if self.chief is not None and self.chief.start:
+                    self._start_chief()
                 for slot in self.slots:
                     self._start(slot)
                 while self.workers:
                     interrupts.check()
+                    self._check_chief()
                     trials = self.study.get_trials(deepcopy=False)  # one read per poll
                     finished = self._follow(trials)
                     self._show_workers(trials)
@@ -273,6 +394,7 @@ class Supervisor:
             self._follow(self.study.get_trials(deepcopy=False))
             raise
         finally:
+            self._stop_chief()
             self.progress.stop(self.state)
 
 

@@ -1,10 +1,11 @@
 """A worker process: one device slot pulling trials from a shared study until the search's budget is spent.
 
 Started by the supervisor (:mod:`automl.engine._supervisor`) as a Python process calling :func:`main`
-with one argument, a JSON :class:`WorkerSpec`. Everything else the worker needs it reads from the storage:
-the run manifest (space, dataset source, backend) and the study's facts. It imports TensorFlow and loads
-the dataset once, sets its slot up (threads, GPU memory, precision), then searches through the same
-:func:`automl.engine.run_session` as a single-process search, so a trial means the same thing here.
+with a JSON :class:`WorkerSpec` in ``AUTOML_WORKER_SPEC``. Everything else the worker needs it reads
+from the storage: the run manifest (space, dataset source, backend) and the study's facts. It imports
+TensorFlow and loads the dataset once, sets its slot up (threads, GPU memory, precision), then searches
+through the same :func:`automl.engine.run_session` as a single-process search, so a trial means the same
+thing here.
 
 Exit codes: 0 the budget is spent, the deadline passed or the worker is due for recycling; 2 a user
 mistake (the message is the last line of its log); 3 the study's failure limit stopped the search; 4 the
@@ -156,7 +157,9 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("optuna").setLevel(logging.WARNING)
-    code = run(WorkerSpec.from_json(args[0]))
+    # The spec comes through the environment, not the command line, where `ps` would show the storage
+    # URL's password.
+    code = run(WorkerSpec.from_json(args[0] if args else os.environ["AUTOML_WORKER_SPEC"]))
     sys.stdout.flush()
     sys.stderr.flush()
     # Everything is in the storage by now; a library thread left running (a trial's heartbeat after a

@@ -274,7 +274,7 @@ class Experiment:
     ) -> None:
         """One study's search: in this process, or by the experiment's workers, which all take this study
         (studies are searched one after another, each by every worker)."""
-        from automl.engine import Supervisor, run_session
+        from automl.engine import Chief, Supervisor, run_session
         from automl.engine._devices import RECYCLE_AFTER, in_process
 
         cfg = self.config
@@ -295,6 +295,7 @@ class Experiment:
         Supervisor(
             study=study, info=info, url=url, slots=slots, budget=budget, run_dir=run.path,
             recycle_after=cfg.devices.get("recycle_after", RECYCLE_AFTER), progress=progress,
+            chief=Chief.of(backend),
         ).run()  # fmt: skip
 
     def _timeout(self, index: int, count: int, started: float) -> float | None:

@@ -113,8 +113,8 @@ def test_hyperband_continues_promoted_trials_and_deletes_obsolete_checkpoints(
     kept = []
     prune = checkpoints.prune
 
-    def counting_prune(project_dir, keep):
-        freed = prune(project_dir, keep)
+    def counting_prune(project_dir, keep, *running):
+        freed = prune(project_dir, keep, *running)
         kept.append(sorted(p.parent.name for p in project_dir.glob(f"trial_*/{checkpoints.CHECKPOINT}")))
         return freed
 

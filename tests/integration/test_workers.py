@@ -215,26 +215,78 @@ def test_an_experiment_searches_each_study_with_every_worker(tmp_path):
     assert set(experiment.leaderboards_) == {"iris", "wine"}
 
 
-def test_worker_processes_need_a_backend_that_shares_its_study(tmp_path):
-    from automl import Experiment
-    from automl.exceptions import UserError
+def _kill_mid_trial(storage: str, thread: threading.Thread, done_first: int = 2) -> int | None:
+    """SIGKILL the worker of a running trial once ``done_first`` trials finished; its trial's number."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.2)
+        try:
+            study = optuna.load_study(study_name=optuna.get_all_study_names(storage)[0], storage=storage)
+        except Exception:
+            continue
+        done = [t for t in study.trials if t.state.is_finished()]
+        running = [
+            t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING and "worker" in t.user_attrs
+        ]
+        if len(done) >= done_first and running:
+            victim = running[0]
+            os.kill(int(victim.user_attrs["worker"].rsplit(":", 1)[1]), signal.SIGKILL)
+            return victim.number
+    return None
 
-    with pytest.raises(UserError) as info:
-        AutoMLSearch(space=space(tmp_path), backend="keras_tuner", devices=2, run_dir=tmp_path / "run").fit(
-            "iris"
-        )
-    assert str(info.value) == (
-        "2 worker processes need `backend='optuna'`: the keras_tuner backend searches in one process for now; "
-        "set `workers` to 1"
-    )
-    assert not (tmp_path / "run").exists()
-    path = tmp_path / "exp.yaml"
-    path.write_text(
-        "version: 1\nname: kt\ndatasets: [iris]\nspaces: [tiny]\nbackend: {name: keras_tuner}\n"
-        "budget: {trials: 20}\ndevices: {workers: 2}\nretrain: false\n"
-    )
-    with pytest.raises(UserError) as info:
-        Experiment.from_yaml(path, run_dir=tmp_path / "exp").run()
-    message = str(info.value)
-    assert message.startswith(f"{path}:7: devices: 2 worker processes need `backend='optuna'`")
-    assert "\n" not in message and not (tmp_path / "exp").exists()
+
+def test_keras_tuner_workers_share_one_search_through_its_chief(tmp_path):
+    import json
+
+    run = tmp_path / "run"
+    result = AutoMLSearch(
+        space=space(tmp_path), n_trials=6, devices=2, run_dir=run, backend="keras_tuner", algorithm="random",
+    ).fit("iris")  # fmt: skip
+    finished = [r for r in result.trials_ if r.state.finished]
+    assert 6 <= len(finished) <= 7
+    numbers = [r.number for r in result.trials_]
+    assert numbers == list(range(len(numbers)))
+    assert {r.device for r in result.trials_} == {"cpu slot 0", "cpu slot 1"}
+    # One oracle proposed for both: KerasTuner's trial ids are unique, and its project (written by the
+    # chief alone) holds every trial the workers ran.
+    trials = optuna.load_study(study_name=result.study_name_, storage=f"sqlite:///{run / 'automl.db'}").trials
+    ids = [t.user_attrs["keras_tuner_trial_id"] for t in trials]
+    assert len(set(ids)) == len(ids)
+    project = next((run / "keras_tuner").iterdir())
+    oracle = json.loads((project / "oracle.json").read_text())
+    assert set(oracle["end_order"]) == set(ids) and not oracle["ongoing_trials"]
+    assert "listening on 127.0.0.1:" in (run / "workers" / "chief.log").read_text()
+
+
+def test_a_keras_tuner_worker_killed_mid_trial_loses_only_that_trial(tmp_path):
+    """Hyperband's next round waits for every trial of the round before it: the chief must end the dead
+    worker's trial, or the search would wait until its timeout."""
+    run = tmp_path / "run"
+    storage = f"sqlite:///{run / 'automl.db'}"
+    search = AutoMLSearch(
+        space=space(tmp_path, epochs=9), n_trials=10, timeout=240, devices=2, run_dir=run,
+        backend="keras_tuner", algorithm="hyperband",
+    )  # fmt: skip
+    outcome: dict = {}
+
+    def fit():
+        try:
+            search.fit("iris")
+        except BaseException as exc:  # reported below, on the test's thread
+            outcome["error"] = exc
+
+    started = time.monotonic()
+    thread = threading.Thread(target=fit)
+    thread.start()
+    killed = _kill_mid_trial(storage, thread)
+    thread.join(timeout=300)
+    assert not thread.is_alive(), "the search did not end"
+    assert "error" not in outcome, outcome.get("error")
+    assert killed is not None, "no worker was caught mid-trial"
+    assert time.monotonic() - started < 200, "the search waited for the dead worker's trial"
+    records = {r.number: r for r in search.trials_}
+    assert records[killed].state is TrialState.FAIL
+    assert records[killed].failure == "worker died: signal 9"
+    assert [n for n, r in records.items() if r.state is TrialState.FAIL] == [killed]
+    assert sum(r.state.finished for r in records.values()) >= 10
+    assert "ended as failed: worker died: signal 9" in (run / "workers" / "chief.log").read_text()

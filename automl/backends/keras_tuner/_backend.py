@@ -20,6 +20,10 @@ KerasTuner proposes configs; automl trains and records them, as for Optuna (see 
   checkpoints are written whole or not at all, and a trial already mirrored (Ctrl-C between the mirror and
   KerasTuner's own bookkeeping) is replayed from the store, not trained or mirrored again.
 * Quiet: KerasTuner's display is off and whatever it prints goes to automl's log.
+* Worker processes: KerasTuner's own chief/worker mode. A chief process (:mod:`._chief`) holds the oracle
+  and serves proposals over gRPC; each worker's tuner asks it for trials (``KERASTUNER_TUNER_ID``,
+  ``KERASTUNER_ORACLE_IP``, ``KERASTUNER_ORACLE_PORT``), trains and records them as above. The chief
+  writes the project's files and prunes checkpoints; workers write only checkpoints.
 
 This module is the only importer of keras_tuner.
 """
@@ -33,6 +37,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -63,6 +68,27 @@ def _searched(p: Any) -> Any:
     found = distribution(p)
     assert found is not None, p
     return found
+
+
+class _Context(NamedTuple):
+    """What a KerasTuner project is built from: a search session's study, or a chief's."""
+
+    space: Any
+    study: Any
+    info: Any
+    run_dir: Path | None
+    maximize: bool
+
+
+def _role() -> str:
+    """``alone`` (one process searches), or this process's part in KerasTuner's chief/worker mode."""
+    if "KERASTUNER_ORACLE_IP" not in os.environ:
+        return "alone"
+    return "chief" if "chief" in os.environ.get("KERASTUNER_TUNER_ID", "") else "worker"
+
+
+#: a worker told to wait (Hyperband's next round needs trials still running elsewhere) asks again after this.
+_IDLE_WAIT_SECONDS = 0.5
 
 
 class _Stopped(Exception):
@@ -99,8 +125,8 @@ class _LogWriter(io.TextIOBase):
 
     def write(self, text: str) -> int:
         for line in text.splitlines():
-            if line.strip():
-                log.info("keras_tuner: %s", line.strip())
+            if line.strip():  # stray prints (a condition's value on every trial): debug level
+                log.debug("keras_tuner: %s", line.strip())
         return len(text)
 
 
@@ -136,24 +162,32 @@ class _Tuner(keras_tuner.engine.base_tuner.BaseTuner):
         self.automl.prune()
 
     def save(self) -> None:
+        if self.automl.role == "worker":
+            return  # the chief owns the project's files
         self.oracle.save()
         _write_json(self._get_tuner_fname(), self.get_state())
+
+    def reload(self) -> None:
+        if self.automl.role != "worker":  # a worker's oracle is the chief's, reached over gRPC
+            super().reload()
 
 
 class _Search:
     """One KerasTuner search of one session: builds the oracle and tuner, trains, mirrors, prunes."""
 
-    def __init__(self, backend: KerasTunerBackend, session: Session) -> None:
+    def __init__(self, backend: KerasTunerBackend, context: _Context, session: Session | None = None) -> None:
         self.backend = backend
-        self.session = session
-        self.space = session.space
-        self.study = session.study
+        self.context = context
+        self._session = session
+        self.role = _role()
+        self.space = context.space
+        self.study = context.study
         self.error: Exception | None = None
         self.hyperband = backend.algorithm == "hyperband"
-        self.objective = f"val_{session.info.metric}"
+        self.objective = f"val_{context.info.metric}"
         self.max_epochs = self._max_epochs()
         directory = self._directory()
-        info = session.info
+        info = context.info
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{info.dataset}-{info.space}-{backend.algorithm}")
         self.project_dir = directory / name
         self.project = self._project_key()
@@ -166,7 +200,7 @@ class _Search:
                 record = TrialRecord.from_frozen(t)
                 self.mirrored[str(kt_id)] = _Mirrored(t.number, record.state, t.value, record.failure)
         exists = (self.project_dir / "oracle.json").exists()
-        if self.mirrored and not exists:
+        if self.mirrored and not exists and self.role != "worker":
             raise UserError(
                 f"the KerasTuner project {self.project_dir} of this run is missing, so its search cannot "
                 "continue; restore it, or start afresh with `overwrite` or another `name`"
@@ -178,14 +212,35 @@ class _Search:
                 directory=str(directory),
                 project_name=name,
                 # The store decides: a project without mirrored trials (interrupted in its first trial)
-                # starts afresh, which replays the same seeded proposals.
-                overwrite=not self.mirrored,
+                # starts afresh, which replays the same seeded proposals. A worker never touches it.
+                overwrite=not self.mirrored and self.role != "worker",
             )
-        self.tuner.oracle.verbose = 0  # no "Search: Running Trial #…" tables
+        if self.role == "worker":
+            self._wait_when_idle(self.tuner.oracle)
+        else:
+            self.tuner.oracle.verbose = 0  # no "Search: Running Trial #…" tables
+
+    @property
+    def session(self) -> Session:
+        assert self._session is not None, "a chief trains nothing"
+        return self._session
+
+    @staticmethod
+    def _wait_when_idle(client: Any) -> None:
+        """KerasTuner's loop asks again at once when the chief says wait; pace it instead of spinning."""
+        ask = client.create_trial
+
+        def create_trial(tuner_id: str) -> Any:
+            trial = ask(tuner_id)
+            if trial.status == keras_tuner.engine.trial.TrialStatus.IDLE:
+                time.sleep(_IDLE_WAIT_SECONDS)
+            return trial
+
+        client.create_trial = create_trial
 
     def _project_key(self) -> str:
         """The project folder as recorded per trial: relative to the run directory (which may move)."""
-        run_dir = self.session.run_dir
+        run_dir = self.context.run_dir
         if run_dir is not None:
             try:
                 return self.project_dir.resolve().relative_to(Path(run_dir).resolve()).as_posix()
@@ -209,8 +264,8 @@ class _Search:
         given = self.backend.options.get("directory")
         if given is not None:
             return Path(given)
-        if self.session.run_dir is not None:
-            return Path(self.session.run_dir) / "keras_tuner"
+        if self.context.run_dir is not None:
+            return Path(self.context.run_dir) / "keras_tuner"
         log.warning("no run directory: the KerasTuner project lives in a temporary folder (no resume)")
         return Path(tempfile.mkdtemp(prefix="automl-keras-tuner-"))
 
@@ -224,7 +279,7 @@ class _Search:
         declare(hp, self.space)
         kwargs: dict[str, Any] = {
             "objective": keras_tuner.Objective(
-                self.objective, direction="max" if self.session.maximize else "min"
+                self.objective, direction="max" if self.context.maximize else "min"
             ),
             "hyperparameters": hp,
             "seed": _oracle_seed(self.backend.seed),
@@ -272,7 +327,12 @@ class _Search:
         model = self._continued_model(str(past), config) if past is not None else None
         if model is None:
             initial_epoch = 0
-        reserved = self.session.reserve_trial(params, {name: _searched(self.space[name]) for name in params})
+        # The KerasTuner id is recorded from the start: a chief ends the trial of a worker that died.
+        reserved = self.session.reserve_trial(
+            params,
+            {name: _searched(self.space[name]) for name in params},
+            {"keras_tuner_trial_id": kt_id, "keras_tuner_project": self.project},
+        )
         try:
             outcome = self.session.run_trial(
                 config,
@@ -326,10 +386,16 @@ class _Search:
         return model
 
     def prune(self) -> None:
-        """Delete the checkpoints Hyperband can no longer promote (a no-op for other algorithms)."""
-        if not self.hyperband:
+        """Delete the checkpoints Hyperband can no longer promote (a no-op for other algorithms).
+
+        The process holding the oracle decides (alone, or the chief); it reads the oracle's brackets
+        under the oracle's lock, which gRPC requests take too.
+        """
+        if not self.hyperband or self.role == "worker":
             return
-        freed = checkpoints.prune(self.project_dir, checkpoints.promotable(self.tuner.oracle))
+        keep = keras_tuner.synchronized(lambda oracle: checkpoints.promotable(oracle))(self.tuner.oracle)
+        running = {str(t.trial_id) for t in list(self.tuner.oracle.ongoing_trials.values())}
+        freed = checkpoints.prune(self.project_dir, keep, running if self.role == "chief" else frozenset())
         if freed:
             log.debug(
                 "keras_tuner: freed %d bytes of checkpoints; project now %d bytes",
@@ -367,4 +433,5 @@ class KerasTunerBackend(Backend):
     def search(self, session: Session) -> None:
         if session.should_stop():
             return
-        _Search(self, session).search()
+        context = _Context(session.space, session.study, session.info, session.run_dir, session.maximize)
+        _Search(self, context, session).search()

@@ -63,12 +63,15 @@ def promotable(oracle: Any) -> set[str]:
     return keep
 
 
-def prune(project_dir: Path, keep: set[str]) -> int:
+def prune(project_dir: Path, keep: set[str], running: set[str] | frozenset[str] = frozenset()) -> int:
     """Delete every checkpoint under ``project_dir`` whose trial is not in ``keep``, and any half-written
-    one (an interrupted save); returns the bytes freed."""
+    one (an interrupted save); returns the bytes freed. The folders of ``running`` trials (a worker
+    process may be writing there now) are left alone."""
     freed = 0
     for trial_dir in Path(project_dir).glob("trial_*"):
         trial_id = trial_dir.name[len("trial_") :]
+        if trial_id in running:
+            continue
         for name in (_TMP, CHECKPOINT):
             path = trial_dir / name
             if path.exists() and (name == _TMP or trial_id not in keep):

@@ -169,3 +169,20 @@ def test_a_gpu_worker_is_shown_only_its_gpu(fake_nvidia_smi):
     ]
     assert seen == [["1", "0"], ["1", "1"]]
     assert Path(fake_nvidia_smi).exists()
+
+
+def test_worker_processes_need_a_backend_that_can_share_its_search():
+    from types import SimpleNamespace
+
+    from automl.engine import parse_devices, plan_slots
+    from automl.engine._devices import check_backend_fits
+    from automl.exceptions import UserError
+
+    alone = SimpleNamespace(name="mine", spec=SimpleNamespace(runs_on_workers=False))
+    check_backend_fits(alone, plan_slots(parse_devices(1)))
+    with pytest.raises(UserError) as info:
+        check_backend_fits(alone, plan_slots(parse_devices(2)))
+    assert str(info.value) == (
+        "2 worker processes need a backend that shares its search between processes; the mine backend "
+        "searches in one process: set `workers` to 1"
+    )

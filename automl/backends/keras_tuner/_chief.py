@@ -1,0 +1,169 @@
+"""KerasTuner's chief process: the oracle of one study, served over gRPC to the worker processes.
+
+KerasTuner proposes from its oracle, not from the study, so worker processes share a search through
+KerasTuner's own chief/worker mode: the supervisor starts this process beside the workers and gives every
+process the same ``KERASTUNER_ORACLE_IP``/``KERASTUNER_ORACLE_PORT`` and its own ``KERASTUNER_TUNER_ID``
+(:func:`environment`). Workers train and record trials in the store as in a single process
+(:mod:`._backend`); the chief writes the project's files and deletes checkpoints Hyperband can no longer
+promote.
+
+KerasTuner's own chief (``oracle_chief.start_server``) waits for every ongoing trial before it stops, so
+a worker that died mid-trial holds it forever. This one serves the same gRPC service with a loop of its
+own:
+
+* a trial whose worker died is recorded FAIL in the store by whoever saw the death (the supervisor of
+  that worker, marked ``abandoned``); the chief then ends it in the oracle as failed, so Hyperband's
+  rounds go on without it;
+* it stops when its supervisor asks (SIGINT or SIGTERM, once every worker has ended), and in any case
+  shortly after the search's deadline.
+
+Run as ``python -c "from automl.backends.keras_tuner._chief import main; main()"`` with the
+:class:`automl.engine._worker.WorkerSpec` in ``AUTOML_WORKER_SPEC``. This module imports keras_tuner only
+inside :func:`serve`, so the supervisor reads :func:`environment` without TensorFlow.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from automl.engine._supervisor import ABANDONED
+
+__all__ = ["end_abandoned_trials", "environment", "main", "serve"]
+
+log = logging.getLogger("automl.keras_tuner.chief")
+
+#: the chief outlives the search's deadline by this much at most (workers stop at their first epoch end).
+_LATE_SECONDS = 60.0
+_POLL_SECONDS = 1.0
+
+
+def environment(tuner_id: str, host: str, port: int) -> dict[str, str]:
+    """What a process of KerasTuner's chief/worker mode is told: its id (``chief`` for the chief) and
+    where the chief listens (the chief binds ``host``; workers connect to it)."""
+    return {
+        "KERASTUNER_TUNER_ID": tuner_id,
+        "KERASTUNER_ORACLE_IP": host,
+        "KERASTUNER_ORACLE_PORT": str(port),
+    }
+
+
+def _open(spec: Any) -> Any:
+    """The KerasTuner project of ``spec``'s study, with the oracle this process serves."""
+    from pathlib import Path
+
+    import optuna
+
+    from automl._logs import optuna_verbosity
+    from automl.backends import get_backend
+    from automl.backends.keras_tuner._backend import KerasTunerBackend, _Context, _Search
+    from automl.store import load_study_info, manifest_from_storage, open_storage
+
+    storage = open_storage(spec.storage, heartbeat_interval=None)
+    manifest = manifest_from_storage(storage, spec.study)
+    info = load_study_info(storage, spec.study)
+    space = next(s for s in manifest.spaces if s.name == info.space).space()
+    backend = get_backend("keras_tuner")(
+        algorithm=manifest.backend.algorithm,
+        pruner=manifest.backend.pruner,
+        seed=manifest.seed,
+        options=dict(manifest.backend.options or {}),
+    )
+    with optuna_verbosity(optuna.logging.WARNING):
+        study = optuna.load_study(study_name=spec.study, storage=storage)
+    run_dir = None if spec.run_dir is None else Path(spec.run_dir)
+    assert isinstance(backend, KerasTunerBackend)
+    return _Search(backend, _Context(space, study, info, run_dir, info.direction == "maximize"))
+
+
+def end_abandoned_trials(search: Any) -> int:
+    """End in the oracle, as failed, each ongoing trial whose worker died (see the module doc)."""
+    import keras_tuner
+    import optuna
+
+    oracle = search.tuner.oracle
+    ongoing = {str(t.trial_id): t for t in list(oracle.ongoing_trials.values())}
+    if not ongoing:
+        return 0
+    ended = 0
+    for frozen in search.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.FAIL,)):
+        attrs = frozen.user_attrs
+        kt_id = str(attrs.get("keras_tuner_trial_id"))
+        if attrs.get(ABANDONED) and attrs.get("keras_tuner_project") == search.project and kt_id in ongoing:
+            trial = ongoing.pop(kt_id)
+            trial.status = keras_tuner.engine.trial.TrialStatus.FAILED
+            trial.message = str(attrs.get("failure") or "its worker died")
+            oracle.end_trial(trial)
+            ended += 1
+            log.warning("trial %d (KerasTuner %s) ended as failed: %s", frozen.number, kt_id, trial.message)
+    return ended
+
+
+def serve(spec: Any, stop: threading.Event) -> int:
+    """Serve the oracle of ``spec``'s study until ``stop`` is set or the deadline is long past."""
+    from concurrent import futures
+
+    import grpc
+    from keras_tuner.src import protos  # KerasTuner's gRPC service: no public path in keras-tuner 1.4
+    from keras_tuner.src.distribute.oracle_chief import OracleServicer
+
+    from automl.backends.keras_tuner._backend import _LogWriter
+    from automl.engine._worker import EXIT_USER_ERROR
+
+    search = _open(spec)
+    search.tuner.save()
+    sys.stdout = _LogWriter()  # KerasTuner prints from the gRPC threads too
+    host, port = os.environ["KERASTUNER_ORACLE_IP"], os.environ["KERASTUNER_ORACLE_PORT"]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    protos.get_service_grpc().add_OracleServicer_to_server(OracleServicer(search.tuner.oracle), server)
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:
+        bound = 0
+    if not bound:
+        print(
+            f"error: the KerasTuner chief cannot listen on {host}:{port} (in use, or not this machine's "
+            "address): choose another port",
+            file=sys.stderr,
+            flush=True,
+        )
+        return EXIT_USER_ERROR
+    server.start()
+    log.info("KerasTuner chief of study %s listening on %s:%s", spec.study, host, port)
+    try:
+        while not stop.wait(_POLL_SECONDS):
+            end_abandoned_trials(search)
+            search.prune()
+            if spec.deadline is not None and time.time() > spec.deadline + _LATE_SECONDS:
+                log.warning("the search's deadline passed %.0f s ago: the chief stops", _LATE_SECONDS)
+                break
+    finally:
+        server.stop(grace=2.0).wait()
+        search.tuner.save()
+    return 0
+
+
+def main() -> None:
+    from automl.engine._worker import EXIT_USER_ERROR, WorkerSpec
+    from automl.exceptions import UserError
+
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("optuna").setLevel(logging.WARNING)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        code = serve(WorkerSpec.from_json(os.environ["AUTOML_WORKER_SPEC"]), stop)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        code = EXIT_USER_ERROR
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
