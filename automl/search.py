@@ -92,6 +92,9 @@ class AutoMLSearch:
         recycle_after: Trials a worker process runs before a fresh one replaces it (memory stays flat).
         heartbeat_interval: Seconds between a running trial's heartbeats in the storage; a trial silent
             for four intervals is failed and retried (a worker that died).
+        oracle_port: KerasTuner only: the port its chief process listens on, on every interface, so
+            workers on other machines join (``automl worker --oracle HOST:PORT``); default a free port
+            reachable from this machine only.
     """
 
     def __init__(
@@ -117,6 +120,7 @@ class AutoMLSearch:
         devices: Any = "auto",
         recycle_after: int | None = RECYCLE_AFTER,
         heartbeat_interval: int = 60,
+        oracle_port: int | None = None,
     ) -> None:
         self.space = space
         self.backend = backend
@@ -138,6 +142,7 @@ class AutoMLSearch:
         self.devices = devices
         self.recycle_after = recycle_after
         self.heartbeat_interval = heartbeat_interval
+        self.oracle_port = oracle_port
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -176,6 +181,14 @@ class AutoMLSearch:
         )
         slots = plan_slots(parse_devices(self.devices), short=short_search(budget.trials, budget.timeout))
         check_backend_fits(backend, slots)
+        if self.oracle_port is not None:
+            if backend.spec.chief is None:
+                raise UserError(
+                    f"`oracle_port` is for the keras_tuner backend; {backend.name} workers on other machines "
+                    "join through the storage alone"
+                )
+            if not 0 < self.oracle_port < 65536:
+                raise UserError(f"`oracle_port` must be a port number (1-65535), not {self.oracle_port}")
         if self.recycle_after is not None and self.recycle_after < 1:
             raise UserError(f"`recycle_after` must be at least 1 trial, but got {self.recycle_after}")
         dataset = resolve_dataset(
@@ -262,7 +275,11 @@ class AutoMLSearch:
         metric: str,
         budget: Budget,
     ) -> None:
-        if in_process(self._slots):
+        from automl.engine._join import record_window
+
+        # For workers that join from other machines.
+        window = record_window(study, budget, self.heartbeat_interval)
+        if in_process(self._slots) and self.oracle_port is None:
             run_session(
                 backend,
                 study,
@@ -296,8 +313,14 @@ class AutoMLSearch:
             heartbeat_interval=self.heartbeat_interval,
             dataset_file=dataset_file,
             progress=self.progress,
-            chief=Chief.of(backend),
+            chief=Chief.of(backend, **self._chief_address()),
+            since=window.since,
         ).run()
+
+    def _chief_address(self) -> dict[str, Any]:
+        if self.oracle_port is None:
+            return {}
+        return {"bind": "0.0.0.0", "port": self.oracle_port}
 
     # ------------------------------------------------------------------ results
     def _collect(self, storage: Any, name: str, info: StudyInfo) -> None:

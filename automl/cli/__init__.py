@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from automl.cli import _backends, _datasets, _experiment, _models, _report, _search, _spaces
+from automl.cli import _backends, _datasets, _experiment, _models, _report, _search, _spaces, _worker
 from automl.cli._console import err_console
 
 __all__ = ["app", "main"]
@@ -34,6 +34,7 @@ app.command("retrain")(_models.retrain_command)
 app.command("predict")(_models.predict_command)
 app.command("report")(_report.report_command)
 app.command("backends")(_backends.backends_command)
+app.command("worker")(_worker.worker_command)
 
 
 @app.callback()

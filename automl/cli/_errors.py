@@ -47,6 +47,7 @@ FLAGS = {
     "workers": "--workers",
     "precision": "--precision",
     "recycle_after": "--recycle-after",
+    "oracle_port": "--oracle-port",
 }
 
 _ARGUMENT = re.compile(r"`([a-z_]+)(?:=([^`]*))?`")

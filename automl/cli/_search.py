@@ -205,6 +205,13 @@ def search_command(
     recycle_after: Annotated[
         int, typer.Option(help="Trials a worker process runs before a fresh one replaces it.")
     ] = 10,
+    oracle_port: Annotated[
+        int | None,
+        typer.Option(
+            help="keras_tuner: the port its chief listens on, so workers on other machines join with "
+            "`automl worker --oracle HOST:PORT` (default: a free port of this machine only)."
+        ),
+    ] = None,
 ) -> None:
     """Search hyperparameters of Keras models on one dataset and show the leaderboard."""
     import logging
@@ -236,6 +243,7 @@ def search_command(
             gpus=gpus, gpu_ids=gpu_ids, trials_per_gpu=trials_per_gpu, workers=workers, precision=precision
         ),
         recycle_after=recycle_after,
+        oracle_port=oracle_port,
     )
     run_search(
         search,

@@ -117,8 +117,12 @@ class Supervisor:
         study: The study, already created in ``url``'s storage, with the run manifest recorded.
         url: The storage URL the workers open (with its password: it is passed in their spec, not logged).
         budget: The search's budget; its timeout starts now and holds for every worker.
+        run_dir: The run directory the workers write trial files to (None for a worker joining from
+            another machine, or the KerasTuner folder shared with the first machine).
+        log_dir: Where each worker's log goes (default ``<run_dir>/workers``).
         recycle_after: Trials a worker runs before it is replaced by a fresh process (None: never).
-        seed: The run's seed; worker ``k`` seeds its sampler from it and ``k`` so workers propose apart.
+        chief: The coordinator process the backend needs, if any (:meth:`Chief.of`).
+        since: When the search began (ISO time): failures in a row count from there (default now).
     """
 
     def __init__(
@@ -129,19 +133,22 @@ class Supervisor:
         url: str,
         slots: list[Slot],
         budget: Budget,
-        run_dir: Path,
+        run_dir: Path | None,
+        log_dir: Path | None = None,
         recycle_after: int | None = None,
         heartbeat_interval: int = 60,
         grace_period: int | None = None,
         dataset_file: Path | None = None,
         progress: Progress | None = None,
         chief: Chief | None = None,
+        since: str | None = None,
     ) -> None:
         self.study = study
         self.info = info
         self.slots = slots
         self.budget = budget
-        self.run_dir = Path(run_dir)
+        self.run_dir = None if run_dir is None else Path(run_dir)
+        self.log_dir = Path(log_dir) if log_dir is not None else Path(str(run_dir)) / "workers"
         self.progress = progress or NullProgress()
         self.started = time.monotonic()
         self.deadline = None if budget.timeout is None else time.time() + budget.timeout
@@ -149,7 +156,7 @@ class Supervisor:
             storage=url,
             study=study.study_name,
             slot={},
-            run_dir=str(self.run_dir),
+            run_dir=None if self.run_dir is None else str(self.run_dir),
             deadline=self.deadline,
             trials=budget.trials,
             trial_timeout=budget.trial_timeout,
@@ -157,7 +164,7 @@ class Supervisor:
             recycle_after=recycle_after,
             heartbeat_interval=heartbeat_interval,
             grace_period=grace_period,
-            since=datetime.now().isoformat(),
+            since=since or datetime.now().isoformat(),
             dataset_file=None if dataset_file is None else str(dataset_file),
         )
         self.workers: dict[int, _Worker] = {}
@@ -229,9 +236,8 @@ class Supervisor:
     def _spawn(
         self, module: str, name: str, banner: str, env: dict[str, str], spec: str
     ) -> tuple[subprocess.Popen[bytes], Path, IO[bytes]]:
-        folder = self.run_dir / "workers"
-        folder.mkdir(parents=True, exist_ok=True)
-        log_file = folder / f"{name}.log"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_file = self.log_dir / f"{name}.log"
         handle = log_file.open("ab")
         handle.write(f"--- {banner}\n".encode())
         handle.flush()
@@ -274,7 +280,9 @@ class Supervisor:
         self.started_workers += 1
         env = {**slot.environment(), "AUTOML_WORKER": str(self.started_workers)}
         if self.chief is not None:
-            env.update(self.chief.environment(f"tuner{self.started_workers}"))
+            # Unique over every machine joining the chief: the oracle hands a tuner id its ongoing trial.
+            tuner = f"tuner-{socket.gethostname()}-{os.getpid()}-{self.started_workers}"
+            env.update(self.chief.environment(tuner))
         spec = replace(self.spec, slot={**slot.to_dict(), "worker": self.started_workers})
         process, log_file, handle = self._spawn(
             "automl.engine._worker", f"w{slot.index}",

@@ -107,6 +107,12 @@ def run(spec: WorkerSpec) -> int:
         info = load_study_info(storage, spec.study)
         space = next(s for s in manifest.spaces if s.name == info.space).space()
         dataset = _dataset(spec, manifest, info.dataset)
+        if dataset.fingerprint != info.dataset_fingerprint:
+            raise UserError(
+                f"dataset {info.dataset!r} differs here from the one the search uses (fingerprint "
+                f"{dataset.fingerprint}, expected {info.dataset_fingerprint}): give this "
+                "machine the same data"
+            )
         # Each worker (replacements included) seeds its sampler apart, or parallel random samplers would
         # propose the same configs; a trial's own seed still comes from its store-assigned number.
         worker_number = int(spec.slot.get("worker", 0))

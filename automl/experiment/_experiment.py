@@ -276,9 +276,12 @@ class Experiment:
         (studies are searched one after another, each by every worker)."""
         from automl.engine import Chief, Supervisor, run_session
         from automl.engine._devices import RECYCLE_AFTER, in_process
+        from automl.engine._join import record_window
+        from automl.store._records import HEARTBEAT_INTERVAL
 
         cfg = self.config
         slots = self._slots(budget.trials, budget.timeout)
+        window = record_window(study, budget, HEARTBEAT_INTERVAL)  # for workers joining from elsewhere
         if in_process(slots):
             run_session(
                 backend,
@@ -295,7 +298,7 @@ class Experiment:
         Supervisor(
             study=study, info=info, url=url, slots=slots, budget=budget, run_dir=run.path,
             recycle_after=cfg.devices.get("recycle_after", RECYCLE_AFTER), progress=progress,
-            chief=Chief.of(backend),
+            chief=Chief.of(backend), since=window.since,
         ).run()  # fmt: skip
 
     def _timeout(self, index: int, count: int, started: float) -> float | None:

@@ -241,6 +241,10 @@ class _Search:
     def _project_key(self) -> str:
         """The project folder as recorded per trial: relative to the run directory (which may move)."""
         run_dir = self.context.run_dir
+        if run_dir is None and self.role == "worker" and "directory" not in self.backend.options:
+            # A worker on another machine without the run directory: its chief's key, which the chief
+            # matches when it ends the trial of a worker that died.
+            return f"keras_tuner/{self.project_dir.name}"
         if run_dir is not None:
             try:
                 return self.project_dir.resolve().relative_to(Path(run_dir).resolve()).as_posix()
@@ -404,13 +408,13 @@ class _Search:
             )
 
     def search(self) -> None:
-        self.prune()  # a resumed project may hold checkpoints made obsolete before the interruption
         try:
             with contextlib.redirect_stdout(_LogWriter()), warnings.catch_warnings():
                 # The bayesian oracle's Gaussian process warns about length-scale bounds on most fits.
                 warnings.filterwarnings("ignore", module=r"sklearn\.gaussian_process")
                 # keras-tuner 1.4 calls threading.currentThread() on every oracle call.
                 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"keras_tuner\.")
+                self.prune()  # a resumed project may hold checkpoints made obsolete before the interruption
                 self.tuner.search()
         except _Stopped:
             pass

@@ -1,0 +1,215 @@
+"""Joining a search from another machine: ``automl worker --storage URL --study NAME``.
+
+A search on a shared storage (PostgreSQL) records everything a worker elsewhere needs in the storage
+itself: the run manifest (space, dataset source, backend, budget) and the search's *window*, the
+absolute deadline and start time of the search that is running now (:func:`record_window`, written by
+the process that starts the search, again on resume). :func:`join` reads both, plans this machine's
+device slots and supervises worker processes on them exactly as on the first machine; a joining worker
+never gets a fresh timeout, and stops with everyone else once the study holds its trial budget.
+
+KerasTuner proposes from the chief's oracle, not the study: workers join the chief the first machine
+started (``--oracle HOST:PORT``). Hyperband continues trials from checkpoints in the KerasTuner project
+folder, so across machines it needs that folder shared (``--shared-dir``, checked writable).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from automl.exceptions import UserError
+
+if TYPE_CHECKING:
+    import optuna
+
+    from automl.engine._progress import Progress
+    from automl.engine._session import Budget
+
+__all__ = ["Window", "join", "list_studies", "read_window", "record_window"]
+
+_WINDOW = "automl.window"
+
+
+@dataclass(frozen=True)
+class Window:
+    """When the running search of a study ends (``deadline``, a ``time.time()``) and began (``since``),
+    and its trials' heartbeat interval, which every process of the study must share: a trial is failed
+    when silent for four of the interval of the process that checks."""
+
+    deadline: float | None
+    since: str
+    heartbeat_interval: int | None = None
+
+
+def record_window(study: optuna.Study, budget: Budget, heartbeat_interval: int | None = None) -> Window:
+    """Record the search starting now under ``budget`` in the study, for workers that join later."""
+    window = Window(
+        deadline=None if budget.timeout is None else time.time() + budget.timeout,
+        since=datetime.now().isoformat(),
+        heartbeat_interval=heartbeat_interval,
+    )
+    study.set_user_attr(_WINDOW, asdict(window))
+    return window
+
+
+def read_window(study: optuna.Study) -> Window | None:
+    data = study.user_attrs.get(_WINDOW)
+    if not isinstance(data, dict):
+        return None
+    return Window(
+        deadline=data.get("deadline"),
+        since=str(data.get("since")),
+        heartbeat_interval=data.get("heartbeat_interval"),
+    )
+
+
+def list_studies(storage: Any) -> list[dict[str, Any]]:
+    """One row per study of ``storage``: name, dataset, space, backend, finished trials, best score."""
+    import optuna
+
+    from automl.store import load_study_info
+
+    rows = []
+    for summary in optuna.get_all_study_summaries(storage, include_best_trial=True):
+        row: dict[str, Any] = {"study": summary.study_name, "trials": summary.n_trials}
+        try:
+            info = load_study_info(storage, summary.study_name)
+        except UserError:
+            row.update(dataset="?", space="?", backend="(not an automl study)")
+        else:
+            row.update(dataset=info.dataset, space=info.space, backend=f"{info.backend}/{info.algorithm}")
+        best = summary.best_trial
+        row["best"] = None if best is None else best.value
+        window = summary.user_attrs.get(_WINDOW)
+        deadline = window.get("deadline") if isinstance(window, dict) else None
+        row["open"] = deadline is None or deadline > time.time()
+        rows.append(row)
+    return rows
+
+
+def _shared_dir(path: Path) -> Path:
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise UserError(
+            f"--shared-dir {path} is not writable here ({exc.strerror}); mount it read-write"
+        ) from None
+    return path
+
+
+def join(
+    url: str,
+    study_name: str,
+    *,
+    devices: Any = None,
+    oracle: str | None = None,
+    shared_dir: Path | None = None,
+    log_dir: Path,
+    recycle_after: int | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Work on study ``study_name`` of storage ``url`` from this machine until its search's budget is spent.
+
+    Raises:
+        UserError: one line: no such study, a dataset this machine cannot load or whose data differ,
+            a KerasTuner study without ``oracle``, Hyperband across machines without ``shared_dir``.
+    """
+    import optuna
+
+    from automl._logs import optuna_verbosity
+    from automl.backends import get_backend
+    from automl.engine._devices import RECYCLE_AFTER, parse_devices, plan_slots
+    from automl.engine._session import Budget
+    from automl.engine._supervisor import Chief, Supervisor
+    from automl.store import load_study_info, manifest_from_storage, open_storage
+    from automl.store._records import HEARTBEAT_INTERVAL
+
+    storage = open_storage(url, heartbeat_interval=None)
+    manifest = manifest_from_storage(storage, study_name)
+    info = load_study_info(storage, study_name)
+    backend = get_backend(manifest.backend.name)(
+        algorithm=manifest.backend.algorithm,
+        pruner=manifest.backend.pruner,
+        seed=manifest.seed,
+        options=dict(manifest.backend.options or {}),
+    )
+    chief = Chief.of(backend)
+    run_dir: Path | None = None
+    if chief is not None:
+        if oracle is None:
+            raise UserError(
+                f"study {study_name!r} searches with {backend.name}, whose proposals come from the chief "
+                "the first machine started: add --oracle HOST:PORT (that machine's `--oracle-port`)"
+            )
+        host, _, port = oracle.rpartition(":")
+        if not host or not port.isdigit():
+            raise UserError(f"--oracle: cannot read {oracle!r}; write HOST:PORT, e.g. 10.0.0.5:8000")
+        chief = Chief(chief.module, connect=host, port=int(port), start=False)
+        if backend.algorithm == "hyperband" and shared_dir is None:
+            raise UserError(
+                "hyperband continues trials from checkpoints in the KerasTuner project folder: across "
+                "machines give --shared-dir, the first machine's run directory as mounted here"
+            )
+        if shared_dir is not None:
+            run_dir = _shared_dir(shared_dir)
+    elif oracle is not None:
+        raise UserError(
+            f"--oracle is for keras_tuner studies; {study_name!r} shares its study in the storage"
+        )
+    _check_data_here(manifest, info)
+    with optuna_verbosity(optuna.logging.WARNING):
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    window = read_window(study)
+    deadline = None if window is None else window.deadline
+    heartbeat_interval = (window and window.heartbeat_interval) or HEARTBEAT_INTERVAL
+    if deadline is not None and deadline <= time.time():
+        raise UserError(f"the search of study {study_name!r} is over (its deadline passed); nothing to join")
+    trials = manifest.budget.trials_per_study.get(study_name, manifest.budget.trials)
+    budget = Budget(
+        trials=trials,
+        timeout=None if deadline is None else deadline - time.time(),
+        trial_timeout=manifest.budget.trial_timeout,
+        max_consecutive_failures=manifest.budget.max_consecutive_failures,
+    )
+    slots = plan_slots(parse_devices(devices))
+    storage = open_storage(url, heartbeat_interval=heartbeat_interval)
+    with optuna_verbosity(optuna.logging.WARNING):
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    Supervisor(
+        study=study,
+        info=info,
+        url=url,
+        slots=slots,
+        budget=budget,
+        run_dir=run_dir,
+        log_dir=Path(log_dir),
+        recycle_after=RECYCLE_AFTER if recycle_after is None else recycle_after,
+        heartbeat_interval=heartbeat_interval,
+        progress=progress,
+        chief=chief,
+        since=None if window is None else window.since,
+    ).run()
+
+
+def _check_data_here(manifest: Any, info: Any) -> None:
+    """The study's dataset loads on this machine and is the same data (its fingerprint)."""
+    from automl.retrain import _reload_dataset
+
+    entry = manifest.dataset(info.dataset)
+    try:
+        dataset = _reload_dataset(entry, manifest.seed)
+    except UserError as exc:
+        raise UserError(f"this machine cannot load dataset {entry.name!r} ({entry.source}): {exc}") from None
+    if dataset.fingerprint != info.dataset_fingerprint:
+        raise UserError(
+            f"dataset {entry.name!r} ({entry.source}) differs on this machine from the one the search "
+            f"uses (fingerprint {dataset.fingerprint} here, {info.dataset_fingerprint} there): give this "
+            "machine the same file"
+        )
