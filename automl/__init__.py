@@ -10,12 +10,13 @@ from typing import Any
 
 from automl.exceptions import (
     AutoMLError,
+    AutoMLWarning,
     ConfigError,
     DatasetError,
     FatalError,
+    MissingDependency,
     SpaceError,
     TrialFailed,
-    TrialPruned,
     UserError,
 )
 from automl.tasks import Task
@@ -41,6 +42,7 @@ _LAZY = {
     "AutoMLSearch": "automl.search",
     "Experiment": "automl.experiment",
     "load_model": "automl.retrain",
+    "Predictor": "automl.retrain",
     "TrainResult": "automl.training",
     "diagnose": "automl.report",
     "Diagnosis": "automl.report",
@@ -49,6 +51,7 @@ _LAZY = {
 __all__ = [
     "AutoMLError",
     "AutoMLSearch",
+    "AutoMLWarning",
     "Bool",
     "Choice",
     "ConfigError",
@@ -60,12 +63,13 @@ __all__ = [
     "Fixed",
     "Float",
     "Int",
+    "MissingDependency",
+    "Predictor",
     "SearchSpace",
     "SpaceError",
     "Task",
     "TrainResult",
     "TrialFailed",
-    "TrialPruned",
     "UserError",
     "__version__",
     "build_model",

@@ -4,7 +4,6 @@
   dataset). Raised before any work starts; the CLI prints its one-line message and exits with code 2.
 * :class:`TrialFailed`: one trial could not finish (diverged, out of memory, timed out). The trial is
   recorded as failed with :attr:`TrialFailed.reason` and the search goes on.
-* :class:`TrialPruned`: the search algorithm stopped a hopeless trial early. Not an error for the user.
 * :class:`FatalError`: the search cannot go on (too many failures in a row, storage gone). Every finished
   trial is kept; the message says how to resume.
 """
@@ -20,7 +19,6 @@ __all__ = [
     "MissingDependency",
     "SpaceError",
     "TrialFailed",
-    "TrialPruned",
     "UserError",
 ]
 
@@ -61,10 +59,6 @@ class TrialFailed(AutoMLError):
         self.reason = reason
         self.detail = detail
         super().__init__(f"{reason}: {detail}" if detail else reason)
-
-
-class TrialPruned(AutoMLError):
-    """The search algorithm stopped this trial early because it looked hopeless."""
 
 
 class FatalError(AutoMLError):

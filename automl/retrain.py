@@ -217,19 +217,32 @@ def retrain_study(
 class Predictor:
     """A retrained model joined with its fitted preprocessing: predictions on raw inputs.
 
-    ``predict`` gives class labels as in the training data, or regression values in original units;
-    ``predict_proba`` gives class probabilities ``(n, k)``.
+    What :meth:`automl.AutoMLSearch.retrain` returns and :func:`automl.load_model` loads. ``predict`` gives
+    class labels as in the training data, or regression values in original units; ``predict_proba``
+    gives class probabilities ``(n, k)``; ``score`` is scikit-learn's default (accuracy, or R²). The
+    Keras model is ``.model`` (it expects preprocessed inputs; ``model.keras`` on disk loads with plain
+    Keras).
     """
 
-    def __init__(self, model: Any, preprocessor: Preprocessor, *, task: str) -> None:
+    def __init__(self, model: Any, preprocessor: Preprocessor | None, *, task: str) -> None:
         self.model = model
         self.preprocessor = preprocessor
         self.task = task
 
+    def __repr__(self) -> str:
+        return (
+            f"Predictor(task={self.task!r}, model={getattr(self.model, 'name', type(self.model).__name__)!r})"
+        )
+
     def _outputs(self, raw: Any) -> np.ndarray:
         from automl.training import predict
 
-        return predict(self.model, self.preprocessor.transform(raw))
+        inputs = (
+            np.asarray(raw, dtype="float32")
+            if self.preprocessor is None
+            else self.preprocessor.transform(raw)
+        )
+        return predict(self.model, inputs)
 
     def predict_proba(self, raw: Any) -> np.ndarray:
         from automl.metrics import probabilities
@@ -241,10 +254,25 @@ class Predictor:
     def predict(self, raw: Any) -> np.ndarray:
         output = self._outputs(raw)
         if self.task == "regression":
-            return self.preprocessor.inverse_target(output.reshape(-1))
+            values = output.reshape(-1)
+            return values if self.preprocessor is None else self.preprocessor.inverse_target(values)
         from automl.metrics import probabilities
 
-        return self.preprocessor.decode_labels(probabilities(output).argmax(axis=1))
+        labels = probabilities(output).argmax(axis=1)
+        return labels if self.preprocessor is None else self.preprocessor.decode_labels(labels)
+
+    def score(self, raw: Any, y: Any) -> float:
+        """Accuracy for classification, R² for regression, on raw rows and labels as in the training data."""
+        from sklearn.metrics import accuracy_score, r2_score
+
+        truth = np.asarray(y).reshape(-1)
+        predicted = self.predict(raw)
+        if self.task == "regression":
+            return float(r2_score(truth.astype(float), predicted))
+        try:
+            return float(accuracy_score(truth, predicted))
+        except (TypeError, ValueError):  # labels given as text for numbers, or the other way round
+            return float(accuracy_score(truth.astype(str), np.asarray(predicted).astype(str)))
 
 
 def load_model(run_dir: str | Path, dataset: str) -> Predictor:

@@ -14,7 +14,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 from automl.engine import Budget, check_family, check_same_search, open_study, resolve_dataset, run_session
 from automl.engine._devices import (
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from automl.datasets import Dataset
     from automl.engine import Progress
     from automl.report import ReportPath
+    from automl.retrain import Predictor
     from automl.space import SearchSpace
 
 __all__ = ["AutoMLSearch"]
@@ -63,8 +66,13 @@ __all__ = ["AutoMLSearch"]
 log = logging.getLogger("automl.search")
 
 
-class AutoMLSearch:
-    """A hyperparameter search of Keras models on one dataset.
+class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
+    """A hyperparameter search of Keras models on one dataset, as a scikit-learn estimator.
+
+    ``fit`` searches; ``retrain`` trains the winner on train + validation, scores it once on the test
+    split and returns a :class:`automl.Predictor`; then ``predict``, ``predict_proba`` and ``score`` take
+    raw rows. ``get_params``/``set_params`` and ``sklearn.base.clone`` work as for any estimator (the
+    constructor's arguments are stored as given; results end in ``_``).
 
     Args:
         space: Search space: a shipped name (``mlp``, ``cnn``, ``tiny``), a YAML path or a SearchSpace.
@@ -126,7 +134,7 @@ class AutoMLSearch:
         self.backend = backend
         self.algorithm = algorithm
         self.pruner = pruner
-        self.backend_options = dict(backend_options or {})
+        self.backend_options = backend_options
         self.metric = metric
         self.n_trials = n_trials
         self.timeout = timeout
@@ -148,6 +156,7 @@ class AutoMLSearch:
     def fit(
         self,
         data: Any,
+        y: Any = None,
         *,
         target: str | None = None,
         task: str | None = None,
@@ -156,7 +165,10 @@ class AutoMLSearch:
     ) -> AutoMLSearch:
         """Search ``data``; fills ``leaderboard_``, ``best_config_``, ``best_score_``, ``trials_``.
 
-        ``target``, ``task`` and ``split`` (``random`` or ``ordered`` for data in time order) as in
+        ``data`` is a built-in name, a CSV/Parquet/NPZ path, a :class:`automl.Dataset`, a DataFrame with
+        ``target=`` naming its label column, or inputs ``X`` with labels ``y`` (``fit(X, y)``, as in
+        scikit-learn; ``fit((X, y))`` too). ``target``, ``task`` and ``split`` (``random`` or ``ordered`` for
+        data in time order) as in
         :func:`automl.load_dataset`; ``persistence`` names a column holding the target's last known value,
         for the persistence baseline.
 
@@ -169,9 +181,15 @@ class AutoMLSearch:
         from automl.metrics import get_metric
         from automl.space import load_space
 
+        data, target = _with_labels(data, y, target)
+        for fitted in ("predictor_", "test_metrics_", "test_std_", "retrain_report_"):
+            self.__dict__.pop(fitted, None)  # a new search's results replace the last one's
         space = load_space(self.space)
         backend = get_backend(self.backend)(
-            algorithm=self.algorithm, pruner=self.pruner, seed=self.seed, options=self.backend_options
+            algorithm=self.algorithm,
+            pruner=self.pruner,
+            seed=self.seed,
+            options=dict(self.backend_options or {}),
         )
         budget = Budget(
             trials=self.n_trials,
@@ -364,14 +382,15 @@ class AutoMLSearch:
         return search
 
     # ------------------------------------------------------------------ retrain
-    def retrain(self, *, top_k: int = 1, seeds: int = 1, epochs: str | int = "best") -> Any:
+    def retrain(self, *, top_k: int = 1, seeds: int = 1, epochs: str | int = "best") -> Predictor:
         """Retrain the best config(s) on train + validation, score once on test, save the model.
 
-        Fills ``test_metrics_`` (test scores of the saved config, mean over seeds), ``test_std_`` and
-        ``retrain_report_``; returns the saved Keras model (top-1 config, first seed). See
+        Fills ``test_metrics_`` (test scores of the saved config, mean over seeds), ``test_std_``,
+        ``retrain_report_`` and ``predictor_``; returns that :class:`automl.Predictor` (top-1 config, first
+        seed): raw rows in, labels or values in original units out, the Keras model at ``.model``. See
         :mod:`automl.retrain` for the policy.
         """
-        from automl.retrain import retrain_study
+        from automl.retrain import Predictor, retrain_study
 
         if not hasattr(self, "trials_"):
             raise UserError("retrain() needs a search: call fit() or AutoMLSearch.load() first")
@@ -396,7 +415,40 @@ class AutoMLSearch:
         self.retrain_report_ = report
         self.test_metrics_ = {name: best.mean(name) for name in best.runs[0].test}
         self.test_std_ = {name: best.spread(name) for name in best.runs[0].test}
-        return model
+        self.predictor_ = Predictor(model, dataset.preprocessor, task=dataset.task.value)
+        return self.predictor_
+
+    # ------------------------------------------------------------------ predict
+    def _predictor(self, method: str) -> Predictor:
+        predictor: Predictor | None = self.__dict__.get("predictor_")
+        if predictor is not None:
+            return predictor
+        dataset = self.__dict__.get("dataset_")
+        run_dir = self.__dict__.get("run_dir_")
+        if run_dir is not None and dataset is not None:
+            folder = Path(run_dir) / "models" / dataset.name
+            if (folder / "model.keras").exists():
+                from automl.retrain import load_model
+
+                self.predictor_ = load_model(run_dir, dataset.name)
+                return self.predictor_
+        raise UserError(
+            f"{method}() needs the retrained model: call retrain() first (fit() searches; retrain() trains "
+            "the best config on train + validation and scores it once on test)"
+        )
+
+    def predict(self, X: Any) -> Any:
+        """Labels (as in the training data) or values (original units) for raw rows ``X``."""
+        return self._predictor("predict").predict(X)
+
+    def predict_proba(self, X: Any) -> Any:
+        """Class probabilities ``(n, k)`` for raw rows ``X`` (classification only)."""
+        return self._predictor("predict_proba").predict_proba(X)
+
+    def score(self, X: Any, y: Any) -> float:
+        """scikit-learn's default score of the retrained model on ``(X, y)``: accuracy for classification,
+        R² for regression (higher is better either way)."""
+        return self._predictor("score").score(X, y)
 
     # ------------------------------------------------------------------ report
     def report(self, output: str | Path | None = None) -> ReportPath:
@@ -409,3 +461,21 @@ class AutoMLSearch:
         if not hasattr(self, "run_dir_"):
             raise UserError("report() needs a search: call fit() or AutoMLSearch.load() first")
         return write_report(self.run_dir_, output)
+
+
+def _with_labels(data: Any, y: Any, target: str | None) -> tuple[Any, str | None]:
+    """``fit(X, y)`` as ``fit((X, y))``, or a DataFrame ``X`` joined with its label column."""
+    if y is None:
+        return data, target
+    if isinstance(data, str | os.PathLike):
+        raise UserError(
+            "fit(path, y): a file holds its own labels; name their column with target= instead of passing y"
+        )
+    if not isinstance(data, pd.DataFrame):
+        return (data, y), target
+    label = getattr(y, "name", None)
+    name = target or (label if isinstance(label, str) else "target")
+    if name in data.columns:
+        raise UserError(f"fit(X, y): X already has a column {name!r}; pass target= another name for y")
+    # By position, as scikit-learn pairs X and y (a Series' index would realign them).
+    return data.assign(**{name: np.asarray(y).reshape(-1)}), name

@@ -13,7 +13,7 @@ Each epoch the held-out rows are predicted once; the loss and the scores come fr
 :mod:`automl.metrics`, in the target's original units, and are written into the epoch's Keras ``logs``
 before any other callback runs, so a user callback (an Optuna pruning callback) reads them there.
 What fails is reported, not raised: a non-finite loss, running out of memory twice, or the time limit
-give a :class:`TrainResult` with ``failure`` set. Exceptions from user callbacks (``TrialPruned``)
+give a :class:`TrainResult` with ``failure`` set. Exceptions from user callbacks (Optuna's ``TrialPruned``)
 propagate unchanged.
 """
 
@@ -142,7 +142,7 @@ def train(
     Raises:
         UserError: bad arguments (unknown metric, ``fit_on``, class weights on regression, …), before any fit.
         ConfigError: a configuration the builders reject.
-        Exception: whatever a user callback raises (e.g. :class:`~automl.exceptions.TrialPruned`).
+        Exception: whatever a user callback raises (e.g. ``optuna.TrialPruned``).
     """
     started = time.perf_counter()
     objective = metrics_module.get_metric(metric, dataset.task)
