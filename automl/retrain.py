@@ -229,6 +229,11 @@ class Predictor:
         self.preprocessor = preprocessor
         self.task = task
 
+    @property
+    def classes_(self) -> tuple[str, ...] | None:
+        """The class names in ``predict_proba``'s column order (None for regression or unknown)."""
+        return None if self.preprocessor is None else self.preprocessor.class_names_
+
     def __repr__(self) -> str:
         return (
             f"Predictor(task={self.task!r}, model={getattr(self.model, 'name', type(self.model).__name__)!r})"
@@ -299,8 +304,10 @@ def load_model(run_dir: str | Path, dataset: str) -> Predictor:
 
 
 def _reload_dataset(entry: DatasetEntry, seed: int) -> Dataset:
-    """The searched split of ``entry`` again, from its recorded source, target, split and the run's seed."""
+    """The searched splits of ``entry`` again: its recorded source, target and split, the validation and
+    test files it was given (refused if their bytes changed) and the run's seed."""
     from automl.datasets import load_dataset
+    from automl.store import file_sha256
 
     source = entry.source
     if not source or source in ("DataFrame", "arrays"):
@@ -308,6 +315,19 @@ def _reload_dataset(entry: DatasetEntry, seed: int) -> Dataset:
             f"dataset {entry.name!r} came from Python objects, which the run cannot reload; "
             "retrain from Python with AutoMLSearch.retrain()"
         )
+    for what, file, recorded in (
+        ("validation", entry.validation_file, entry.validation_sha256),
+        ("test", entry.test_file, entry.test_sha256),
+    ):
+        if file is None:
+            continue
+        if not Path(file).is_file():
+            raise UserError(f"the {what} file {file} of dataset {entry.name!r} is missing; restore it")
+        if recorded is not None and file_sha256(file) != recorded:
+            raise UserError(
+                f"the {what} file {file} of dataset {entry.name!r} changed since the search (its SHA-256 "
+                "differs); restore the file the run was given"
+            )
     return load_dataset(
         source,
         target=entry.target,
@@ -316,6 +336,10 @@ def _reload_dataset(entry: DatasetEntry, seed: int) -> Dataset:
         name=entry.name,
         persistence=entry.persistence,
         split=entry.split or "random",
+        validation=entry.validation_file,
+        test=entry.test_file,
+        val_fraction=entry.val_fraction,
+        test_fraction=entry.test_fraction,
     )
 
 

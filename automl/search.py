@@ -162,6 +162,8 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         task: str | None = None,
         persistence: str | None = None,
         split: str = "random",
+        validation_data: Any = None,
+        test_data: Any = None,
     ) -> AutoMLSearch:
         """Search ``data``; fills ``leaderboard_``, ``best_config_``, ``best_score_``, ``trials_``.
 
@@ -171,6 +173,13 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         data in time order) as in
         :func:`automl.load_dataset`; ``persistence`` names a column holding the target's last known value,
         for the persistence baseline.
+
+        ``validation_data`` and ``test_data`` are your own rows for those splits, as Keras's
+        ``validation_data``: ``(X, y)`` beside ``X, y``, a DataFrame (or ``(X, y)``) beside a DataFrame, a
+        file path beside a file or name. A split given is not cut from ``data``; what is still cut comes
+        from ``data`` (its last rows under ``split="ordered"``). Preprocessing is fitted on the training
+        rows alone. The run records each file with its SHA-256, so ``retrain`` and ``resume`` reload
+        exactly them and refuse a changed one.
 
         Raises:
             UserError: a bad argument, before any trial runs.
@@ -210,8 +219,9 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         if self.recycle_after is not None and self.recycle_after < 1:
             raise UserError(f"`recycle_after` must be at least 1 trial, but got {self.recycle_after}")
         dataset = resolve_dataset(
-            data, target=target, task=task, seed=self.seed, persistence=persistence, split=split
-        )
+            data, target=target, task=task, seed=self.seed, persistence=persistence, split=split,
+            validation=validation_data, test=test_data,
+        )  # fmt: skip
         check_family(space, dataset)
         metric = get_metric(self.metric or space.objective, dataset.task)
         path = resolve_run_path(
@@ -247,6 +257,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
                     fingerprint=dataset.fingerprint,
                     persistence=dataset.info.get("persistence"),
                     split=dataset.info.get("split", "random"),
+                    **_split_files(validation=validation_data, test=test_data),
                 ),
             ),
             spaces=(SpaceEntry.of(space),),
@@ -479,3 +490,16 @@ def _with_labels(data: Any, y: Any, target: str | None) -> tuple[Any, str | None
         raise UserError(f"fit(X, y): X already has a column {name!r}; pass target= another name for y")
     # By position, as scikit-learn pairs X and y (a Series' index would realign them).
     return data.assign(**{name: np.asarray(y).reshape(-1)}), name
+
+
+def _split_files(**given: Any) -> dict[str, Any]:
+    """The manifest's record of split files the user gave: absolute path and SHA-256 of each."""
+    from automl.store import file_sha256
+
+    recorded: dict[str, Any] = {}
+    for what, value in given.items():
+        if isinstance(value, str | os.PathLike):
+            path = Path(value).resolve()
+            recorded[f"{what}_file"] = str(path)
+            recorded[f"{what}_sha256"] = file_sha256(path)
+    return recorded

@@ -48,6 +48,8 @@ FLAGS = {
     "precision": "--precision",
     "recycle_after": "--recycle-after",
     "oracle_port": "--oracle-port",
+    "validation_data": "--validation-file",
+    "test_data": "--test-file",
 }
 
 _ARGUMENT = re.compile(r"`([a-z_]+)(?:=([^`]*))?`")

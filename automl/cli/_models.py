@@ -95,7 +95,7 @@ def predict_command(
     out = pd.DataFrame({"prediction": predictor.predict(frame)})
     if proba and predictor.task != "regression":
         probabilities = predictor.predict_proba(frame)
-        names = predictor.preprocessor.class_names_ or tuple(str(i) for i in range(probabilities.shape[1]))
+        names = predictor.classes_ or tuple(str(i) for i in range(probabilities.shape[1]))
         for i, name in enumerate(names):
             out[f"p_{name}"] = probabilities[:, i]
     text = out.to_csv(index=False)

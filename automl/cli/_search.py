@@ -112,6 +112,8 @@ def run_search(
     persistence: str | None = None,
     split: str = "random",
     report: bool = True,
+    validation_file: Path | None = None,
+    test_file: Path | None = None,
 ) -> Any:
     """Run ``search.fit`` with progress, Ctrl-C and fatal-error handling, then show the leaderboard.
 
@@ -124,7 +126,10 @@ def run_search(
         search.progress = RichProgress(err_console)
     started = time.perf_counter()
     with stops_handled():
-        search.fit(data, target=target, task=task, persistence=persistence, split=split)
+        search.fit(
+            data, target=target, task=task, persistence=persistence, split=split,
+            validation_data=validation_file, test_data=test_file,
+        )  # fmt: skip
     seconds = time.perf_counter() - started
     if report:
         from automl.cli._report import write_run_report
@@ -161,6 +166,16 @@ def search_command(
     ] = "random",
     task: Annotated[
         str | None, typer.Option(help="binary, multiclass, regression (default: inferred).")
+    ] = None,
+    validation_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Your own validation rows (same format and columns as the data): none are cut from the data."
+        ),
+    ] = None,
+    test_file: Annotated[
+        Path | None,
+        typer.Option(help="Your own test rows, scored once by retrain: none are cut from the data."),
     ] = None,
     backend: Annotated[str, typer.Option(help=_BACKEND_HELP)] = "optuna",
     algorithm: Annotated[str | None, typer.Option(help=_ALGORITHM_HELP)] = None,
@@ -256,6 +271,8 @@ def search_command(
         persistence=persistence,
         split=split,
         report=not no_report,
+        validation_file=validation_file,
+        test_file=test_file,
     )
 
 

@@ -80,13 +80,15 @@ def build_dataset(
     """Split ``raw`` (seeded; stratified for classification), fit preprocessing on train, transform all.
 
     ``val_fraction`` and ``test_fraction`` are shares of ``raw``'s rows. When ``raw`` carries a test split
-    (``test_origin`` says whose: ``"official"`` or ``"file"``), only validation rows are split off and
-    ``test_fraction`` is unused. ``split="ordered"`` keeps the rows' order (see :data:`SPLITS`).
+    (``test_origin`` says whose: ``"official"``, ``"file"`` or ``"given"``), no test rows are split off
+    and ``test_fraction`` is unused; likewise validation rows the user gave (``raw.x_val``) replace
+    ``val_fraction``. ``split="ordered"`` keeps the rows' order (see :data:`SPLITS`): what is still cut
+    off comes from the end, test last.
     """
     if split not in SPLITS:
         raise DatasetError(f"unknown split {split!r}; use one of: {', '.join(SPLITS)}")
     ordered = split == "ordered"
-    check_fractions(val_fraction, test_fraction, has_test=raw.has_test)
+    check_fractions(val_fraction, test_fraction, has_test=raw.has_test, has_val=raw.has_val)
     info: dict[str, Any] = dict(raw.info)
     y = target_values(raw.y)
     missing = np.asarray(pd.isna(y), dtype=bool)
@@ -101,23 +103,27 @@ def build_dataset(
     info["task_note"] = how
     labels = y if resolved.is_classification else None
     names = _class_names_by_label(raw, y)
+    # The parts still to cut off the main rows, in order: validation, then test.
+    cut = [f for f, given in ((val_fraction, raw.has_val), (test_fraction, raw.has_test)) if not given]
+    parts = iter(
+        split_indices(labels, len(y), fractions=tuple(cut), seed=seed, class_names=names, ordered=ordered)
+    )
+    train = next(parts)
+    where = "last" if ordered else "random"
+    if raw.has_val:
+        x_val, y_val = raw.x_val, target_values(raw.y_val)
+        info["validation_split"] = "given"
+    else:
+        val = next(parts)
+        x_val, y_val = _take(x, val), y[val]
+        info["validation_split"] = f"{where} {val_fraction:g} of the rows"
     if raw.has_test:
-        train, val = split_indices(
-            labels, len(y), fractions=(val_fraction,), seed=seed, class_names=names, ordered=ordered
-        )
         x_test, y_test = raw.x_test, target_values(raw.y_test)
         info["test_split"] = test_origin
     else:
-        train, val, test = split_indices(
-            labels,
-            len(y),
-            fractions=(val_fraction, test_fraction),
-            seed=seed,
-            class_names=names,
-            ordered=ordered,
-        )
+        test = next(parts)
         x_test, y_test = _take(x, test), y[test]
-        info["test_split"] = f"{'last' if ordered else 'random'} {test_fraction:g} of the rows"
+        info["test_split"] = f"{where} {test_fraction:g} of the rows"
     info["split"] = split
     pre = Preprocessor(
         kind=raw.kind,
@@ -133,6 +139,10 @@ def build_dataset(
         if pre.dropped_:
             info["dropped_columns"] = dict(pre.dropped_)
     try:
+        y_val_encoded = pre.encode_target(y_val)
+    except DatasetError as error:
+        raise DatasetError(f"validation split of {name!r}: {error}") from None
+    try:
         y_test_encoded = pre.encode_target(y_test)
     except DatasetError as error:
         raise DatasetError(f"test split of {name!r}: {error}") from None
@@ -141,7 +151,7 @@ def build_dataset(
         column = _persistence_column(raw, name, resolved)
         y_train = pre.encode_target(y[train])
         _encode_persistence(pre, x[column], y_train, column, require_known=True)
-        persistence_val = _encode_persistence(pre, _take(x, val)[column], y_train, column)
+        persistence_val = _encode_persistence(pre, x_val[column], y_train, column)
         persistence_test = _encode_persistence(pre, x_test[column], y_train, column)
         info["persistence"] = column
     return Dataset(
@@ -150,8 +160,8 @@ def build_dataset(
         kind="image" if raw.kind == "image" else "tabular",
         x_train=pre.transform(_take(x, train)),
         y_train=pre.encode_target(y[train]),
-        x_val=pre.transform(_take(x, val)),
-        y_val=pre.encode_target(y[val]),
+        x_val=pre.transform(x_val),
+        y_val=y_val_encoded,
         x_test=pre.transform(x_test),
         y_test=y_test_encoded,
         n_classes=None if pre.class_names_ is None else len(pre.class_names_),

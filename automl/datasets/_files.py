@@ -81,16 +81,16 @@ def read_file(path: str | os.PathLike[str], target: str | None) -> RawData:
     return raw
 
 
-def read_test_file(path: str | os.PathLike[str], like: RawData) -> tuple[Any, np.ndarray]:
-    """A user's test file, read like the main data (same target column for tables)."""
+def read_test_file(path: str | os.PathLike[str], like: RawData, what: str = "test") -> tuple[Any, np.ndarray]:
+    """A user's test (or validation: ``what``) file, read like the main data (same target column)."""
     path = Path(path)
     fmt = _require_format(path)
     if fmt == "npz":
         test = _read_npz(path)
     else:
-        test = frame_to_raw(read_table(path, fmt), like.target, where=f"test file {path}")
+        test = frame_to_raw(read_table(path, fmt), like.target, where=f"{what} file {path}")
     if test.kind != like.kind:
-        raise DatasetError(f"test file {path} holds {test.kind} data but the main data is {like.kind}")
+        raise DatasetError(f"{what} file {path} holds {test.kind} data but the main data is {like.kind}")
     return test.x, test.y
 
 

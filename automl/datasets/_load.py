@@ -7,6 +7,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from automl.datasets._build import build_dataset
@@ -31,6 +32,7 @@ def load_dataset(
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
     test: str | os.PathLike[str] | None = None,
+    validation: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     name: str | None = None,
     persistence: str | None = None,
@@ -50,6 +52,8 @@ def load_dataset(
         test: a file of the same format with the test rows; then only validation is split off the main data.
             Datasets with an official test split (mnist, fashion_mnist, cifar10, imdb, NPZ files with
             ``x_test``) keep it, and ``test_fraction`` is unused.
+        validation: a file of the same format with the validation rows; then none are split off the main
+            data and ``val_fraction`` is unused. Preprocessing is fitted on the training rows alone.
         cache_dir: where downloads are cached; default ``$AUTOML_CACHE``, else ``~/.cache/automl``.
         name: the dataset's name; default the registered name, or the file's stem.
         persistence: a feature column holding the target's last known value (yesterday's sales beside
@@ -70,9 +74,16 @@ def load_dataset(
     raw, default_name = _resolve(name_or_path, target=target, cache_dir=cache_dir)
     origin = "official"
     if test is not None:
+        if raw.has_test:
+            raise DatasetError(
+                f"dataset {default_name!r} has its own official test split; drop test= (or the test file)"
+            )
         raw.x_test, raw.y_test = read_test_file(test, raw)
         raw.info["test_file"] = str(test)
         origin = "file"
+    if validation is not None:
+        raw.x_val, raw.y_val = read_test_file(validation, raw, "validation")
+        raw.info["validation_file"] = str(validation)
     raw.persistence = persistence
     return build_dataset(
         raw,
@@ -97,11 +108,20 @@ def from_frame(
     test_fraction: float = 0.2,
     persistence: str | None = None,
     split: str = "random",
+    validation: pd.DataFrame | None = None,
+    test: pd.DataFrame | None = None,
 ) -> Dataset:
-    """A :class:`Dataset` from an in-memory table, as :func:`load_dataset` would make it from a CSV file."""
+    """A :class:`Dataset` from an in-memory table, as :func:`load_dataset` would make it from a CSV file;
+    ``validation`` and ``test`` are tables of the same columns holding those splits' rows."""
     raw = frame_to_raw(frame, target, where=f"DataFrame {name!r}")
     raw.source = "DataFrame"
     raw.persistence = persistence
+    if validation is not None:
+        given = frame_to_raw(validation, raw.target, where=f"validation DataFrame of {name!r}")
+        raw.x_val, raw.y_val = given.x, given.y
+    if test is not None:
+        given = frame_to_raw(test, raw.target, where=f"test DataFrame of {name!r}")
+        raw.x_test, raw.y_test = given.x, given.y
     return build_dataset(
         raw,
         name=name,
@@ -109,6 +129,7 @@ def from_frame(
         seed=seed,
         val_fraction=val_fraction,
         test_fraction=test_fraction,
+        test_origin="given",
         split=split,
     )
 
@@ -119,17 +140,31 @@ def from_arrays(
     *,
     x_test: Any = None,
     y_test: Any = None,
+    x_val: Any = None,
+    y_val: Any = None,
     name: str = "arrays",
     task: Task | str | None = None,
     seed: int = 0,
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
 ) -> Dataset:
-    """A :class:`Dataset` from arrays: ``x`` of rank 2 is a table, of rank 3-4 images (as an NPZ file)."""
+    """A :class:`Dataset` from arrays: ``x`` of rank 2 is a table, of rank 3-4 images (as an NPZ file);
+    ``x_val``/``y_val`` and ``x_test``/``y_test`` the rows of those splits, when the user has them."""
     raw = arrays_to_raw(x, y, x_test, y_test, where=f"arrays {name!r}")
+    if (x_val is None) != (y_val is None):
+        raise DatasetError(f"arrays {name!r}: give both x_val and y_val, or neither")
+    if x_val is not None:
+        given = arrays_to_raw(x_val, y_val, where=f"validation arrays of {name!r}")
+        if given.kind != raw.kind or np.asarray(x_val).shape[1:] != np.asarray(x).shape[1:]:
+            raise DatasetError(
+                f"validation arrays of {name!r}: x_val {np.asarray(x_val).shape} does not match x "
+                f"{np.asarray(x).shape}"
+            )
+        raw.x_val, raw.y_val = given.x, given.y
     return build_dataset(
-        raw, name=name, task=task, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
-    )
+        raw, name=name, task=task, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction,
+        test_origin="given",
+    )  # fmt: skip
 
 
 def _resolve(source: str | os.PathLike[str], *, target: str | None, cache_dir: Any) -> tuple[RawData, str]:

@@ -21,9 +21,11 @@ class RawData:
 
     ``x`` is a DataFrame of feature columns (``kind="table"``), an image array ``(n, h, w[, c])``
     (``"image"``) or a list of integer sequences (``"sequence"``); ``y`` holds one raw target per row.
-    ``x_test`` / ``y_test`` are an official test split when the source has one (the search then splits only
-    validation rows off ``x``). ``persistence`` names a feature column holding the target's last known
-    value (the persistence baseline). The other fields are hints the loader knows better than inference.
+    ``x_test`` / ``y_test`` are an official test split when the source has one, or the user's test rows
+    (the search then splits only validation rows off ``x``); ``x_val`` / ``y_val`` the user's own validation
+    rows (then no validation rows are split off). ``persistence`` names a feature column holding the
+    target's last known value (the persistence baseline). The other fields are hints the loader knows
+    better than inference.
     """
 
     x: Any
@@ -31,6 +33,8 @@ class RawData:
     kind: PreprocessorKind
     x_test: Any = None
     y_test: np.ndarray | None = None
+    x_val: Any = None
+    y_val: np.ndarray | None = None
     target: str | None = None
     task: Task | None = None
     categorical: tuple[str, ...] | None = None
@@ -43,6 +47,10 @@ class RawData:
 
     def __len__(self) -> int:
         return len(self.y)
+
+    @property
+    def has_val(self) -> bool:
+        return self.x_val is not None
 
     @property
     def has_test(self) -> bool:

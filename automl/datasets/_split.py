@@ -15,20 +15,23 @@ __all__ = ["SPLITS", "check_fractions", "split_indices"]
 SPLITS = ("random", "ordered")
 
 
-def check_fractions(val_fraction: float, test_fraction: float, *, has_test: bool) -> None:
+def check_fractions(
+    val_fraction: float, test_fraction: float, *, has_test: bool, has_val: bool = False
+) -> None:
     """Reject fractions that leave a split empty.
 
-    ``val_fraction`` and ``test_fraction`` are shares of the rows to split; with a separate test set
-    (``has_test``) the test fraction is not used.
+    ``val_fraction`` and ``test_fraction`` are shares of the rows to split; a split the user gave
+    (``has_val``, ``has_test``) does not use its fraction.
 
     Raises:
         DatasetError: a fraction outside ``(0, 1)``, or fractions that leave no training rows.
     """
-    checks = [("val_fraction", val_fraction)] + ([] if has_test else [("test_fraction", test_fraction)])
-    for label, value in checks:
+    used = [("val_fraction", val_fraction)] if not has_val else []
+    used += [("test_fraction", test_fraction)] if not has_test else []
+    for label, value in used:
         if not isinstance(value, int | float) or not 0.0 < float(value) < 1.0:
             raise DatasetError(f"{label} must be a number in (0, 1), got {value!r}; e.g. {label}=0.2")
-    if not has_test and val_fraction + test_fraction >= 1.0:
+    if sum(float(value) for _, value in used) >= 1.0:
         raise DatasetError(
             f"val_fraction + test_fraction must be below 1 to leave training rows, got "
             f"{val_fraction} + {test_fraction}; e.g. val_fraction=0.2, test_fraction=0.2"

@@ -8,7 +8,7 @@ and checks that file datasets exist; loading the data itself is left to :class:`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ _TOP_KEYS = (
     "retrain",
     "report",
 )
-_DATASET_KEYS = ("path", "name", "target", "task", "persistence", "split")
+_DATASET_KEYS = ("path", "name", "target", "task", "persistence", "split", "validation", "test")
 _BACKEND_KEYS = ("name", "algorithm", "pruner", "options")
 _BUDGET_KEYS = ("trials", "timeout", "per", "trial_timeout", "max_consecutive_failures")
 _DEVICE_KEYS = ("workers", "gpus", "gpu_ids", "trials_per_gpu", "precision", "recycle_after")
@@ -55,6 +55,9 @@ class DatasetSpec:
     where: str = ""
     persistence: str | None = None
     split: str = "random"
+    #: the user's own validation and test rows (absolute file paths); those splits are then not cut.
+    validation: str | None = None
+    test: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,19 @@ def _datasets(check: _Checker, value: Any, base: Path) -> list[DatasetSpec]:
         split = entry.get("split", "random")
         if split not in SPLITS:
             raise check.fail((*path, "split"), f"unknown split {split!r}; use one of: {', '.join(SPLITS)}")
-        out.append(DatasetSpec(name, source, target, task, check.doc.where(path), persistence, split))
+        files: dict[str, str | None] = {}
+        for key in ("validation", "test"):
+            given = entry.get(key)
+            if given is None:
+                files[key] = None
+                continue
+            file = Path(str(given)).expanduser()
+            file = file if file.is_absolute() else (base / file)
+            if not file.is_file():
+                raise check.fail((*path, key), f"{key} file {given!r} not found (relative to {base})")
+            files[key] = str(file.resolve())
+        spec = DatasetSpec(name, source, target, task, check.doc.where(path), persistence, split)
+        out.append(replace(spec, validation=files["validation"], test=files["test"]))
     return out
 
 

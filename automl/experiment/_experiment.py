@@ -34,6 +34,7 @@ from automl.store import (
     RunDir,
     RunManifest,
     SpaceEntry,
+    file_sha256,
     mask_password,
     prepare_run_dir,
     read_manifest,
@@ -103,6 +104,8 @@ class Experiment:
                     name=spec.name,
                     persistence=spec.persistence,
                     split=spec.split,
+                    validation=spec.validation,
+                    test=spec.test,
                 )
             except UserError as exc:
                 raise UserError(f"{spec.where}: datasets.{i}: {exc}") from None
@@ -327,6 +330,10 @@ class Experiment:
                     fingerprint=datasets[spec.name].fingerprint,
                     persistence=spec.persistence,
                     split=spec.split,
+                    validation_file=spec.validation,
+                    validation_sha256=None if spec.validation is None else file_sha256(spec.validation),
+                    test_file=spec.test,
+                    test_sha256=None if spec.test is None else file_sha256(spec.test),
                 )
                 for spec in cfg.datasets
             ),

@@ -44,6 +44,7 @@ __all__ = [
     "RunManifest",
     "SpaceEntry",
     "environment_info",
+    "file_sha256",
     "manifest_from_storage",
     "open_run",
     "read_manifest",
@@ -118,6 +119,25 @@ class DatasetEntry:
     fingerprint: str | None = None
     persistence: str | None = None
     split: str = "random"
+    #: Where the validation and test rows came from: a file the user gave (with the SHA-256 of its bytes,
+    #: checked whenever the run reloads it), else that share of ``source``'s rows, cut with the run's seed.
+    validation_file: str | None = None
+    validation_sha256: str | None = None
+    test_file: str | None = None
+    test_sha256: str | None = None
+    val_fraction: float = 0.2
+    test_fraction: float = 0.2
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes (hex), how a run recognises the split files it was given."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
