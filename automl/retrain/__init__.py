@@ -1,0 +1,21 @@
+"""Retraining the best configs on train + validation, one evaluation on the held-out test split.
+
+:mod:`._policy` retrains a study's top configs (the policy is in its docstring); :mod:`._run` retrains a
+run from its directory; :mod:`._predictor` is what users receive: a :class:`Predictor` on raw rows.
+"""
+
+from automl.retrain._policy import DatasetRetrain, RetrainedConfig, SeedRun, retrain_study, top_configs
+from automl.retrain._predictor import Predictor, load_model
+from automl.retrain._run import _reload_dataset, retrain_run
+
+__all__ = [
+    "DatasetRetrain",
+    "Predictor",
+    "RetrainedConfig",
+    "SeedRun",
+    "_reload_dataset",
+    "load_model",
+    "retrain_run",
+    "retrain_study",
+    "top_configs",
+]

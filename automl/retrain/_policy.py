@@ -1,0 +1,211 @@
+"""Retraining the best configs on train + validation, one evaluation on the held-out test split.
+
+Policy (README "Retraining"): each of the top K configs by *search validation score* is retrained on
+train + validation with S seeds and scored once on the test split; test scores are reported (mean and
+spread), never used to choose. The saved model is the top-1 config's first seed.
+
+Epochs: ``"best"`` replays the search's best epoch on every train + validation row; ``N`` trains N epochs.
+A winner whose epoch count was set by the budget rather than by convergence (``stopped_by`` pruned,
+budget or max_epochs: a Hyperband bracket's 3 epochs are not a converged count) is retrained with early
+stopping on a seeded slice of train + validation instead, up to the space's epoch budget.
+
+Training is :func:`automl.train` (replay, not a second code path). Nothing else in automl reads the test
+split.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from automl.exceptions import UserError
+from automl.store import StudyInfo, TrialRecord, best_first
+
+if TYPE_CHECKING:
+    from automl.datasets import Dataset
+
+__all__ = ["DatasetRetrain", "RetrainedConfig", "SeedRun", "retrain_study", "top_configs"]
+
+_TRUNCATED = ("pruned", "budget", "max_epochs")
+
+
+@dataclass
+class SeedRun:
+    seed: int
+    epochs: int
+    early_stopping: bool
+    test: dict[str, float]
+
+
+@dataclass
+class RetrainedConfig:
+    """One of the top K configs, retrained with several seeds."""
+
+    rank: int
+    trial: int
+    validation_score: float | None
+    config: dict[str, Any]
+    epochs_policy: str
+    runs: list[SeedRun] = field(default_factory=list)
+
+    def mean(self, metric: str) -> float:
+        values = [r.test[metric] for r in self.runs if math.isfinite(r.test.get(metric, math.nan))]
+        return statistics.fmean(values) if values else math.nan
+
+    def spread(self, metric: str) -> float:
+        values = [r.test[metric] for r in self.runs if math.isfinite(r.test.get(metric, math.nan))]
+        return statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+@dataclass
+class DatasetRetrain:
+    """What retraining one study produced; written as ``metrics.json`` beside the saved model."""
+
+    dataset: str
+    metric: str
+    direction: str
+    configs: list[RetrainedConfig]
+    test_baselines: dict[str, float]
+    model_dir: str
+
+    @property
+    def test_score(self) -> float:
+        """Mean test score of the saved (top-1) config over its seeds."""
+        return self.configs[0].mean(self.metric)
+
+    def to_dict(self) -> dict[str, Any]:
+        best = self.configs[0]
+        return {
+            "dataset": self.dataset,
+            "metric": self.metric,
+            "direction": self.direction,
+            "saved": {"trial": best.trial, "seed": best.runs[0].seed, "config": best.config},
+            "validation_score": best.validation_score,
+            "test_score": self.test_score,
+            "test_score_std": best.spread(self.metric),
+            "test_baselines": self.test_baselines,
+            "configs": [
+                {**asdict(c), "test_mean": c.mean(self.metric), "test_std": c.spread(self.metric)}
+                for c in self.configs
+            ],
+        }
+
+
+def _test_scores(model: Any, dataset: Dataset, metric: str) -> dict[str, float]:
+    from automl.metrics import metric_names, score
+    from automl.training import predict
+
+    output = predict(model, dataset.x_test)
+    truth = dataset.y_test
+    if not dataset.task.is_classification:
+        output, truth = dataset.to_original_units(output), dataset.to_original_units(truth)
+    names = dict.fromkeys([metric, *metric_names(dataset.task)])
+    return {name: float(score(name, dataset.task, truth, output)) for name in names}
+
+
+def top_configs(records: list[TrialRecord], info: StudyInfo, k: int) -> list[TrialRecord]:
+    """The K best complete trials by validation score (the search's choice, never the test's)."""
+    ranked = best_first(records, info.direction)
+    if not ranked:
+        raise UserError(
+            f"study of dataset {info.dataset!r} has no complete trial to retrain; "
+            "run or resume the search first"
+        )
+    return ranked[:k]
+
+
+def retrain_study(
+    dataset: Dataset,
+    records: list[TrialRecord],
+    info: StudyInfo,
+    out_dir: Path,
+    *,
+    top_k: int = 1,
+    seeds: int = 1,
+    epochs: str | int = "best",
+    base_seed: int = 0,
+) -> tuple[DatasetRetrain, Any]:
+    """Retrain the top K configs of one study; save the top-1 model in ``out_dir``; return (report, model).
+
+    Raises:
+        UserError: no complete trial, ``top_k`` or ``seeds`` below 1, a bad ``epochs`` value, or a dataset
+            that is not the one searched (its fingerprint differs).
+    """
+    from automl.datasets import baselines_on_test
+    from automl.training import train
+
+    if top_k < 1:
+        raise UserError(f"`top_k` must be at least 1, but got {top_k}")
+    if seeds < 1:
+        raise UserError(f"`seeds` must be at least 1, but got {seeds}")
+    if not (epochs == "best" or (isinstance(epochs, int) and epochs >= 1)):
+        raise UserError(f"`epochs` must be 'best' or a positive number of epochs, but got {epochs!r}")
+    if info.dataset_fingerprint and dataset.fingerprint != info.dataset_fingerprint:
+        raise UserError(
+            f"dataset {dataset.name!r} is not the data this run searched (fingerprint changed); "
+            "retrain with the same dataset, target and seed"
+        )
+    saved_model = None
+    saved_history: dict[str, Any] = {}
+    retrained = []
+    for rank, record in enumerate(top_configs(records, info, top_k), start=1):
+        truncated = record.stopped_by in _TRUNCATED
+        if epochs != "best":
+            policy, early, n_epochs = f"fixed {epochs}", False, int(epochs)
+        elif truncated:
+            policy, early = f"early stop on slice ({record.stopped_by})", True
+            n_epochs = int(record.config.get("epochs", 100))
+        else:
+            policy, early, n_epochs = (
+                f"best epoch {record.best_epoch}",
+                False,
+                int(record.best_epoch or 1),
+            )
+        entry = RetrainedConfig(rank, record.number, record.score, dict(record.config), policy)
+        for offset in range(seeds):
+            seed = base_seed + offset
+            result = train(
+                record.config,
+                dataset,
+                epochs=n_epochs,
+                seed=seed,
+                metric=info.metric,
+                fit_on="train_val",
+                early_stopping=early,
+            )
+            if result.failure is not None:
+                raise UserError(
+                    f"retraining trial {record.number} failed ({result.failure}: {result.failure_detail}); "
+                    "try fewer `epochs` or another `top_k`"
+                )
+            entry.runs.append(
+                SeedRun(seed, result.epochs_run, early, _test_scores(result.model, dataset, info.metric))
+            )
+            if saved_model is None:
+                saved_model, saved_history = result.model, result.history
+        retrained.append(entry)
+
+    report = DatasetRetrain(
+        dataset=dataset.name,
+        metric=info.metric,
+        direction=info.direction,
+        configs=retrained,
+        test_baselines=baselines_on_test(dataset, info.metric),
+        model_dir=str(out_dir),
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    assert saved_model is not None  # top_k >= 1 and seeds >= 1 were checked above
+    saved_model.save(out_dir / "model.keras")
+    if dataset.preprocessor is not None:
+        dataset.preprocessor.save(out_dir / "preprocessor.joblib")
+    (out_dir / "config.json").write_text(json.dumps(retrained[0].config, indent=2) + "\n")
+    (out_dir / "history.json").write_text(json.dumps(saved_history, indent=2, default=float) + "\n")
+    (out_dir / "metrics.json").write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
+    (out_dir / "dataset.json").write_text(
+        json.dumps({**dataset.summary(), "class_names": dataset.class_names}) + "\n"
+    )
+    return report, saved_model

@@ -1,0 +1,116 @@
+"""Retraining a run from its directory: the datasets reloaded exactly as searched, each one's best study."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from automl.exceptions import UserError
+from automl.retrain._policy import DatasetRetrain, retrain_study
+from automl.store import StudyInfo, TrialRecord, best_first
+
+if TYPE_CHECKING:
+    from automl.datasets import Dataset
+    from automl.store import DatasetEntry
+
+__all__ = ["_reload_dataset", "retrain_run"]
+
+
+def _reload_dataset(entry: DatasetEntry, seed: int) -> Dataset:
+    """The searched splits of ``entry`` again: its recorded source, target and split, the validation and
+    test files it was given (refused if their bytes changed) and the run's seed."""
+    from automl.datasets import load_dataset
+    from automl.store import file_sha256
+
+    source = entry.source
+    if not source or source in ("DataFrame", "arrays"):
+        raise UserError(
+            f"dataset {entry.name!r} came from Python objects, which the run cannot reload; "
+            "retrain from Python with AutoMLSearch.retrain()"
+        )
+    for what, file, recorded in (
+        ("validation", entry.validation_file, entry.validation_sha256),
+        ("test", entry.test_file, entry.test_sha256),
+    ):
+        if file is None:
+            continue
+        if not Path(file).is_file():
+            raise UserError(f"the {what} file {file} of dataset {entry.name!r} is missing; restore it")
+        if recorded is not None and file_sha256(file) != recorded:
+            raise UserError(
+                f"the {what} file {file} of dataset {entry.name!r} changed since the search (its SHA-256 "
+                "differs); restore the file the run was given"
+            )
+    return load_dataset(
+        source,
+        target=entry.target,
+        task=entry.task,
+        seed=seed,
+        name=entry.name,
+        persistence=entry.persistence,
+        split=entry.split or "random",
+        validation=entry.validation_file,
+        test=entry.test_file,
+        val_fraction=entry.val_fraction,
+        test_fraction=entry.test_fraction,
+    )
+
+
+def retrain_run(
+    run_dir: str | Path,
+    *,
+    top_k: int = 1,
+    seeds: int = 1,
+    epochs: str | int = "best",
+    dataset: str | None = None,
+    data: Dataset | None = None,
+) -> list[DatasetRetrain]:
+    """Retrain the best model of every dataset of a run (or of ``dataset``) into ``<run>/models/<dataset>/``.
+
+    When several spaces searched a dataset, the study with the best validation score is retrained.
+
+    ``data`` supplies the dataset in memory (the Python API), instead of reloading it from the run.
+    """
+    from automl.store import load_records, load_study_info, open_run
+
+    run, manifest, storage = open_run(run_dir)
+    entries = {d.name: d for d in manifest.datasets}
+    if dataset is not None and dataset not in entries:
+        raise UserError(f"the run has no dataset {dataset!r}; it searched: {', '.join(entries) or 'none'}")
+    seed = manifest.seed
+    # Several spaces may have searched one dataset: the study with the best validation score wins it,
+    # so models/<dataset>/ holds the dataset's best model (one model per dataset).
+    chosen: dict[str, tuple[str, StudyInfo, list[TrialRecord], float]] = {}
+    for name in manifest.studies:
+        info = load_study_info(storage, name)
+        if dataset is not None and info.dataset != dataset:
+            continue
+        records = load_records(storage, name)
+        ranked = best_first(records, info.direction)
+        top = ranked[0].score if ranked else None
+        # Compared on one scale whatever the direction: higher is better.
+        best = -math.inf if top is None else (top if info.direction == "maximize" else -top)
+        if info.dataset not in chosen or best > chosen[info.dataset][3]:
+            chosen[info.dataset] = (name, info, records, best)
+    reports = []
+    for name_of_dataset, (_, info, records, _) in chosen.items():
+        loaded = (
+            data
+            if data is not None and data.name == name_of_dataset
+            else _reload_dataset(entries[name_of_dataset], seed)
+        )
+        report, _ = retrain_study(
+            loaded,
+            records,
+            info,
+            run.models_dir / name_of_dataset,
+            top_k=top_k,
+            seeds=seeds,
+            epochs=epochs,
+            base_seed=seed,
+        )
+        reports.append(report)
+    if not reports:
+        raise UserError(f"{run_dir}: nothing to retrain (no study yet); run a search first")
+    return reports
