@@ -393,15 +393,25 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         return search
 
     # ------------------------------------------------------------------ retrain
-    def retrain(self, *, top_k: int = 1, seeds: int = 1, epochs: str | int = "best") -> Predictor:
+    def retrain(
+        self,
+        *,
+        top_k: int = 1,
+        seeds: int = 1,
+        epochs: str | int = "best",
+        final_fit: bool = False,
+        ensemble: bool = False,
+    ) -> Predictor:
         """Retrain the best config(s) on train + validation, score once on test, save the model.
 
-        Fills ``test_metrics_`` (test scores of the saved config, mean over seeds), ``test_std_``,
+        Fills ``test_metrics_`` (test scores of the top-1 config, mean over seeds), ``test_std_``,
         ``retrain_report_`` and ``predictor_``; returns that :class:`automl.Predictor` (top-1 config, first
-        seed): raw rows in, labels or values in original units out, the Keras model at ``.model``. See
-        :mod:`automl.retrain` for the policy.
+        seed): raw rows in, labels or values in original units out, the Keras model at ``.model``.
+        ``ensemble`` deploys the average of the top ``top_k`` configs instead (its test scores in
+        ``retrain_report_.ensemble``); ``final_fit`` deploys the top-1 config fitted again on every row,
+        test included, after the honest test (see :mod:`automl.retrain`).
         """
-        from automl.retrain import Predictor, retrain_study
+        from automl.retrain import retrain_study
 
         if not hasattr(self, "trials_"):
             raise UserError("retrain() needs a search: call fit() or AutoMLSearch.load() first")
@@ -412,7 +422,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             manifest = read_manifest(self.run_dir_)
             dataset = _reload_dataset(manifest.datasets[0], manifest.seed)
             self.dataset_ = dataset
-        report, model = retrain_study(
+        report, predictor = retrain_study(
             dataset,
             self.trials_,
             self.study_info_,
@@ -421,13 +431,15 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             seeds=seeds,
             epochs=epochs,
             base_seed=self.seed,
+            final_fit=final_fit,
+            ensemble=ensemble,
         )
         best = report.configs[0]
         self.retrain_report_ = report
         self.test_metrics_ = {name: best.mean(name) for name in best.runs[0].test}
         self.test_std_ = {name: best.spread(name) for name in best.runs[0].test}
-        self.predictor_ = Predictor(model, dataset.preprocessor, task=dataset.task.value)
-        return self.predictor_
+        self.predictor_ = predictor
+        return predictor
 
     # ------------------------------------------------------------------ predict
     def _predictor(self, method: str) -> Predictor:

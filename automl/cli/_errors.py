@@ -50,6 +50,8 @@ FLAGS = {
     "oracle_port": "--oracle-port",
     "validation_data": "--validation-file",
     "test_data": "--test-file",
+    "final_fit": "--final-fit",
+    "ensemble": "--ensemble",
 }
 
 _ARGUMENT = re.compile(r"`([a-z_]+)(?:=([^`]*))?`")

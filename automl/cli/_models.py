@@ -29,13 +29,27 @@ def retrain_command(
     dataset: Annotated[str | None, typer.Option(help="Only this dataset of the run.")] = None,
     epochs: Annotated[str, typer.Option(help="'best' (the search's best epoch) or a fixed number.")] = "best",
     seeds: Annotated[int, typer.Option(help="Seeds per config; test scores are reported as mean ± std.")] = 1,
+    ensemble: Annotated[
+        bool,
+        typer.Option("--ensemble", help="Save one model averaging the --top K configs (scored on test too)."),
+    ] = False,
+    final_fit: Annotated[
+        bool,
+        typer.Option(
+            "--final-fit",
+            help="After the test, refit the top config on every row (test included) and save that model.",
+        ),
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help=NO_REPORT_HELP)] = False,
 ) -> None:
     """Retrain the best configs on train+validation, evaluate once on the test split, save the best model."""
     from automl.retrain import retrain_run
 
-    reports = retrain_run(run_dir, top_k=top, seeds=seeds, epochs=_epochs(epochs), dataset=dataset)
+    reports = retrain_run(
+        run_dir, top_k=top, seeds=seeds, epochs=_epochs(epochs), dataset=dataset, final_fit=final_fit,
+        ensemble=ensemble,
+    )  # fmt: skip
     if not no_report:
         write_run_report(run_dir, quiet=json_output)
     if json_output:
@@ -63,10 +77,22 @@ def retrain_command(
                 epochs_run,
                 entry.epochs_policy,
             )
+        if report.ensemble is not None:
+            score = report.ensemble["test"][report.metric]
+            table.add_row("", "ensemble", "", f"{score:.4f}", "", "average of the above", style="bold")
         for name, value in report.test_baselines.items():
             table.add_row("", f"baseline {name}", "", f"{value:.4f}", "", "", style="bold cyan")
         console.print(table)
-        console.print(f"saved: {report.model_dir}/model.keras (with preprocessor.joblib, metrics.json)")
+        saved = {"top-1": "the top config", "ensemble": "the ensemble"}.get(report.deployed)
+        if report.final_fit is not None:
+            saved = (
+                f"the top config refitted on all {report.final_fit['rows']} rows for "
+                f"{report.final_fit['epochs']} epochs (no test score of its own; the test score above is "
+                "the model before)"
+            )
+        console.print(
+            f"saved: {report.model_dir}/model.keras, {saved} (with preprocessor.joblib, metrics.json)"
+        )
 
 
 def predict_command(

@@ -176,6 +176,7 @@ def build_dataset(
         info=info,
         persistence_val=persistence_val,
         persistence_test=persistence_test,
+        raw_rows=(_join([_take(x, train), x_val, x_test]), np.concatenate([y[train], y_val, y_test])),
     )
 
 
@@ -229,6 +230,15 @@ def _class_names_by_label(raw: RawData, y: np.ndarray) -> dict[Any, str] | None:
     if raw.class_names is None or len(raw.class_names) != len(labels):
         return None
     return dict(zip(labels, raw.class_names, strict=True))
+
+
+def _join(parts: list[Any]) -> Any:
+    """Row blocks of one kind (tables, arrays or sequences) as one block, in order."""
+    if isinstance(parts[0], pd.DataFrame):
+        return pd.concat(parts, ignore_index=True)
+    if isinstance(parts[0], np.ndarray):
+        return np.concatenate(parts)
+    return [row for part in parts for row in part]
 
 
 def _take(x: Any, rows: np.ndarray) -> Any:

@@ -55,6 +55,9 @@ class Dataset:
     info: dict[str, Any] = field(default_factory=dict)
     persistence_val: np.ndarray | None = None
     persistence_test: np.ndarray | None = None
+    #: Every row before preprocessing (train, validation, test) and its raw target, for a final fit that
+    #: refits the preprocessing on all of them; None for a Dataset built by hand.
+    raw_rows: tuple[Any, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def input_shape(self) -> tuple[int, ...]:

@@ -38,7 +38,7 @@ _DATASET_KEYS = ("path", "name", "target", "task", "persistence", "split", "vali
 _BACKEND_KEYS = ("name", "algorithm", "pruner", "options")
 _BUDGET_KEYS = ("trials", "timeout", "per", "trial_timeout", "max_consecutive_failures")
 _DEVICE_KEYS = ("workers", "gpus", "gpu_ids", "trials_per_gpu", "precision", "recycle_after")
-_RETRAIN_KEYS = ("top_k", "seeds", "epochs")
+_RETRAIN_KEYS = ("top_k", "seeds", "epochs", "final_fit", "ensemble")
 _TASKS = ("binary", "multiclass", "classification", "regression")
 _FILE_SUFFIXES = (".csv", ".tsv", ".gz", ".parquet", ".npz")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
@@ -76,6 +76,8 @@ class RetrainSpec:
     top_k: int = 1
     seeds: int = 1
     epochs: str | int = "best"
+    final_fit: bool = False
+    ensemble: bool = False
 
 
 @dataclass
@@ -322,10 +324,21 @@ def _retrain(check: _Checker, value: Any) -> RetrainSpec | None:
     epochs = entry.get("epochs", "best")
     if epochs != "best":
         epochs = check.positive_int(epochs, ("retrain", "epochs"), "epochs ('best' or a number)")
+    switches = {}
+    for key in ("final_fit", "ensemble"):
+        switches[key] = entry.get(key, False)
+        if not isinstance(switches[key], bool):
+            raise check.fail(("retrain", key), f"give true or false, not {switches[key]!r}")
+    if switches["final_fit"] and switches["ensemble"]:
+        raise check.fail(("retrain",), "`final_fit` and `ensemble` deploy different models: choose one")
+    top_k = check.positive_int(entry.get("top_k", 1), ("retrain", "top_k"), "top_k")
+    if switches["ensemble"] and top_k < 2:
+        raise check.fail(("retrain", "ensemble"), "an ensemble needs `top_k` of 2 or more")
     return RetrainSpec(
-        top_k=check.positive_int(entry.get("top_k", 1), ("retrain", "top_k"), "top_k"),
+        top_k=top_k,
         seeds=check.positive_int(entry.get("seeds", 1), ("retrain", "seeds"), "seeds"),
         epochs=epochs,
+        **switches,
     )
 
 

@@ -222,8 +222,9 @@ class Experiment:
             from automl.retrain import retrain_run
 
             self.retrain_ = retrain_run(
-                run.path, top_k=cfg.retrain.top_k, seeds=cfg.retrain.seeds, epochs=cfg.retrain.epochs
-            )
+                run.path, top_k=cfg.retrain.top_k, seeds=cfg.retrain.seeds, epochs=cfg.retrain.epochs,
+                final_fit=cfg.retrain.final_fit, ensemble=cfg.retrain.ensemble,
+            )  # fmt: skip
         if cfg.report:
             try:
                 self.report()
@@ -359,7 +360,13 @@ class Experiment:
             seed=cfg.seed,
             retrain=None
             if cfg.retrain is None
-            else RetrainEntry(top_k=cfg.retrain.top_k, seeds=cfg.retrain.seeds, epochs=cfg.retrain.epochs),
+            else RetrainEntry(
+                top_k=cfg.retrain.top_k,
+                seeds=cfg.retrain.seeds,
+                epochs=cfg.retrain.epochs,
+                final_fit=cfg.retrain.final_fit,
+                ensemble=cfg.retrain.ensemble,
+            ),
             environment=Environment.current(),
         )
 

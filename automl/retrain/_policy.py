@@ -27,6 +27,7 @@ from automl.store import StudyInfo, TrialRecord, best_first
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
+    from automl.retrain._predictor import Predictor
 
 __all__ = ["DatasetRetrain", "RetrainedConfig", "SeedRun", "retrain_study", "top_configs"]
 
@@ -71,6 +72,15 @@ class DatasetRetrain:
     configs: list[RetrainedConfig]
     test_baselines: dict[str, float]
     model_dir: str
+    #: the ensemble saved instead of the top-1 model: its members' trials and its own test scores.
+    ensemble: dict[str, Any] | None = None
+    #: the final fit saved instead: rows and epochs it learned from (it has no test score of its own).
+    final_fit: dict[str, Any] | None = None
+
+    @property
+    def deployed(self) -> str:
+        """What ``model.keras`` holds: ``top-1``, ``ensemble`` or ``final-fit``."""
+        return "final-fit" if self.final_fit else "ensemble" if self.ensemble else "top-1"
 
     @property
     def test_score(self) -> float:
@@ -88,6 +98,9 @@ class DatasetRetrain:
             "test_score": self.test_score,
             "test_score_std": best.spread(self.metric),
             "test_baselines": self.test_baselines,
+            "deployed": self.deployed,
+            "ensemble": self.ensemble,
+            "final_fit": self.final_fit,
             "configs": [
                 {**asdict(c), "test_mean": c.mean(self.metric), "test_std": c.spread(self.metric)}
                 for c in self.configs
@@ -128,15 +141,27 @@ def retrain_study(
     seeds: int = 1,
     epochs: str | int = "best",
     base_seed: int = 0,
-) -> tuple[DatasetRetrain, Any]:
-    """Retrain the top K configs of one study; save the top-1 model in ``out_dir``; return (report, model).
+    final_fit: bool = False,
+    ensemble: bool = False,
+) -> tuple[DatasetRetrain, Predictor]:
+    """Retrain the top K configs of one study; save the deployed model in ``out_dir``; return the report
+    and the deployed model as a :class:`Predictor`.
+
+    The deployed model is the top-1 config's first seed; with ``ensemble``, the average of the top K
+    configs' first seeds; with ``final_fit``, the top-1 config fitted again on every row (see
+    :mod:`._final`). Test scores are those of the models before a final fit.
 
     Raises:
-        UserError: no complete trial, ``top_k`` or ``seeds`` below 1, a bad ``epochs`` value, or a dataset
-            that is not the one searched (its fingerprint differs).
+        UserError: no complete trial, ``top_k`` or ``seeds`` below 1, a bad ``epochs`` value, a dataset
+            that is not the one searched (its fingerprint differs), or ``final_fit`` with ``ensemble``.
     """
     from automl.datasets import baselines_on_test
+    from automl.retrain._final import all_rows, ensemble_model, final_epochs
+    from automl.retrain._predictor import Predictor
     from automl.training import train
+
+    if final_fit and ensemble:
+        raise UserError("`final_fit` and `ensemble` deploy different models: choose one")
 
     if top_k < 1:
         raise UserError(f"`top_k` must be at least 1, but got {top_k}")
@@ -149,7 +174,7 @@ def retrain_study(
             f"dataset {dataset.name!r} is not the data this run searched (fingerprint changed); "
             "retrain with the same dataset, target and seed"
         )
-    saved_model = None
+    members: list[Any] = []
     saved_history: dict[str, Any] = {}
     retrained = []
     for rank, record in enumerate(top_configs(records, info, top_k), start=1):
@@ -185,8 +210,9 @@ def retrain_study(
             entry.runs.append(
                 SeedRun(seed, result.epochs_run, early, _test_scores(result.model, dataset, info.metric))
             )
-            if saved_model is None:
-                saved_model, saved_history = result.model, result.history
+            if offset == 0:
+                members.append(result.model)
+                saved_history = saved_history or result.history
         retrained.append(entry)
 
     report = DatasetRetrain(
@@ -197,15 +223,40 @@ def retrain_study(
         test_baselines=baselines_on_test(dataset, info.metric),
         model_dir=str(out_dir),
     )
+    deployed, preprocessor = members[0], dataset.preprocessor  # top_k, seeds >= 1 were checked above
+    if ensemble:
+        deployed = ensemble_model(members, dataset.input_shape)
+        report.ensemble = {
+            "members": [c.trial for c in retrained],
+            "test": _test_scores(deployed, dataset, info.metric),
+        }
+    if final_fit:
+        everything = all_rows(dataset)
+        n_epochs = final_epochs([run.epochs for run in retrained[0].runs])
+        result = train(
+            retrained[0].config, everything, epochs=n_epochs, seed=base_seed, metric=info.metric,
+            fit_on="train", early_stopping=False,
+        )  # fmt: skip
+        if result.failure is not None:
+            raise UserError(
+                f"the final fit failed ({result.failure}: {result.failure_detail}); retrain without it"
+            )
+        deployed, preprocessor, saved_history = result.model, everything.preprocessor, result.history
+        report.final_fit = {
+            "rows": len(everything.y_train),
+            "epochs": n_epochs,
+            "test_score": None,
+            "note": "fitted on every row, test included: it has no honest test score of its own; "
+            "test_score is the top-1 config's before the final fit",
+        }
     out_dir.mkdir(parents=True, exist_ok=True)
-    assert saved_model is not None  # top_k >= 1 and seeds >= 1 were checked above
-    saved_model.save(out_dir / "model.keras")
-    if dataset.preprocessor is not None:
-        dataset.preprocessor.save(out_dir / "preprocessor.joblib")
+    deployed.save(out_dir / "model.keras")
+    if preprocessor is not None:
+        preprocessor.save(out_dir / "preprocessor.joblib")
     (out_dir / "config.json").write_text(json.dumps(retrained[0].config, indent=2) + "\n")
     (out_dir / "history.json").write_text(json.dumps(saved_history, indent=2, default=float) + "\n")
     (out_dir / "metrics.json").write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
     (out_dir / "dataset.json").write_text(
         json.dumps({**dataset.summary(), "class_names": dataset.class_names}) + "\n"
     )
-    return report, saved_model
+    return report, Predictor(deployed, preprocessor, task=dataset.task.value)

@@ -65,6 +65,8 @@ def retrain_run(
     epochs: str | int = "best",
     dataset: str | None = None,
     data: Dataset | None = None,
+    final_fit: bool = False,
+    ensemble: bool = False,
 ) -> list[DatasetRetrain]:
     """Retrain the best model of every dataset of a run (or of ``dataset``) into ``<run>/models/<dataset>/``.
 
@@ -109,6 +111,8 @@ def retrain_run(
             seeds=seeds,
             epochs=epochs,
             base_seed=seed,
+            final_fit=final_fit,
+            ensemble=ensemble,
         )
         reports.append(report)
     if not reports:

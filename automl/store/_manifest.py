@@ -205,6 +205,8 @@ class RetrainEntry:
     top_k: int = 1
     seeds: int = 1
     epochs: str | int = "best"
+    final_fit: bool = False
+    ensemble: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,89 @@
+"""What to deploy after the honest test: a final fit on every row, or an ensemble of the top configs.
+
+* **Final fit.** The retrain scores the top configs once on the test split; that score is the honest
+  estimate and stays in ``metrics.json``. Then the preprocessing and the top-1 config are fitted again on
+  every row (train, validation and test) for the epoch count the retrain chose (the median over its
+  seeds), and that model is the one saved. It has no test score of its own: every row it could be scored
+  on, it learned from.
+* **Ensemble.** The first-seed models of the top K configs (each retrained on train + validation) are
+  joined into one Keras model that averages their outputs (class probabilities, or regression values);
+  it is scored once on the test split beside each member and saved as one ``model.keras`` that plain
+  ``keras.models.load_model`` opens.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from automl.exceptions import UserError
+
+if TYPE_CHECKING:
+    from automl.datasets import Dataset
+
+__all__ = ["all_rows", "ensemble_model", "final_epochs"]
+
+
+def all_rows(dataset: Dataset) -> Dataset:
+    """``dataset`` with every row in its training split and the preprocessing fitted again on them all.
+
+    Its validation and test splits hold the old test rows, preprocessed anew: they are not held out (the
+    final fit learns from them too) and only keep the arrays well-formed.
+    """
+    from automl.datasets import Preprocessor
+
+    if dataset.raw_rows is None or dataset.preprocessor is None:
+        raise UserError(
+            f"a final fit needs dataset {dataset.name!r} as loaded (its raw rows); a Dataset built by hand "
+            "has none: retrain without `final_fit`"
+        )
+    x_raw, y_raw = dataset.raw_rows
+    old = dataset.preprocessor
+    pre = Preprocessor(
+        kind=old.kind,
+        task=old.task,
+        categorical=old.categorical,
+        drop=old.drop,
+        num_words=old.num_words,
+        class_names=old.class_names,
+    )
+    pre.fit(x_raw, y_raw)
+    x, y = pre.transform(x_raw), pre.encode_target(y_raw)
+    n_test = len(dataset.y_test)
+    return replace(
+        dataset,
+        x_train=x,
+        y_train=y,
+        x_val=x[-n_test:],
+        y_val=y[-n_test:],
+        x_test=x[-n_test:],
+        y_test=y[-n_test:],
+        target_mean=pre.target_mean_,
+        target_std=pre.target_std_,
+        preprocessor=pre,
+        feature_names=pre.feature_names_out,
+        persistence_val=None,
+        persistence_test=None,
+    )
+
+
+def final_epochs(epochs_per_seed: list[int]) -> int:
+    """The epoch count of the final fit: the retrain's, the median over its seeds."""
+    return max(1, round(statistics.median(epochs_per_seed)))
+
+
+def ensemble_model(members: list[Any], input_shape: tuple[int, ...]) -> Any:
+    """One Keras model averaging the outputs of ``members`` (all of one dataset, so of one output shape)."""
+    from automl._keras import keras
+
+    if len(members) < 2:
+        raise UserError("an ensemble needs at least 2 configs: retrain with `top_k` of 2 or more")
+    inputs = keras.Input(shape=input_shape, name="inputs")
+    outputs = []
+    for index, member in enumerate(members):
+        # Sub-models are layers of the ensemble, and layer names must be unique within a model.
+        member.name = f"member_{index + 1}"
+        outputs.append(member(inputs))
+    averaged = keras.layers.Average(name="average")(outputs)
+    return keras.Model(inputs, averaged, name="ensemble")
