@@ -319,6 +319,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
                 seed=self.seed,
                 progress=self.progress,
                 run_dir=self.run_dir_,
+                deadline=window.deadline,
             )
             return
         from automl.engine import Chief, Supervisor

@@ -44,6 +44,12 @@ def worker_command(
     recycle_after: Annotated[
         int, typer.Option(help="Trials a worker process runs before a fresh one replaces it.")
     ] = 10,
+    wait: Annotated[
+        str | None,
+        typer.Option(
+            help="How long to wait for the study to appear (a job started before the search): 90, 5m."
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="The study list as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
@@ -54,7 +60,7 @@ def worker_command(
     studies of the storage.
     """
     from automl.cli._progress import RichProgress
-    from automl.cli._search import device_request
+    from automl.cli._search import device_request, parse_duration
     from automl.engine._join import join, list_studies
     from automl.exceptions import FatalError
     from automl.store import mask_password, open_storage
@@ -70,7 +76,7 @@ def worker_command(
         gpus=gpus, gpu_ids=gpu_ids, trials_per_gpu=trials_per_gpu, workers=workers, precision=precision
     )
     try:
-        join(
+        joined = join(
             storage,
             study,
             devices=devices,
@@ -79,6 +85,7 @@ def worker_command(
             log_dir=log_dir,
             recycle_after=recycle_after,
             progress=None if quiet else RichProgress(err_console),
+            wait=parse_duration(wait, "--wait") or 0.0,
         )
     except KeyboardInterrupt:
         err_console.print(
@@ -88,7 +95,12 @@ def worker_command(
     except FatalError as exc:
         err_console.print(f"[bold red]stopped:[/bold red] {exc}", soft_wrap=True)
         raise typer.Exit(code=1) from None
-    console.print(f"study {study}: this machine's share is done; logs in {log_dir}")
+    if not joined:
+        console.print(
+            f"study {study}: its search is over (the deadline passed); nothing to do", soft_wrap=True
+        )
+        return
+    console.print(f"study {study}: this machine's share is done; logs in {log_dir}", soft_wrap=True)
 
 
 def _show_studies(rows: list[dict], label: str) -> None:

@@ -114,8 +114,12 @@ def join(
     log_dir: Path,
     recycle_after: int | None = None,
     progress: Progress | None = None,
-) -> None:
+    wait: float = 0.0,
+) -> bool:
     """Work on study ``study_name`` of storage ``url`` from this machine until its search's budget is spent.
+
+    ``wait`` seconds are given the study to appear (a batch job may start before the search). Returns
+    False when there was nothing to join: the search is over (its deadline passed).
 
     Raises:
         UserError: one line: no such study, a dataset this machine cannot load or whose data differ,
@@ -128,11 +132,11 @@ def join(
     from automl.engine._devices import RECYCLE_AFTER, parse_devices, plan_slots
     from automl.engine._session import Budget
     from automl.engine._supervisor import Chief, Supervisor
-    from automl.store import load_study_info, manifest_from_storage, open_storage
+    from automl.store import load_study_info, open_storage
     from automl.store._records import HEARTBEAT_INTERVAL
 
     storage = open_storage(url, heartbeat_interval=None)
-    manifest = manifest_from_storage(storage, study_name)
+    manifest = _wait_for_manifest(storage, study_name, wait)
     info = load_study_info(storage, study_name)
     backend = get_backend(manifest.backend.name)(
         algorithm=manifest.backend.algorithm,
@@ -170,7 +174,7 @@ def join(
     deadline = None if window is None else window.deadline
     heartbeat_interval = (window and window.heartbeat_interval) or HEARTBEAT_INTERVAL
     if deadline is not None and deadline <= time.time():
-        raise UserError(f"the search of study {study_name!r} is over (its deadline passed); nothing to join")
+        return False
     trials = manifest.budget.trials_per_study.get(study_name, manifest.budget.trials)
     budget = Budget(
         trials=trials,
@@ -196,6 +200,26 @@ def join(
         chief=chief,
         since=None if window is None else window.since,
     ).run()
+    return True
+
+
+def _wait_for_manifest(storage: Any, study_name: str, wait: float) -> Any:
+    """The study's run manifest, once the study and its window exist (polled for ``wait`` seconds)."""
+    import optuna
+
+    from automl.store import manifest_from_storage
+
+    ends = time.monotonic() + wait
+    while True:
+        try:
+            manifest = manifest_from_storage(storage, study_name)
+            study = optuna.load_study(study_name=study_name, storage=storage)
+            if read_window(study) is not None or time.monotonic() >= ends:
+                return manifest
+        except UserError:
+            if time.monotonic() >= ends:
+                raise
+        time.sleep(min(2.0, max(ends - time.monotonic(), 0.1)))
 
 
 def _check_data_here(manifest: Any, info: Any) -> None:

@@ -80,6 +80,7 @@ class SearchSession:
         run_dir: Path | None = None,
         max_trials_here: int | None = None,
         since: datetime | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.study = study
         #: the run directory (``runs/<name>``), where a backend may keep its own files; None outside a run.
@@ -91,6 +92,10 @@ class SearchSession:
         self.progress = progress or NullProgress()
         self.started = time.monotonic()
         self.deadline = None if budget.timeout is None else self.started + budget.timeout
+        if deadline is not None:
+            # The search's deadline was fixed (and recorded for other processes) before this session
+            # started; the time spent getting here counts against it.
+            self.deadline = self.started + max(deadline - time.time(), 0.0)
         runner.deadline = self.deadline
         self.consecutive_failures = 0
         self.finished_here = 0

@@ -290,13 +290,15 @@ def run_session(
     device: str | None = None,
     max_trials_here: int | None = None,
     since: datetime | None = None,
+    deadline: float | None = None,
 ) -> SearchSession:
     """Search one opened study under ``budget`` with ``backend``; returns the finished session.
 
     ``trainer`` replaces :func:`automl.train` (tests); ``device`` names the device this process trains on
     when the caller has set it up already (default: set this process up for training, which imports
     TensorFlow, and record what it found). A worker stops after ``max_trials_here`` trials (to be
-    recycled) and counts failures in a row from ``since`` (the whole search's start).
+    recycled) and counts failures in a row from ``since`` (the whole search's start). ``deadline`` (a
+    ``time.time()``) is the search's end when it was fixed before this call, as other processes know it.
 
     Raises:
         FatalError: the session stopped on too many failures (finished trials are kept).
@@ -319,7 +321,7 @@ def run_session(
     )
     session = SearchSession(
         study=study, info=info, space=space, runner=runner, budget=budget, progress=progress, run_dir=run_dir,
-        max_trials_here=max_trials_here, since=since,
+        max_trials_here=max_trials_here, since=since, deadline=deadline,
     )  # fmt: skip
     with InterruptGuard():
         session.start()

@@ -297,6 +297,7 @@ class Experiment:
                 seed=cfg.seed,
                 progress=progress,
                 run_dir=run.path,
+                deadline=window.deadline,
             )
             return
         Supervisor(

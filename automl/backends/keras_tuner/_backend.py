@@ -50,7 +50,7 @@ from automl.backends._base import Backend
 from automl.backends.keras_tuner import _checkpoints as checkpoints
 from automl.backends.keras_tuner._space import config_from_values, declare
 from automl.backends.optuna._space import distribution
-from automl.exceptions import UserError
+from automl.exceptions import FatalError, UserError
 from automl.store import TrialRecord, TrialState
 
 if TYPE_CHECKING:
@@ -89,6 +89,8 @@ def _role() -> str:
 
 #: a worker told to wait (Hyperband's next round needs trials still running elsewhere) asks again after this.
 _IDLE_WAIT_SECONDS = 0.5
+#: how long a worker waits for the chief to answer before it gives up.
+_CHIEF_TIMEOUT_SECONDS = 30
 
 
 class _Stopped(Exception):
@@ -217,6 +219,10 @@ class _Search:
             )
         if self.role == "worker":
             self._wait_when_idle(self.tuner.oracle)
+            # KerasTuner's client waits an hour for an absent chief; ours is started with the workers.
+            from keras_tuner.src.distribute import oracle_client
+
+            oracle_client.TIMEOUT = _CHIEF_TIMEOUT_SECONDS
         else:
             self.tuner.oracle.verbose = 0  # no "Search: Running Trial #…" tables
 
@@ -422,6 +428,14 @@ class _Search:
             if self.error is not None:
                 raise self.error from None
             raise
+        except Exception as exc:
+            if self.role != "worker" or type(exc).__module__.split(".")[0] != "grpc":
+                raise
+            # The chief stopped answering: it stops once the budget is spent (finished trials are in the
+            # store already); otherwise it is gone, and this worker cannot go on without it.
+            if not self.session.should_stop():
+                address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
+                raise FatalError(f"the KerasTuner chief at {address} does not answer") from None
 
 
 class KerasTunerBackend(Backend):
