@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 Family = Literal["mlp", "cnn"]
-ACTIVATIONS = ("relu", "elu", "selu", "gelu", "swish", "tanh", "leaky_relu")
+ACTIVATIONS = ("relu", "elu", "selu", "gelu", "swish", "tanh", "leaky_relu", "sigmoid")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 # Batches per call into TensorFlow: small models are bound by per-step Python overhead.
 DEFAULT_STEPS_PER_EXECUTION = 32

@@ -13,12 +13,16 @@ exponential         ``lr0 · decay_rate ** p`` (smooth; ``lr0 · decay_rate`` at
 cosine              ``lr0 · (m + (1 - m) · (1 + cos(π p)) / 2)`` with ``m = cosine_min_fraction``
 warmup_hold_decay   ``lr0 · (epoch + 1) / (warmup_epochs + 1)`` during warm-up (so the first epoch already
                     learns), ``lr0`` until ``p >= 0.5`` (or the warm-up's end, if later), then
-                    ``lr0 · decay_rate ** q`` with ``q`` going linearly from 0 there to 1 at the budget's end
+                    ``lr0 · decay_rate ** q`` with ``q`` going linearly from 0 there to 1 at the budget's end.
+                    With ``hold_epochs`` given, the hold lasts that many epochs after the warm-up and the
+                    rate is then multiplied by ``decay_rate`` every epoch (the classic "keep it, then ×0.95
+                    per epoch"): ``lr0 · decay_rate ** (epoch - warmup_epochs - hold_epochs + 1)``
 plateau             ``lr0`` here: the rate is halved by a validation-loss plateau callback, not by the epoch
 ==================  ======================================================================================
 
 Defaults of absent keys: ``decay_rate`` 0.5, ``decay_every`` 10, ``piecewise_drop`` 0.1,
-``cosine_min_fraction`` 0, ``warmup_epochs`` 2 (the shipped spaces' defaults).
+``cosine_min_fraction`` 0, ``warmup_epochs`` 2 (the shipped spaces' defaults); no ``hold_epochs``
+(the budget-relative decay).
 """
 
 from __future__ import annotations
@@ -78,6 +82,9 @@ def learning_rate_at(config: Mapping[str, Any], epoch: int, total_epochs: int) -
     warmup = integer(config, "warmup_epochs", 2, low=0)
     if epoch < warmup:
         return lr0 * (epoch + 1) / (warmup + 1)
+    if config.get("hold_epochs") is not None:
+        hold_end = warmup + integer(config, "hold_epochs", 0, low=0)
+        return lr0 * rate ** max(0, epoch - hold_end + 1)
     decay_start = max(float(warmup), 0.5 * total_epochs)
     if epoch < decay_start or decay_start >= total_epochs:
         return lr0

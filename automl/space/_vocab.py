@@ -16,6 +16,7 @@ _TRAINING = frozenset(
         "decay_rate",
         "decay_every",
         "warmup_epochs",
+        "hold_epochs",
         "plateau_patience",
         "piecewise_drop",
         "cosine_min_fraction",
