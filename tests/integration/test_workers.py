@@ -95,23 +95,7 @@ def test_a_worker_killed_mid_trial_loses_only_that_trial(tmp_path):
 
     thread = threading.Thread(target=fit)
     thread.start()
-    killed = None
-    deadline = time.monotonic() + 120
-    while killed is None and time.monotonic() < deadline and thread.is_alive():
-        time.sleep(0.3)
-        try:
-            study = optuna.load_study(study_name=optuna.get_all_study_names(storage)[0], storage=storage)
-        except (IndexError, KeyError, Exception):
-            continue
-        done = [t for t in study.trials if t.state.is_finished()]
-        running = [
-            t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING and "worker" in t.user_attrs
-        ]
-        if len(done) >= 2 and running:
-            victim = running[0]
-            pid = int(victim.user_attrs["worker"].rsplit(":", 1)[1])
-            os.kill(pid, signal.SIGKILL)
-            killed = victim.number
+    killed = _kill_mid_trial(storage, thread)
     thread.join(timeout=240)
     assert not thread.is_alive(), "the search did not end"
     assert "error" not in outcome, outcome.get("error")
