@@ -85,6 +85,8 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         metric: Objective (accuracy, balanced_accuracy, auc, f1, log_loss; rmse, mae, r2); default the
             space's objective, or accuracy / rmse.
         n_trials: Finished trials the study should hold (a resumed run continues up to this number).
+            Default ``"auto"``: 20 when no ``timeout`` is given; with a ``timeout`` alone, as many as the
+            time allows. Either budget covers the search, not the retrain.
         timeout: Wall-clock seconds for this call to :meth:`fit`.
         trial_timeout: Seconds after which one trial is ended as failed.
         storage: Optuna storage URL; default the run's own SQLite file.
@@ -114,7 +116,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         pruner: str | None = None,
         backend_options: dict[str, Any] | None = None,
         metric: str | None = None,
-        n_trials: int | None = 20,
+        n_trials: int | str | None = "auto",
         timeout: float | None = None,
         trial_timeout: float | None = None,
         storage: str | None = None,
@@ -201,7 +203,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             options=dict(self.backend_options or {}),
         )
         budget = Budget(
-            trials=self.n_trials,
+            trials=_trial_budget(self.n_trials, self.timeout),
             timeout=self.timeout,
             trial_timeout=self.trial_timeout,
             max_consecutive_failures=self.max_consecutive_failures,
@@ -516,3 +518,16 @@ def _split_files(**given: Any) -> dict[str, Any]:
             recorded[f"{what}_file"] = str(path)
             recorded[f"{what}_sha256"] = file_sha256(path)
     return recorded
+
+
+#: the trial budget when neither trials nor a timeout are given.
+DEFAULT_TRIALS = 20
+
+
+def _trial_budget(n_trials: int | str | None, timeout: float | None) -> int | None:
+    """``n_trials`` as given; ``"auto"``: 20 trials without a timeout, else until the time is spent."""
+    if n_trials == "auto":
+        return DEFAULT_TRIALS if timeout is None else None
+    if isinstance(n_trials, str | bool):
+        raise UserError(f"`n_trials` must be a number of trials or 'auto', not {n_trials!r}")
+    return n_trials

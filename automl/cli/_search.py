@@ -181,7 +181,13 @@ def search_command(
     algorithm: Annotated[str | None, typer.Option(help=_ALGORITHM_HELP)] = None,
     pruner: Annotated[str | None, typer.Option(help=_PRUNER_HELP)] = None,
     option: Annotated[list[str] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
-    trials: Annotated[int | None, typer.Option(help="Finished trials the study should hold.")] = 20,
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            help="Finished trials the study should hold (default: 20, or with --timeout alone as many as "
+            "the time allows). The budget covers the search, not the retrain."
+        ),
+    ] = None,
     timeout: Annotated[str | None, typer.Option(help="Wall-clock budget: seconds, or 20m / 1h.")] = None,
     trial_timeout: Annotated[str | None, typer.Option(help="End a trial as failed after this long.")] = None,
     run_dir: Annotated[Path | None, typer.Option(help="Folder of the run (default runs/NAME).")] = None,
@@ -245,7 +251,7 @@ def search_command(
         pruner=pruner,
         backend_options=backend_options,
         metric=metric,
-        n_trials=trials,
+        n_trials="auto" if trials is None else trials,
         timeout=parse_duration(timeout, "--timeout"),
         trial_timeout=parse_duration(trial_timeout, "--trial-timeout"),
         storage=storage,

@@ -88,3 +88,20 @@ def test_the_public_names_users_catch_or_receive():
     )
     assert automl.Predictor.__name__ == "Predictor"
     assert not hasattr(automl, "TrialPruned")  # automl never raises it: Optuna's own is what pruning uses
+
+
+def test_a_time_budget_alone_is_spent_on_trials_not_capped_at_twenty(tmp_path):
+    from automl.search import _trial_budget
+    from automl.store import read_manifest
+
+    assert (_trial_budget("auto", None), _trial_budget("auto", 180.0), _trial_budget(5, 180.0)) == (
+        20,
+        None,
+        5,
+    )
+    with pytest.raises(UserError, match="`n_trials` must be a number of trials or 'auto'"):
+        _trial_budget("many", None)
+    search = AutoMLSearch(space="tiny", timeout=4, devices=1, run_dir=tmp_path / "run").fit("iris")
+    budget = read_manifest(search.run_dir_).budget
+    assert (budget.trials, budget.timeout) == (None, 4)
+    assert search.get_params()["n_trials"] == "auto"
