@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -22,3 +22,47 @@ def cli(capsys) -> Callable[[list[str]], tuple[int, str, str]]:
         return code, out.out, out.err
 
     return run
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL to a fresh, empty PostgreSQL database for this test alone, dropped afterwards.
+
+    The server is the one ``AUTOML_TEST_POSTGRES_URL`` names (``.ci/postgres.sh`` starts one); its user
+    must be allowed to create databases. Without the variable the test skips, except under ``CI=true``,
+    where a missing server fails it.
+    """
+    import os
+    import uuid
+
+    base = os.environ.get("AUTOML_TEST_POSTGRES_URL")
+    if not base:
+        if os.environ.get("CI") == "true":
+            pytest.fail("AUTOML_TEST_POSTGRES_URL is not set: start a server with `. .ci/postgres.sh`")
+        pytest.skip(
+            "needs a PostgreSQL server: set AUTOML_TEST_POSTGRES_URL (`. .ci/postgres.sh` starts one)"
+        )
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    server = make_url(base)
+    name = f"automl_test_{uuid.uuid4().hex[:12]}"
+
+    def admin(statement: str) -> None:
+        connection = psycopg2.connect(
+            host=server.host, port=server.port or 5432, user=server.username, password=server.password,
+            dbname=server.database or "postgres",
+        )  # fmt: skip
+        try:
+            connection.autocommit = True  # CREATE / DROP DATABASE cannot run in a transaction
+            with connection.cursor() as cursor:
+                cursor.execute(statement)
+        finally:
+            connection.close()
+
+    admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        # FORCE ends connections a test left open (a killed worker's, a pool's).
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

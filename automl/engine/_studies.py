@@ -304,11 +304,12 @@ def run_session(
         FatalError: the session stopped on too many failures (finished trials are kept).
         KeyboardInterrupt: Ctrl-C, after the session is stopped cleanly.
     """
-    from automl import _keras
     from automl.engine._runner import TrialRunner
     from automl.interrupts import InterruptGuard
 
     if device is None:
+        from automl import _keras  # TensorFlow: only when this process trains
+
         device = _keras.configure_process()
     runner = TrialRunner(
         dataset,

@@ -20,7 +20,7 @@ from automl.store._manifest import (
     read_manifest,
     write_manifest,
 )
-from automl.store._numbering import finish_reserved_trial, reserve_trial, trial_seed
+from automl.store._numbering import finish_reserved_trial, reserve_trial, trial_seed, write_trial_results
 from automl.store._records import (
     SCHEMA_VERSION,
     StoppedBy,
@@ -71,4 +71,5 @@ __all__ = [
     "study_name",
     "trial_seed",
     "write_manifest",
+    "write_trial_results",
 ]

@@ -201,26 +201,49 @@ def mask_password(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
 
 
+#: the module each SQLAlchemy driver imports, and how to install it: {driver: (module, install)}.
+_DRIVERS = {
+    "postgresql": ("psycopg2", "`pip install automl[postgres]`"),
+    "postgresql+psycopg2": ("psycopg2", "`pip install automl[postgres]`"),
+    "postgresql+psycopg": ("psycopg", "`pip install psycopg`"),
+    "mysql": ("MySQLdb", "`pip install mysqlclient`, or `pip install pymysql` with a mysql+pymysql:// URL"),
+    "mysql+mysqldb": ("MySQLdb", "`pip install mysqlclient`"),
+    "mysql+pymysql": ("pymysql", "`pip install pymysql`"),
+    "mysql+mysqlconnector": ("mysql.connector", "`pip install mysql-connector-python`"),
+}
+_DATABASES = {"postgresql": "PostgreSQL", "mysql": "MySQL"}
+
+
+def _importable(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
 def _check_url(url: str) -> str:
     scheme = url.split(":", 1)[0].split("+", 1)[0] if "://" in url else ""
     if scheme not in _SCHEMES:
         raise UserError(
             f"bad storage URL {mask_password(url)!r}: expected sqlite:///path/to/file.db, "
-            "postgresql://user:password@host/db or mysql://…; or omit `storage` for the run's SQLite file"
+            "postgresql://user:password@host/db or mysql+pymysql://user:password@host/db; "
+            "or omit `storage` for the run's SQLite file"
         )
-    if scheme == "postgresql":
-        driver = url.split("://", 1)[0]
-        module = "psycopg2" if driver in ("postgresql", "postgresql+psycopg2") else "psycopg"
-        try:
-            __import__(module)
-        except ImportError:
+    driver = url.split("://", 1)[0]
+    if scheme == "mysql" and driver == "mysql" and not _importable("MySQLdb") and _importable("pymysql"):
+        # SQLAlchemy reads bare mysql:// as mysqlclient; PyMySQL (pure Python) serves as well.
+        driver, url = "mysql+pymysql", "mysql+pymysql://" + url.split("://", 1)[1]
+    if driver in _DRIVERS:
+        module, install = _DRIVERS[driver]
+        if not _importable(module):
             raise MissingDependency(
-                f"storage {mask_password(url)!r} needs the PostgreSQL driver {module}: "
-                "install it with `pip install automl[postgres]`"
-            ) from None
-        if driver == "postgresql" and module == "psycopg2":
-            # SQLAlchemy 2.1 reads bare postgresql:// as psycopg 3; we ship psycopg2 in the extra.
-            url = "postgresql+psycopg2://" + url.split("://", 1)[1]
+                f"storage {mask_password(url)!r} needs the {_DATABASES[scheme]} driver {module}: "
+                f"install it with {install}"
+            )
+    if driver == "postgresql":
+        # SQLAlchemy 2.1 reads bare postgresql:// as psycopg 3; we ship psycopg2 in the extra.
+        url = "postgresql+psycopg2://" + url.split("://", 1)[1]
     return url
 
 
@@ -274,6 +297,13 @@ def open_storage(
                 else (grace_period or GRACE_FACTOR * heartbeat_interval),
                 heartbeat_stale_trial_callback=retry,
             )
+    except ImportError as exc:  # a driver _DRIVERS does not know (SQLAlchemy imports it when connecting)
+        cause = exc.__cause__ or exc
+        raise MissingDependency(
+            f"storage {mask_password(url)!r} needs a database driver that is not installed ({cause}): "
+            f"install the package of {url.split('://', 1)[0]!r}, "
+            "or use postgresql:// (`pip install automl[postgres]`)"
+        ) from None
     except (sqlalchemy.exc.SQLAlchemyError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(

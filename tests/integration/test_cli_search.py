@@ -167,7 +167,9 @@ def test_ctrl_c_keeps_finished_trials_and_resume_continues(tmp_path, backend):
 
 def test_leaderboard_command_does_not_import_tensorflow(tmp_path, cli):
     run_dir = tmp_path / "run"
-    code, _, err = cli(["search", "-d", "iris", "-s", "tiny", "--trials", "1", "--run-dir", str(run_dir), "-q"])
+    code, _, err = cli(
+        ["search", "-d", "iris", "-s", "tiny", "--trials", "1", "--run-dir", str(run_dir), "-q"]
+    )
     assert code == 0, err
     probe = (
         "import sys\nfrom automl.cli import main\n"

@@ -166,11 +166,17 @@ def test_a_dataset_entry_may_name_its_persistence_column(tmp_path):
     entry = "datasets:\n  - {path: walk.csv, target: demand, persistence: lag1, split: ordered}\n"
     config = parse_experiment(write(tmp_path, BASE.replace("datasets: [iris, wine]\n", entry)))
     assert config.datasets[0].persistence == "lag1" and config.datasets[0].split == "ordered"
-    unknown = write(tmp_path, BASE.replace("datasets: [iris, wine]\n", entry.replace("ordered", "time")), "t.yml")
+    unknown = write(
+        tmp_path, BASE.replace("datasets: [iris, wine]\n", entry.replace("ordered", "time")), "t.yml"
+    )
     with pytest.raises(automl.UserError, match=r"t.yml:3: datasets.0.split: unknown split 'time'"):
         parse_experiment(unknown)
-    bad = write(tmp_path, BASE.replace("datasets: [iris, wine]\n", entry.replace(": lag1", ": [lag1]")), "bad.yaml")
-    with pytest.raises(automl.UserError, match=r"bad.yaml:3: datasets.0.persistence: give the name of the column"):
+    bad = write(
+        tmp_path, BASE.replace("datasets: [iris, wine]\n", entry.replace(": lag1", ": [lag1]")), "bad.yaml"
+    )
+    with pytest.raises(
+        automl.UserError, match=r"bad.yaml:3: datasets.0.persistence: give the name of the column"
+    ):
         parse_experiment(bad)
 
 
@@ -204,7 +210,9 @@ def test_offline_builtins_example(tmp_path):
         assert better, lines[-1]
         if report.dataset in ("auto_mpg", "digits"):  # where an MLP should beat a linear model
             linear = report.test_baselines["linear"]
-            beats = report.test_score > linear if report.direction == "maximize" else report.test_score < linear
+            beats = (
+                report.test_score > linear if report.direction == "maximize" else report.test_score < linear
+            )
             assert beats, lines[-1]
     print("\n".join(lines))
 
@@ -243,8 +251,10 @@ def test_two_spaces_on_one_dataset_retrain_the_better_study(tmp_path):
         "  units: {type: choice, values: [64], per_layer: depth}\n  depth: {type: fixed, value: 1}\n"
         "  learning_rate: {type: fixed, value: 0.01}\n  epochs: {type: fixed, value: 3}\n"
     )
-    text = EXPERIMENT.format(trials=1, retrain="{top_k: 1}").replace("  - wine\n", "").replace(
-        "spaces: [tiny]", f"spaces: [tiny, {second}]"
+    text = (
+        EXPERIMENT.format(trials=1, retrain="{top_k: 1}")
+        .replace("  - wine\n", "")
+        .replace("spaces: [tiny]", f"spaces: [tiny, {second}]")
     )
     exp = automl.Experiment.from_yaml(write(tmp_path, text), run_dir=tmp_path / "run").run()
     assert len(exp.studies_) == 2 and [r.dataset for r in exp.retrain_] == ["iris"]

@@ -2,7 +2,8 @@
 
 Trials run through ``study.optimize`` so that Optuna's heartbeats, stale-trial handling and storage
 concurrency apply unchanged when several workers share a study. Each epoch's validation score is
-reported to the pruner through the session's report hook.
+reported to the pruner through the session's report hook; without a pruner the scores are written once, at
+the trial's end, together with its record (one transaction instead of one per value).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from automl._logs import optuna_verbosity
 from automl.backends._base import Backend
 from automl.backends.optuna._space import suggest
 from automl.exceptions import MissingDependency, TrialFailed, UserError
-from automl.store import TrialState
+from automl.store import TrialState, write_trial_results
 
 if TYPE_CHECKING:
     import optuna
@@ -110,17 +111,29 @@ class OptunaBackend(Backend):
             if not waiting:
                 return  # every config of the grid was tried (by this process, another, or a past run)
 
+        # A pruner is fed through trial.report, Optuna's only public way, which writes each score to the
+        # storage (optuna-dashboard then draws running trials). Without one nothing reads a running trial's
+        # scores (Optuna's pruners and samplers read those of finished trials), so they are written once,
+        # with the trial's record.
+        pruning = self.pruner != "none"
+
         def objective(trial: optuna.Trial) -> float:
+            # Written first: a RUNNING trial names its process, so a dead one's trial can be failed.
             trial.set_user_attr("worker", session.worker)
             config, params = suggest(trial, session.space)
+            reported: dict[int, float] = {}
 
             def report(epoch: int, score: float) -> bool:
+                if not pruning:
+                    reported[epoch] = score
+                    return False
                 trial.report(score, step=epoch)
                 return trial.should_prune()
 
             outcome = session.run_trial(config, number=trial.number, report=report, params=params)
-            for key, value in outcome.record.user_attrs().items():
-                trial.set_user_attr(key, value)
+            # One transaction for the per-epoch values and the record (the worker is already there).
+            attrs = {k: v for k, v in outcome.record.user_attrs().items() if k != "worker"}
+            write_trial_results(study._storage, trial._trial_id, intermediate=reported, user_attrs=attrs)
             session.trial_finished(outcome.record)
             if outcome.state is TrialState.PRUNED:
                 raise optuna.TrialPruned()

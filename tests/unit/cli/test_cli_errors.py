@@ -77,7 +77,7 @@ def test_every_translated_flag_exists_on_some_command():
     from automl.cli._errors import FLAGS
 
     everywhere = set().union(
-        *(flags_of([c]) for c in ("search", "quickstart", "run", "retrain", "predict", "report"))
+        *(flags_of([c]) for c in ("search", "quickstart", "run", "retrain", "predict", "report", "worker"))
     )
     assert set(FLAGS.values()) <= everywhere
 

@@ -124,7 +124,13 @@ def test_round_trip_through_dict_json_and_yaml():
     assert RunManifest.from_dict(yaml.safe_load(yaml.safe_dump(data))) == original
     assert data["spaces"][0]["definition"] == load_space("tiny").to_dict()
     assert {"versions", "python", "hardware"} <= set(data["environment"])
-    assert data["retrain"] == {"top_k": 2, "seeds": 3, "epochs": "best"}
+    assert data["retrain"] == {
+        "top_k": 2,
+        "seeds": 3,
+        "epochs": "best",
+        "final_fit": False,
+        "ensemble": False,
+    }
 
 
 def test_a_search_without_retraining_or_source_round_trips():
