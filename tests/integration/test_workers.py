@@ -139,7 +139,7 @@ def test_ctrl_c_stops_every_worker_and_resume_continues(tmp_path):
     run = tmp_path / "run"
     command = [
         sys.executable, "-m", "automl", "search", "-d", "iris", "-s", space(tmp_path, epochs=20),
-        "--trials", "40", "--workers", "2", "--run-dir", str(run), "--algorithm", "random", "-q",
+        "--trials", "400", "--workers", "2", "--run-dir", str(run), "--algorithm", "random", "-q",
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     db = run / "automl.db"
