@@ -264,6 +264,7 @@ def test_the_joined_slurm_task_trains_its_share(tmp_path):
     assert "complete score=" in log.read_text() or "pruned score=" in log.read_text()
 
 
+@pytest.mark.slow  # test_join covers joining over PostgreSQL in the default suite
 @pytest.mark.postgres
 def test_the_slurm_array_runs_on_postgres_with_the_password_in_pgpassword(tmp_path, postgres_url):
     """The URL names no password: both tasks (and every worker process) log in with PGPASSWORD, and

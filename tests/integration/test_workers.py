@@ -141,7 +141,12 @@ def test_ctrl_c_stops_every_worker_and_resume_continues(tmp_path):
         sys.executable, "-m", "automl", "search", "-d", "iris", "-s", space(tmp_path, epochs=20),
         "--trials", "400", "--workers", "2", "--run-dir", str(run), "--algorithm", "random", "-q",
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell or CI runner may start us with SIGINT ignored, which children inherit: restore the default, as
+    # under a user's terminal.
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     db = run / "automl.db"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -219,6 +224,7 @@ def _kill_mid_trial(storage: str, thread: threading.Thread, done_first: int = 2)
     return None
 
 
+@pytest.mark.slow  # the Hyperband kill test below shares a search through the chief too
 def test_keras_tuner_workers_share_one_search_through_its_chief(tmp_path):
     import json
 
