@@ -47,6 +47,7 @@ from automl.store import (
     prepare_run_dir,
     read_manifest,
     resolve_run_path,
+    split_files,
     storage_url_for,
     study_name,
     write_manifest,
@@ -259,7 +260,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
                     fingerprint=dataset.fingerprint,
                     persistence=dataset.info.get("persistence"),
                     split=dataset.info.get("split", "random"),
-                    **_split_files(validation=validation_data, test=test_data),
+                    **split_files(validation=validation_data, test=test_data),
                 ),
             ),
             spaces=(SpaceEntry.of(space),),
@@ -505,19 +506,6 @@ def _with_labels(data: Any, y: Any, target: str | None) -> tuple[Any, str | None
         raise UserError(f"fit(X, y): X already has a column {name!r}; pass target= another name for y")
     # By position, as scikit-learn pairs X and y (a Series' index would realign them).
     return data.assign(**{name: np.asarray(y).reshape(-1)}), name
-
-
-def _split_files(**given: Any) -> dict[str, Any]:
-    """The manifest's record of split files the user gave: absolute path and SHA-256 of each."""
-    from automl.store import file_sha256
-
-    recorded: dict[str, Any] = {}
-    for what, value in given.items():
-        if isinstance(value, str | os.PathLike):
-            path = Path(value).resolve()
-            recorded[f"{what}_file"] = str(path)
-            recorded[f"{what}_sha256"] = file_sha256(path)
-    return recorded
 
 
 #: the trial budget when neither trials nor a timeout are given.

@@ -75,3 +75,10 @@ def get_backend(name: str) -> type[Backend]:
     """The backend class called ``name``, imported now. Raises UserError listing the known backends."""
     module, cls = backend_spec(name).implementation.split(":")
     return getattr(importlib.import_module(module), cls)
+
+
+def recorded_backend(entry: Any, seed: int) -> Backend:
+    """The backend a run recorded (a manifest's :class:`~automl.store.BackendEntry`), seeded with ``seed``."""
+    return get_backend(entry.name)(
+        algorithm=entry.algorithm, pruner=entry.pruner, seed=seed, options=dict(entry.options or {})
+    )

@@ -128,7 +128,7 @@ def join(
     import optuna
 
     from automl._logs import optuna_verbosity
-    from automl.backends import get_backend
+    from automl.backends import recorded_backend
     from automl.engine._devices import RECYCLE_AFTER, parse_devices, plan_slots
     from automl.engine._session import Budget
     from automl.engine._supervisor import Chief, Supervisor
@@ -138,12 +138,7 @@ def join(
     storage = open_storage(url, heartbeat_interval=None)
     manifest = _wait_for_manifest(storage, study_name, wait)
     info = load_study_info(storage, study_name)
-    backend = get_backend(manifest.backend.name)(
-        algorithm=manifest.backend.algorithm,
-        pruner=manifest.backend.pruner,
-        seed=manifest.seed,
-        options=dict(manifest.backend.options or {}),
-    )
+    backend = recorded_backend(manifest.backend, manifest.seed)
     chief = Chief.of(backend)
     run_dir: Path | None = None
     if chief is not None:

@@ -91,7 +91,7 @@ def configure(slot: Slot) -> str:
 
 def run(spec: WorkerSpec) -> int:
     """Search ``spec.study`` from this process; returns the exit code (see the module doc)."""
-    from automl.backends import get_backend
+    from automl.backends import recorded_backend
     from automl.engine._session import Budget
     from automl.engine._studies import open_study, run_session
     from automl.exceptions import FatalError, UserError
@@ -116,12 +116,7 @@ def run(spec: WorkerSpec) -> int:
         # Each worker (replacements included) seeds its sampler apart, or parallel random samplers would
         # propose the same configs; a trial's own seed still comes from its store-assigned number.
         worker_number = int(spec.slot.get("worker", 0))
-        backend = get_backend(manifest.backend.name)(
-            algorithm=manifest.backend.algorithm,
-            pruner=manifest.backend.pruner,
-            seed=manifest.seed + 7919 * worker_number,
-            options=dict(manifest.backend.options or {}),
-        )
+        backend = recorded_backend(manifest.backend, manifest.seed + 7919 * worker_number)
         study, info = open_study(
             storage, spec.study, space=space, dataset=dataset, metric=info.metric, direction=info.direction,
             backend=backend, seed=manifest.seed, resume=True, local=False, prepare=False,

@@ -18,6 +18,7 @@ from automl.store._manifest import (
     manifest_from_storage,
     open_run,
     read_manifest,
+    split_files,
     write_manifest,
 )
 from automl.store._numbering import finish_reserved_trial, reserve_trial, trial_seed, write_trial_results
@@ -67,6 +68,7 @@ __all__ = [
     "read_manifest",
     "reserve_trial",
     "resolve_run_path",
+    "split_files",
     "storage_url_for",
     "study_name",
     "trial_seed",

@@ -48,6 +48,7 @@ __all__ = [
     "manifest_from_storage",
     "open_run",
     "read_manifest",
+    "split_files",
     "write_manifest",
 ]
 
@@ -127,6 +128,18 @@ class DatasetEntry:
     test_sha256: str | None = None
     val_fraction: float = 0.2
     test_fraction: float = 0.2
+
+
+def split_files(*, validation: Any = None, test: Any = None) -> dict[str, Any]:
+    """A :class:`DatasetEntry`'s record of the split files the user gave (paths among ``validation`` and
+    ``test``; other values are rows in memory): each file's absolute path and SHA-256."""
+    recorded: dict[str, Any] = {}
+    for what, value in (("validation", validation), ("test", test)):
+        if isinstance(value, str | os.PathLike):
+            path = Path(value).resolve()
+            recorded[f"{what}_file"] = str(path)
+            recorded[f"{what}_sha256"] = file_sha256(path)
+    return recorded
 
 
 def file_sha256(path: str | Path) -> str:

@@ -86,15 +86,7 @@ def test_a_worker_killed_mid_trial_loses_only_that_trial(tmp_path):
         algorithm="random", pruner="none",
     )  # fmt: skip
     outcome: dict = {}
-
-    def fit():
-        try:
-            search.fit("iris")
-        except BaseException as exc:  # reported below, on the test's thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=fit)
-    thread.start()
+    thread = _fit_in_thread(search, outcome)
     killed = _kill_mid_trial(storage, thread)
     thread.join(timeout=240)
     assert not thread.is_alive(), "the search did not end"
@@ -204,11 +196,28 @@ def test_an_experiment_searches_each_study_with_every_worker(tmp_path):
     assert set(experiment.leaderboards_) == {"iris", "wine"}
 
 
+def _fit_in_thread(search: AutoMLSearch, outcome: dict) -> threading.Thread:
+    """``search.fit("iris")`` started on a thread; an exception lands in ``outcome["error"]``."""
+
+    def fit():
+        try:
+            search.fit("iris")
+        except BaseException as exc:  # reported by the test, on its own thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=fit)
+    thread.start()
+    return thread
+
+
 def _kill_mid_trial(storage: str, thread: threading.Thread, done_first: int = 2) -> int | None:
     """SIGKILL the worker of a running trial once ``done_first`` trials finished; its trial's number."""
     deadline = time.monotonic() + 120
+    manifest = Path(storage[len("sqlite:///") :]).parent / "run.yaml"
     while time.monotonic() < deadline and thread.is_alive():
         time.sleep(0.2)
+        if not manifest.exists():
+            continue  # opening the storage before the search has would race it to create the tables
         try:
             study = optuna.load_study(study_name=optuna.get_all_study_names(storage)[0], storage=storage)
         except Exception:
@@ -258,16 +267,8 @@ def test_a_keras_tuner_worker_killed_mid_trial_loses_only_that_trial(tmp_path):
         backend="keras_tuner", algorithm="hyperband",
     )  # fmt: skip
     outcome: dict = {}
-
-    def fit():
-        try:
-            search.fit("iris")
-        except BaseException as exc:  # reported below, on the test's thread
-            outcome["error"] = exc
-
     started = time.monotonic()
-    thread = threading.Thread(target=fit)
-    thread.start()
+    thread = _fit_in_thread(search, outcome)
     killed = _kill_mid_trial(storage, thread)
     thread.join(timeout=300)
     assert not thread.is_alive(), "the search did not end"

@@ -60,7 +60,7 @@ def _open(spec: Any) -> Any:
     import optuna
 
     from automl._logs import optuna_verbosity
-    from automl.backends import get_backend
+    from automl.backends import recorded_backend
     from automl.backends.keras_tuner._backend import KerasTunerBackend, _Context, _Search
     from automl.store import load_study_info, manifest_from_storage, open_storage
 
@@ -68,12 +68,7 @@ def _open(spec: Any) -> Any:
     manifest = manifest_from_storage(storage, spec.study)
     info = load_study_info(storage, spec.study)
     space = next(s for s in manifest.spaces if s.name == info.space).space()
-    backend = get_backend("keras_tuner")(
-        algorithm=manifest.backend.algorithm,
-        pruner=manifest.backend.pruner,
-        seed=manifest.seed,
-        options=dict(manifest.backend.options or {}),
-    )
+    backend = recorded_backend(manifest.backend, manifest.seed)
     with optuna_verbosity(optuna.logging.WARNING):
         study = optuna.load_study(study_name=spec.study, storage=storage)
     run_dir = None if spec.run_dir is None else Path(spec.run_dir)
