@@ -28,6 +28,7 @@ from automl.engine._devices import (
     short_search,
 )
 from automl.exceptions import UserError
+from automl.space import DEFAULT_SPACE
 from automl.store import (
     BackendEntry,
     BudgetEntry,
@@ -76,7 +77,9 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
     constructor's arguments are stored as given; results end in ``_``).
 
     Args:
-        space: Search space: a shipped name (``mlp``, ``cnn``, ``tiny``), a YAML path or a SearchSpace.
+        space: Search space: a shipped name (``compact``, the default, converges in short searches;
+            ``mlp`` spans every knob widely, for long ones; ``cnn``, ``tiny``), a YAML path or a
+            SearchSpace.
         backend: ``optuna`` or ``keras_tuner``.
         algorithm: The backend's sampler (Optuna: tpe, random, cmaes, gp, grid, qmc; KerasTuner: random,
             bayesian, hyperband, grid).
@@ -90,6 +93,11 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             time allows. Either budget covers the search, not the retrain.
         timeout: Wall-clock seconds for this call to :meth:`fit`.
         trial_timeout: Seconds after which one trial is ended as failed.
+        cv: Score each trial by K-fold cross-validation on the training + validation rows (each fold's
+            preprocessing fitted on its own training rows; the test split untouched): a number of folds,
+            0 for the one validation split, or ``"auto"`` (default: 5 folds when a ``timeout`` bounds the
+            search and the data has at most 500 training + validation rows, where one validation split is
+            noise; see the README). Costs K fits per trial. A resumed search keeps its folds.
         storage: Optuna storage URL; default the run's own SQLite file.
         run_dir: Folder of the run; default ``runs/<name>``.
         name: Run name; default ``<dataset>-<space>-<backend>``.
@@ -106,12 +114,17 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         oracle_port: KerasTuner only: the port its chief process listens on, on every interface, so
             workers on other machines join (``automl worker --oracle HOST:PORT``); default a free port
             reachable from this machine only.
+        warm_start: Configs tried first (see :mod:`automl.warmstart`): ``"portfolio"`` (configs that did
+            well across the shipped datasets, leaving this dataset out), ``"none"``, or the directory of
+            an earlier run of the same space (its best configs). Default ``"auto"``: the portfolio when
+            the space ships one and the algorithm can take it, else none. At most 5 configs, and at most
+            a quarter of ``n_trials``. A resumed run keeps the warm start it started with.
     """
 
     def __init__(
         self,
         *,
-        space: str | Path | SearchSpace = "mlp",
+        space: str | Path | SearchSpace = DEFAULT_SPACE,
         backend: str = "optuna",
         algorithm: str | None = None,
         pruner: str | None = None,
@@ -120,6 +133,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         n_trials: int | str | None = "auto",
         timeout: float | None = None,
         trial_timeout: float | None = None,
+        cv: int | str = "auto",
         storage: str | None = None,
         run_dir: str | Path | None = None,
         name: str | None = None,
@@ -132,6 +146,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         recycle_after: int | None = RECYCLE_AFTER,
         heartbeat_interval: int = 60,
         oracle_port: int | None = None,
+        warm_start: str | Path = "auto",
     ) -> None:
         self.space = space
         self.backend = backend
@@ -142,6 +157,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         self.n_trials = n_trials
         self.timeout = timeout
         self.trial_timeout = trial_timeout
+        self.cv = cv
         self.storage = storage
         self.run_dir = run_dir
         self.name = name
@@ -154,6 +170,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         self.recycle_after = recycle_after
         self.heartbeat_interval = heartbeat_interval
         self.oracle_port = oracle_port
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -192,6 +209,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         from automl.backends import get_backend
         from automl.metrics import get_metric
         from automl.space import load_space
+        from automl.warmstart import check_warm_start, plan_warm_start, resumed_warm_start, warm_start_study
 
         data, target = _with_labels(data, y, target)
         for fitted in ("predictor_", "test_metrics_", "test_std_", "retrain_report_"):
@@ -203,6 +221,8 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             seed=self.seed,
             options=dict(self.backend_options or {}),
         )
+        warm = plan_warm_start(self.warm_start, space, backend)
+        setting = check_warm_start(self.warm_start)
         budget = Budget(
             trials=_trial_budget(self.n_trials, self.timeout),
             timeout=self.timeout,
@@ -232,7 +252,9 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         )
         run = prepare_run_dir(path, resume=self.resume, overwrite=self.overwrite)
         if self.resume and run.has_manifest:
-            check_same_search(read_manifest(run), dataset.name, space.name, backend)
+            previous = read_manifest(run)
+            check_same_search(previous, dataset.name, space.name, backend)
+            setting = resumed_warm_start(previous.warm_start, self.warm_start)
         url = storage_url_for(run.path, self.storage)
         storage = open_storage(url, heartbeat_interval=self.heartbeat_interval)
         name = study_name(run.path.name, dataset.name, space.name, backend.name, backend.algorithm)
@@ -247,7 +269,13 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             seed=self.seed,
             resume=self.resume,
             local=self.storage in (None, "", "sqlite"),
+            cv=self.cv,
+            timed=budget.timeout is not None,
         )
+        warm_start_study(
+            study, backend, space, warm, dataset=dataset.name, fingerprint=dataset.fingerprint,
+            n_trials=budget.trials,
+        )  # fmt: skip
         manifest = RunManifest(
             kind="search",
             name=run.path.name,
@@ -278,6 +306,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             storage="sqlite" if self.storage in (None, "", "sqlite") else mask_password(url),
             seed=self.seed,
             environment=Environment.current(),
+            warm_start=setting,
         )
         write_manifest(run, storage, manifest)
         handler = run.attach_log()
@@ -388,6 +417,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             run_dir=run.path,
             seed=manifest.seed,
             resume=True,
+            warm_start=manifest.warm_start,
         )
         name = manifest.studies[0]
         search.run_dir_ = run.path

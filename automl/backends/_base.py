@@ -66,6 +66,24 @@ class Backend(ABC):
         For work that must not be repeated by each worker process, such as enqueueing a fixed plan.
         """
 
+    def warm_start_problem(self) -> str | None:
+        """Why this backend's algorithm cannot try given configs first (a warm start), or None if it can.
+
+        The default is that it cannot; a backend that overrides :meth:`enqueue` says None here.
+        """
+        return f"the {self.name} backend cannot try given configs first"
+
+    def enqueue(self, study: optuna.Study, space: SearchSpace, configs: list[dict[str, Any]]) -> None:  # noqa: B027
+        """Have the first trials try ``configs`` (searched params, in order) before the algorithm proposes.
+
+        Called once, by the process that opened a new study, after :meth:`prepare_study` and before any
+        search; the configs are also recorded in the study (``automl.warm_start`` user attribute).
+        """
+
+    def cv_refusal(self) -> str | None:
+        """Why this backend cannot score trials by K-fold cross-validation, or None when it can."""
+        return None
+
     @abstractmethod
     def search(self, session: Session) -> None:
         """Run trials via ``session.run_trial`` until ``session.should_stop()``; record each in the study."""

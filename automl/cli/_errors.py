@@ -48,6 +48,7 @@ FLAGS = {
     "precision": "--precision",
     "recycle_after": "--recycle-after",
     "oracle_port": "--oracle-port",
+    "warm_start": "--warm-start",
     "study_name": "--study",
     "validation_data": "--validation-file",
     "test_data": "--test-file",

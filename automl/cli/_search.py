@@ -13,6 +13,7 @@ import typer
 from automl.backends import _registry as registry
 from automl.cli._console import console, err_console, print_json, stops_handled
 from automl.cli._report import NO_REPORT_HELP
+from automl.space import DEFAULT_SPACE
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
 
@@ -151,7 +152,12 @@ def search_command(
     dataset: Annotated[
         str, typer.Option("--dataset", "-d", help="Built-in name, file path (CSV/Parquet/NPZ) or URL.")
     ],
-    space: Annotated[str, typer.Option("--space", "-s", help="Shipped space name or YAML path.")] = "mlp",
+    space: Annotated[
+        str,
+        typer.Option(
+            "--space", "-s", help="Shipped space name or YAML path (compact: short searches; mlp: long)."
+        ),
+    ] = DEFAULT_SPACE,
     target: Annotated[str | None, typer.Option(help="Target column of a table.")] = None,
     persistence: Annotated[
         str | None,
@@ -190,6 +196,22 @@ def search_command(
     ] = None,
     timeout: Annotated[str | None, typer.Option(help="Wall-clock budget: seconds, or 20m / 1h.")] = None,
     trial_timeout: Annotated[str | None, typer.Option(help="End a trial as failed after this long.")] = None,
+    cv: Annotated[
+        str,
+        typer.Option(
+            help="Score each trial by K-fold cross-validation on train + validation: K, 0 for the "
+            "validation split, or auto (5 folds under --timeout on data of at most 500 train + validation "
+            "rows)."
+        ),
+    ] = "auto",
+    warm_start: Annotated[
+        str,
+        typer.Option(
+            help="Configs tried first: portfolio (configs good across the shipped datasets), none, or "
+            "RUN_DIR (an earlier run of the space: its best configs). auto: portfolio where the space "
+            "ships one and the algorithm takes it."
+        ),
+    ] = "auto",
     run_dir: Annotated[Path | None, typer.Option(help="Folder of the run (default runs/NAME).")] = None,
     name: Annotated[str | None, typer.Option(help="Run name (default DATASET-SPACE-BACKEND).")] = None,
     storage: Annotated[
@@ -254,6 +276,7 @@ def search_command(
         n_trials="auto" if trials is None else trials,
         timeout=parse_duration(timeout, "--timeout"),
         trial_timeout=parse_duration(trial_timeout, "--trial-timeout"),
+        cv=cv,
         storage=storage,
         run_dir=run_dir,
         name=name,
@@ -265,6 +288,7 @@ def search_command(
         ),
         recycle_after=recycle_after,
         oracle_port=oracle_port,
+        warm_start=warm_start,
     )
     run_search(
         search,

@@ -17,6 +17,7 @@ from automl.datasets._build import resolve_task
 from automl.datasets._dataset import Dataset, InputKind
 from automl.datasets._download import cache_root
 from automl.datasets._files import SUPPORTED_EXTENSIONS
+from automl.datasets._folds import cv_folds, fold_indices
 from automl.datasets._load import from_arrays, from_frame, load_dataset
 from automl.datasets._preprocess import Preprocessor
 from automl.datasets._registry import DatasetInfo, list_datasets, register_dataset, unregister_dataset
@@ -30,6 +31,8 @@ __all__ = [
     "baselines",
     "baselines_on_test",
     "cache_root",
+    "cv_folds",
+    "fold_indices",
     "from_arrays",
     "from_frame",
     "list_datasets",

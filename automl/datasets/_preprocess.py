@@ -68,6 +68,17 @@ class Preprocessor:
         self.format_version = _FORMAT
         self.feature_names_: tuple[str, ...] | None = None
 
+    def fresh(self) -> Preprocessor:
+        """A new, unfitted preprocessor with these settings (to fit on other rows: a fold, every row)."""
+        return Preprocessor(
+            kind=self.kind,
+            task=self.task,
+            categorical=self.categorical,
+            drop=self.drop,
+            num_words=self.num_words,
+            class_names=self.class_names,
+        )
+
     # ------------------------------------------------------------------ fitting
     def fit(self, x: Any, y: Any) -> Preprocessor:
         """Learn feature statistics and the target encoding from the training split; returns ``self``."""

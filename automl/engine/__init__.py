@@ -11,7 +11,14 @@ from automl.engine._progress import NullProgress, Progress, ProgressState
 from automl.engine._protocol import ReservedTrial, Session, Trainer
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
 from automl.engine._session import Budget, SearchSession
-from automl.engine._studies import check_family, check_same_search, open_study, resolve_dataset, run_session
+from automl.engine._studies import (
+    check_family,
+    check_same_search,
+    choose_folds,
+    open_study,
+    resolve_dataset,
+    run_session,
+)
 from automl.engine._supervisor import Chief, Supervisor
 
 __all__ = [
@@ -32,6 +39,7 @@ __all__ = [
     "TrialRunner",
     "check_family",
     "check_same_search",
+    "choose_folds",
     "discover_gpus",
     "open_study",
     "parse_devices",

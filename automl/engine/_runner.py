@@ -18,9 +18,10 @@ import logging
 import math
 import os
 import socket
+import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from automl.exceptions import UserError
@@ -67,6 +68,11 @@ class TrialRunner:
         steps_per_execution: Batches per compiled step (default the model package's).
         trainer: What trains a config (default :func:`automl.train`); tests pass a stand-in that needs
             no TensorFlow, so the engine's rules are checked in milliseconds.
+        cv: Folds of K-fold cross-validation on the training + validation rows (0: the validation split).
+            A trial's score is then the mean of its folds' best scores, reported to the pruner as a
+            running mean after each fold (step = fold number, from 1); its ``best_epoch`` is the folds'
+            median, the epoch count a retrain replays. A Hyperband round (a given ``model``) trains on
+            the split.
     """
 
     def __init__(
@@ -81,8 +87,11 @@ class TrialRunner:
         family: str | None = None,
         steps_per_execution: int | None = None,
         trainer: Trainer | None = None,
+        cv: int = 0,
     ) -> None:
         self.dataset = dataset
+        self.cv = int(cv or 0)
+        self._folds: list[Dataset] | None = None
         self.trainer = trainer
         self.metric = metric
         self.seed = seed
@@ -103,6 +112,54 @@ class TrialRunner:
             family=self.family,
             steps_per_execution=self.steps_per_execution or DEFAULT_STEPS_PER_EXECUTION,
         )
+
+    def _extra(self) -> dict[str, Any]:
+        return {} if self.steps_per_execution is None else {"steps_per_execution": self.steps_per_execution}
+
+    @property
+    def folds(self) -> list[Dataset]:
+        """The cross-validation folds, cut once per process (seeded by the dataset: every process agrees)."""
+        if self._folds is None:
+            from automl.datasets import cv_folds
+
+            self._folds = cv_folds(self.dataset, self.cv)
+        return self._folds
+
+    def _train_folds(
+        self,
+        train: Trainer,
+        config: dict[str, Any],
+        seed: int,
+        limit: float | None,
+        report: ReportHook | None,
+        pruned: dict[str, Any],
+    ) -> TrainResult:
+        """Train ``config`` on each fold in turn; one result whose score is the mean over the folds.
+
+        A fold that fails (NaN loss, out of memory, the time limit before an epoch) ends the trial with
+        that failure. The time limit spans all folds: a fold cut short by it counts with its best epoch so
+        far and no later fold starts.
+        """
+        end = None if limit is None else time.monotonic() + limit
+        results: list[TrainResult] = []
+        for index, fold in enumerate(self.folds):
+            left = None if end is None else max(end - time.monotonic(), 0.0)
+            result = train(
+                config, fold, seed=seed, metric=self.metric, time_limit=left, family=self.family,
+                **self._extra(),
+            )  # fmt: skip
+            results.append(result)
+            if result.failure is not None and not (result.failure == "timeout" and _scored(result)):
+                break
+            pruned["folds"].append(float(result.best_score))
+            mean = statistics.fmean(pruned["folds"])
+            pruned["score"] = mean
+            if report is not None and report(index + 1, mean):
+                pruned["flag"] = True
+                break
+            if result.failure is not None:  # the time limit: no later fold starts
+                break
+        return _combined(results, pruned["folds"])
 
     def _time_limit(self) -> tuple[float | None, bool]:
         """Seconds this trial may run, and whether the search deadline (not the trial timeout) sets it."""
@@ -128,7 +185,7 @@ class TrialRunner:
         train = self.trainer if self.trainer is not None else _default_trainer()
         seed = trial_seed(self.seed, number)
         limit, by_deadline = self._time_limit()
-        pruned: dict[str, Any] = {"flag": False, "score": None}
+        pruned: dict[str, Any] = {"flag": False, "score": None, "folds": []}
 
         def on_epoch(epoch: int, score: float) -> bool:
             pruned["score"] = score
@@ -147,24 +204,24 @@ class TrialRunner:
             device=self.device,
             worker=self.worker,
         )
-        extra: dict[str, Any] = {}
-        if self.steps_per_execution is not None:
-            extra["steps_per_execution"] = self.steps_per_execution
         started = time.perf_counter()
         try:
-            result = train(
-                config,
-                self.dataset,
-                epochs=epochs,
-                seed=seed,
-                metric=self.metric,
-                model=model,
-                initial_epoch=initial_epoch,
-                time_limit=limit,
-                on_epoch=on_epoch,
-                family=self.family,
-                **extra,
-            )
+            if self.cv and model is None:
+                result = self._train_folds(train, config, seed, limit, report, pruned)
+            else:
+                result = train(
+                    config,
+                    self.dataset,
+                    epochs=epochs,
+                    seed=seed,
+                    metric=self.metric,
+                    model=model,
+                    initial_epoch=initial_epoch,
+                    time_limit=limit,
+                    on_epoch=on_epoch,
+                    family=self.family,
+                    **self._extra(),
+                )
         except UserError:
             raise
         except Exception as exc:  # a bug or a TensorFlow error in one config must not end the search
@@ -182,6 +239,8 @@ class TrialRunner:
         record.fit_seconds = result.fit_seconds
         record.n_params = result.n_params
         record.effective_batch_size = result.effective_batch_size
+        if self.cv and model is None:
+            record.cv_scores = list(pruned["folds"])
         score = (
             result.best_score if result.best_score is not None and math.isfinite(result.best_score) else None
         )
@@ -207,3 +266,23 @@ class TrialRunner:
             record.failure = "no_score: training ended without a finite validation score"
             return TrialOutcome(TrialState.FAIL, None, record, result)
         return TrialOutcome(TrialState.COMPLETE, score, record, result)
+
+
+def _scored(result: TrainResult) -> bool:
+    return result.best_score is not None and math.isfinite(result.best_score)
+
+
+def _combined(results: list[TrainResult], scores: list[float]) -> TrainResult:
+    """The folds' results as one: the mean score, the median best epoch, the time of all folds, the first
+    fold's history (its curve, with its epoch count: the report reads them as a pair); a failure kept."""
+    last = results[-1]
+    if not scores:
+        return last
+    return replace(
+        last,
+        history=results[0].history,
+        best_score=statistics.fmean(scores),
+        best_epoch=max(1, round(statistics.median(r.best_epoch for r in results if _scored(r)))),
+        epochs_run=results[0].epochs_run,
+        fit_seconds=sum(r.fit_seconds for r in results),
+    )

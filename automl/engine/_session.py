@@ -102,6 +102,9 @@ class SearchSession:
         #: trials this process records before it stops (a worker is recycled after so many; None: no limit)
         self.max_trials_here = max_trials_here
         self.trials_here = 0
+        #: the fewest seconds one epoch of a trial took here (with its share of the model's building): a
+        #: trial started with less time left cannot finish an epoch before the deadline.
+        self.shortest_epoch: float | None = None
         #: failures in a row count from here, over every process searching the study (a resumed run
         #: starts a fresh streak).
         self.since = since or datetime.now()
@@ -160,7 +163,7 @@ class SearchSession:
         if self.trials_left() == 0:
             return True
         left = self.time_left()
-        return left is not None and left <= 0
+        return left is not None and left <= (self.shortest_epoch or 0.0)
 
     def start(self) -> None:
         self.progress.start(self.state)
@@ -225,6 +228,9 @@ class SearchSession:
     def trial_finished(self, record: TrialRecord) -> None:
         """Count a recorded trial toward failures and progress; may set :attr:`fatal`."""
         self.trials_here += 1
+        if record.epochs_run and record.fit_seconds:
+            epoch = record.fit_seconds / record.epochs_run
+            self.shortest_epoch = epoch if self.shortest_epoch is None else min(self.shortest_epoch, epoch)
         if record.state is TrialState.FAIL:
             self.consecutive_failures = self._failure_streak(record)
             self.state.failed += 1

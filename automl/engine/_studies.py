@@ -27,7 +27,14 @@ if TYPE_CHECKING:
     from automl.engine._protocol import Trainer
     from automl.space import SearchSpace
 
-__all__ = ["check_family", "check_same_search", "open_study", "resolve_dataset", "run_session"]
+__all__ = [
+    "check_family",
+    "check_same_search",
+    "choose_folds",
+    "open_study",
+    "resolve_dataset",
+    "run_session",
+]
 
 log = logging.getLogger("automl.search")
 
@@ -184,6 +191,58 @@ def check_same_search(previous: RunManifest, dataset: str, space: str, backend: 
         raise UserError(f"`resume` with another space: the run searched {spaces[0]!r}, not {space!r}")
 
 
+#: ``cv="auto"`` scores trials by this many folds under a time budget on datasets with at most
+#: AUTO_CV_MAX_ROWS training + validation rows, where one validation split is too noisy to rank configs.
+#: Measured at 60 s (benchmarks/results/lever_cv.md): level or ahead on wine (142 rows) and breast_cancer
+#: (455 rows), never behind; larger tables were not measured, so they keep the split.
+AUTO_CV_FOLDS = 5
+AUTO_CV_MAX_ROWS = 500
+
+
+def choose_folds(cv: int | str | None, dataset: Dataset, backend: Any, *, timed: bool = True) -> int:
+    """The folds that score each trial for ``cv`` (a count, 0 / None for the validation split, or "auto").
+
+    ``auto`` folds only a search with a time budget (``timed``): it trades trials for better-ranked ones
+    at equal time; under a trial count alone, folds would multiply the time the user asked for.
+
+    Raises:
+        UserError: a bad value, or folds asked of a backend that cannot use them.
+    """
+    if cv in (None, 0, "none", "0"):
+        return 0
+    refusal = getattr(backend, "cv_refusal", lambda: None)()
+    if cv == "auto":
+        rows = len(dataset.y_train) + len(dataset.y_val)
+        if (
+            not timed
+            or refusal is not None
+            or rows > AUTO_CV_MAX_ROWS
+            or dataset.info.get("split") == "ordered"
+        ):
+            return 0
+        if dataset.task.is_classification:
+            smallest = int(np.bincount(np.concatenate([dataset.y_train, dataset.y_val]).astype(int)).min())
+            if smallest < AUTO_CV_FOLDS:
+                return 0
+        return AUTO_CV_FOLDS
+    try:
+        folds = int(cv)
+    except (TypeError, ValueError):
+        folds = -1
+    if isinstance(cv, bool) or folds < 2 or str(folds) != str(cv).strip():
+        raise UserError(
+            f"`cv` must be a number of folds (2 or more), 0 for the validation split, or 'auto', not {cv!r}"
+        )
+    if refusal is not None:
+        raise UserError(f"`cv={folds}`: {refusal}")
+    if dataset.info.get("split") == "ordered":
+        raise UserError(
+            f"`cv={folds}` shuffles rows into folds, but dataset {dataset.name!r} keeps its rows' order "
+            "(`split: ordered`): its validation rows come after its training rows; search without `cv`"
+        )
+    return folds
+
+
 def open_study(
     storage: optuna.storages.BaseStorage,
     name: str,
@@ -197,11 +256,15 @@ def open_study(
     resume: bool,
     local: bool,
     prepare: bool = True,
+    cv: int | str | None = None,
+    timed: bool = False,
 ) -> tuple[optuna.Study, StudyInfo]:
     """Create study ``name`` with its :class:`StudyInfo` (baselines included), or reopen it to resume.
 
     ``prepare`` lets the backend set the study up (``Backend.prepare_study``); worker processes joining
-    a study the parent opened pass False.
+    a study the parent opened pass False. ``cv`` is the folds that score each trial (see
+    :func:`choose_folds`, with ``timed`` saying whether a time budget bounds the search; a resumed study
+    keeps its own, and refuses another number given explicitly).
 
     Shared by :class:`AutoMLSearch` and :class:`automl.experiment.Experiment`. ``local`` says the storage
     is the run's own SQLite file, where every RUNNING trial is an orphan of a dead process.
@@ -231,6 +294,12 @@ def open_study(
                 f"`resume` with different data: dataset {dataset.name!r} no longer matches the run's "
                 "(fingerprint changed); restore it or the `seed`, or start a new run with another `name`"
             )
+        if cv not in (None, "auto") and choose_folds(cv, dataset, backend) != info.cv:
+            raise UserError(
+                f"`resume` with `cv={cv}`: the run scored its trials with "
+                f"{f'{info.cv}-fold cross-validation' if info.cv else 'the validation split'} "
+                f"(`cv={info.cv}`); resume with that, or start a new run with another `name`"
+            )
         with optuna_verbosity(optuna.logging.WARNING):
             study = optuna.load_study(study_name=name, storage=storage)
         failed = _fail_interrupted_trials(study, local=local, retry=_shares_study(backend))
@@ -239,6 +308,7 @@ def open_study(
         if prepare:
             _prepare(backend, study, space)
         return study, info
+    folds = choose_folds(cv, dataset, backend, timed=timed)
     info = StudyInfo(
         dataset=dataset.name,
         dataset_fingerprint=dataset.fingerprint,
@@ -252,6 +322,7 @@ def open_study(
         pruner=backend.pruner,
         baselines=dataset.baselines(metric),
         seed=seed,
+        cv=folds,
     )
     with optuna_verbosity(optuna.logging.WARNING):  # our own log says what was created
         study = optuna.create_study(
@@ -319,6 +390,7 @@ def run_session(
         device=device,
         family=space.family,
         trainer=trainer,
+        cv=info.cv,
     )
     session = SearchSession(
         study=study, info=info, space=space, runner=runner, budget=budget, progress=progress, run_dir=run_dir,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from automl._yaml import YamlDocument, read_yaml
 from automl.exceptions import UserError
+from automl.space import DEFAULT_SPACE
 
 if TYPE_CHECKING:
     from automl.space import SearchSpace
@@ -33,6 +34,8 @@ _TOP_KEYS = (
     "metric",
     "retrain",
     "report",
+    "cv",
+    "warm_start",
 )
 _DATASET_KEYS = ("path", "name", "target", "task", "persistence", "split", "validation", "test")
 _BACKEND_KEYS = ("name", "algorithm", "pruner", "options")
@@ -97,6 +100,10 @@ class ExperimentConfig:
     report: bool
     source: str
     where: dict[str, str] = field(default_factory=dict)
+    #: folds scoring each trial: a number, 0 (the validation split) or "auto" (see AutoMLSearch's ``cv``)
+    cv: int | str = "auto"
+    #: configs tried first: auto, portfolio, none or an earlier run's directory (see AutoMLSearch's)
+    warm_start: str = "auto"
 
 
 class _Checker:
@@ -342,6 +349,20 @@ def _retrain(check: _Checker, value: Any) -> RetrainSpec | None:
     )
 
 
+def _warm_start(check: _Checker, value: Any, base: Path) -> str:
+    """``auto``, ``portfolio``, ``none``, or a run directory (relative to the experiment file)."""
+    from automl.warmstart import check_warm_start
+
+    if isinstance(value, str) and value.strip().lower() not in ("auto", "portfolio", "none"):
+        value = str(base / Path(value).expanduser())
+    try:
+        return check_warm_start(value)
+    except UserError:
+        raise check.fail(
+            ("warm_start",), f"give auto, portfolio, none or the directory of an earlier run, not {value!r}"
+        ) from None
+
+
 def parse_experiment(path: str | Path) -> ExperimentConfig:
     """Read and validate an experiment file.
 
@@ -361,7 +382,7 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
     if "datasets" not in data:
         raise check.fail((), "missing `datasets:`; list the datasets to search, e.g. [digits, wine]")
     datasets = _datasets(check, data["datasets"], base)
-    spaces = _spaces(check, data.get("spaces", ["mlp"]), base)
+    spaces = _spaces(check, data.get("spaces", [DEFAULT_SPACE]), base)
     backend = _backend(check, data.get("backend"))
     if "budget" not in data:
         raise check.fail((), "missing `budget:`; e.g. budget: {trials: 20, per: dataset}")
@@ -381,6 +402,12 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
     metric = data.get("metric")
     if metric is not None and not isinstance(metric, str):
         raise check.fail(("metric",), f"metric must be a name such as accuracy or rmse, but got {metric!r}")
+    cv = data.get("cv", "auto")
+    if cv != "auto" and (isinstance(cv, bool) or not isinstance(cv, int) or cv == 1 or cv < 0):
+        raise check.fail(
+            ("cv",), f"give a number of folds (2 or more), 0 for the validation split, or auto, not {cv!r}"
+        )
+    warm_start = _warm_start(check, data.get("warm_start", "auto"), base)
     return ExperimentConfig(
         name=name,
         datasets=datasets,
@@ -393,6 +420,8 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
         metric=metric,
         retrain=_retrain(check, data.get("retrain", True)),
         report=report,
+        cv=cv,
+        warm_start=warm_start,
         source=str(path),
         where={key: doc.where((key,)) for key in data},
     )

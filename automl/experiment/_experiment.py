@@ -150,6 +150,7 @@ class Experiment:
         from automl.engine import open_study
         from automl.interrupts import InterruptGuard
         from automl.store import open_storage
+        from automl.warmstart import plan_warm_start, resumed_warm_start, warm_start_study
 
         cfg = self.config
         datasets = self._load_datasets()
@@ -162,6 +163,8 @@ class Experiment:
             options=cfg.backend.get("options"),
         )
         self._check_devices(backend, len(pairs))  # a user mistake: before the run directory exists
+        warm = {space.name: plan_warm_start(cfg.warm_start, space, backend) for space in cfg.spaces}
+        warm_setting = cfg.warm_start
         path = resolve_run_path(
             name=None if self.run_dir else cfg.name, run_dir=self.run_dir, default_name=cfg.name
         )
@@ -170,6 +173,8 @@ class Experiment:
             raise UserError(
                 f"{run.path} holds a single search, not an experiment; resume it with automl search"
             )
+        if resume and run.has_manifest:
+            warm_setting = resumed_warm_start(read_manifest(run).warm_start, cfg.warm_start)
         url = storage_url_for(run.path, cfg.storage)
         storage = open_storage(url)
         local = cfg.storage in (None, "", "sqlite")
@@ -186,12 +191,17 @@ class Experiment:
             name = study_name(run.path.name, dataset.name, space.name, backend.name, backend.algorithm)
             study, info = open_study(
                 storage, name, space=space, dataset=dataset, metric=metric.name, direction=metric.direction,
-                backend=backend, seed=cfg.seed, resume=resume, local=local,
+                backend=backend, seed=cfg.seed, resume=resume, local=local, cv=cfg.cv,
+                timed=cfg.budget.timeout is not None,
+            )  # fmt: skip
+            warm_start_study(
+                study, backend, space, warm[space.name], dataset=dataset.name,
+                fingerprint=dataset.fingerprint, n_trials=n,
             )  # fmt: skip
             opened.append((dataset, space, name, study, info, n))
         self.studies_ = [o[2] for o in opened]
         self.budgets_ = {o[2]: o[5] for o in opened}
-        write_manifest(run, storage, self._manifest(run, url, datasets))
+        write_manifest(run, storage, self._manifest(run, url, datasets, warm_start=warm_setting))
         self.run_dir_ = run.path
         handler = run.attach_log()
         fatal: list[str] = []
@@ -315,7 +325,9 @@ class Experiment:
         # A pair that starts after the time is spent still gets a moment, so it records why it stopped.
         return max(left / (count - index), 1e-3)
 
-    def _manifest(self, run: RunDir, url: str, datasets: dict[str, Dataset]) -> RunManifest:
+    def _manifest(
+        self, run: RunDir, url: str, datasets: dict[str, Dataset], *, warm_start: str = "none"
+    ) -> RunManifest:
         """The run's manifest, which :mod:`automl.report`, retrain and a resume read back."""
         cfg = self.config
         budget = cfg.budget
@@ -366,6 +378,7 @@ class Experiment:
                 ensemble=cfg.retrain.ensemble,
             ),
             environment=Environment.current(),
+            warm_start=warm_start,
         )
 
     # ------------------------------------------------------------------ results

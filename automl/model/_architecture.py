@@ -8,8 +8,9 @@ Architectures (defaults of absent keys in brackets):
 
 * **mlp**: flatten (if the input is not a vector), then per layer ``i < depth`` [2]: Dense(``units_i`` [64])
   with L1 (``l1`` [0]) and L2 (``l2`` [0]) kernel penalties → BatchNormalization if ``batch_norm`` [false]
-  → activation (``activation`` [relu]; ``selu`` gets ``lecun_normal`` weights and alpha dropout) →
-  Dropout (``dropout`` [0]).
+  → activation (``activation`` [relu]) → Dropout (``dropout`` [0]). Weights start ``glorot_uniform``;
+  with ``selu_style: self_normalising`` [standard], ``selu`` layers get ``lecun_normal`` weights and
+  alpha dropout instead (measured lower on tables: ``benchmarks/selu.py``).
 * **cnn** (images only): per block ``i < blocks`` [2]: ``convs_per_block`` [1] × (Conv2D(``filters_i``
   [32], ``kernel_size`` [3], same padding, L2) → BatchNormalization? → activation), then 2×2 pooling
   (``pooling`` max|average [max]) over each spatial axis still >= 2 (skipped when neither is); head
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from automl.exceptions import ConfigError
 from automl.model._config import (
     ACTIVATIONS,
+    SELU_STYLES,
     Family,
     choice,
     flag,
@@ -93,11 +95,16 @@ class Architecture:
 class _Planner:
     """Appends layers while tracking the current shape."""
 
-    def __init__(self, input_shape: tuple[int, ...], activation: str, batch_norm: bool) -> None:
+    def __init__(
+        self, input_shape: tuple[int, ...], activation: str, batch_norm: bool, self_normalising: bool = False
+    ) -> None:
         self.shape = input_shape
         self.layers: list[LayerSpec] = []
         self.activation = activation
         self.batch_norm = batch_norm
+        # lecun_normal weights and alpha dropout keep selu's activations normalised, as its paper
+        # prescribes; measured on tables they score lower than the standard ones (benchmarks/selu.py).
+        self.self_normalising = self_normalising and activation == "selu"
 
     def add(
         self, kind: str, shape: tuple[int, ...], trainable: int = 0, non_trainable: int = 0, **options: Any
@@ -108,7 +115,7 @@ class _Planner:
     def weighted(self, kind: str, width: int, fan_in: int, shape: tuple[int, ...], **options: Any) -> None:
         """A Dense / Conv2D layer of ``width`` units, then batch norm (if on) and the activation."""
         bias = not self.batch_norm
-        init = "lecun_normal" if self.activation == "selu" else "glorot_uniform"
+        init = "lecun_normal" if self.self_normalising else "glorot_uniform"
         self.add(
             kind,
             shape,
@@ -124,7 +131,11 @@ class _Planner:
 
     def dropout(self, rate: float) -> None:
         if rate > 0:
-            self.add("dropout", self.shape, rate=rate, alpha=self.activation == "selu")
+            self.add("dropout", self.shape, rate=rate, alpha=self.self_normalising)
+
+
+def _self_normalising(config: Mapping[str, Any]) -> bool:
+    return choice(config, "selu_style", "standard", SELU_STYLES) == "self_normalising"
 
 
 def _common(config: Mapping[str, Any], activations: tuple[str, ...]) -> tuple[str, bool, float, float]:
@@ -138,7 +149,7 @@ def _common(config: Mapping[str, Any], activations: tuple[str, ...]) -> tuple[st
 def _plan_mlp(config: Mapping[str, Any], input_shape: tuple[int, ...]) -> _Planner:
     activation, batch_norm, dropout, l2 = _common(config, ACTIVATIONS)
     l1 = number(config, "l1", 0.0, low=0.0)
-    planner = _Planner(input_shape, activation, batch_norm)
+    planner = _Planner(input_shape, activation, batch_norm, _self_normalising(config))
     if len(input_shape) > 1:
         planner.add("flatten", (math.prod(input_shape),))
     for units in layer_widths(config, "depth", "units", default_count=2, default_width=64):
@@ -158,7 +169,7 @@ def _plan_cnn(config: Mapping[str, Any], input_shape: tuple[int, ...], kind: str
     kernel = integer(config, "kernel_size", 3, low=1)
     pooling = choice(config, "pooling", "max", ("max", "average"))
     head = choice(config, "head", "global_average", ("flatten", "global_average"))
-    planner = _Planner(input_shape, activation, batch_norm)
+    planner = _Planner(input_shape, activation, batch_norm, _self_normalising(config))
     for filters in layer_widths(config, "blocks", "filters", default_count=2, default_width=32):
         for _ in range(convs):
             height, width, channels = planner.shape

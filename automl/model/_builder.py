@@ -92,7 +92,7 @@ def _layer(spec: LayerSpec) -> keras.layers.Layer:
     if spec.kind == "activation":
         return keras.layers.Activation(o["activation"])
     if spec.kind == "dropout":
-        # selu's self-normalisation survives only alpha dropout.
+        # selu_style: self_normalising: selu's self-normalisation survives only alpha dropout.
         return keras.layers.AlphaDropout(o["rate"]) if o["alpha"] else keras.layers.Dropout(o["rate"])
     if spec.kind == "pool":
         pool = keras.layers.MaxPooling2D if o["mode"] == "max" else keras.layers.AveragePooling2D

@@ -31,6 +31,7 @@ __all__ = [
 Family = Literal["mlp", "cnn"]
 ACTIVATIONS = ("relu", "elu", "selu", "gelu", "swish", "tanh", "leaky_relu", "sigmoid")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+SELU_STYLES = ("standard", "self_normalising")
 # Batches per call into TensorFlow: small models are bound by per-step Python overhead.
 DEFAULT_STEPS_PER_EXECUTION = 32
 SCHEDULES = ("constant", "step", "piecewise", "exponential", "cosine", "warmup_hold_decay", "plateau")

@@ -31,24 +31,13 @@ def all_rows(dataset: Dataset) -> Dataset:
     Its validation and test splits hold the old test rows, preprocessed anew: they are not held out (the
     final fit learns from them too) and only keep the arrays well-formed.
     """
-    from automl.datasets import Preprocessor
-
     if dataset.raw_rows is None or dataset.preprocessor is None:
         raise UserError(
             f"a final fit needs dataset {dataset.name!r} as loaded (its raw rows); a Dataset built by hand "
             "has none: retrain without `final_fit`"
         )
     x_raw, y_raw = dataset.raw_rows
-    old = dataset.preprocessor
-    pre = Preprocessor(
-        kind=old.kind,
-        task=old.task,
-        categorical=old.categorical,
-        drop=old.drop,
-        num_words=old.num_words,
-        class_names=old.class_names,
-    )
-    pre.fit(x_raw, y_raw)
+    pre = dataset.preprocessor.fresh().fit(x_raw, y_raw)
     x, y = pre.transform(x_raw), pre.encode_target(y_raw)
     n_test = len(dataset.y_test)
     return replace(

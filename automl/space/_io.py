@@ -14,7 +14,19 @@ from automl.exceptions import SpaceError, UserError
 from automl.space._params import Bool, Choice, Fixed, Float, Int, Parameter
 from automl.space._space import SearchSpace, suggest
 
-__all__ = ["dump_space", "list_spaces", "load_space", "shipped_spaces_dir", "space_from_dict"]
+__all__ = [
+    "DEFAULT_SPACE",
+    "dump_space",
+    "list_spaces",
+    "load_space",
+    "shipped_spaces_dir",
+    "space_from_dict",
+]
+
+#: The space searched when none is named: ``compact`` converges within a short budget and scored level
+#: with or above ``mlp`` at equal time (benchmarks/results/lever_space.md); ``mlp`` spans every knob over
+#: wide ranges, for long searches.
+DEFAULT_SPACE = "compact"
 
 SUPPORTED_VERSIONS = (1,)
 _TOP_KEYS = ("version", "name", "family", "objective", "description", "parameters")

@@ -29,7 +29,7 @@ _TRAINING = frozenset(
 
 #: family -> the parameter names its builder reads (per-layer parameters by their declared name).
 FAMILIES: dict[str, frozenset[str]] = {
-    "mlp": _TRAINING | {"depth", "units", "activation", "batch_norm", "dropout", "l1", "l2"},
+    "mlp": _TRAINING | {"depth", "units", "activation", "selu_style", "batch_norm", "dropout", "l1", "l2"},
     "cnn": _TRAINING
     | {
         "blocks",
@@ -40,6 +40,7 @@ FAMILIES: dict[str, frozenset[str]] = {
         "head",
         "dense_units",
         "activation",
+        "selu_style",
         "batch_norm",
         "dropout",
         "l2",
@@ -56,4 +57,5 @@ KNOWN_VALUES: dict[str, frozenset[object]] = {
     "pooling": frozenset({"max", "average"}),
     "head": frozenset({"flatten", "global_average"}),
     "class_weight": frozenset({"none", "balanced"}),
+    "selu_style": frozenset({"standard", "self_normalising"}),
 }

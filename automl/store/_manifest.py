@@ -258,6 +258,9 @@ class RunManifest:
     retrain: RetrainEntry | None = None
     source: str | None = None
     environment: Environment = field(default_factory=Environment)
+    #: the warm start asked for: ``auto``, ``portfolio``, ``none`` or an earlier run's directory; what
+    #: each study got is in its ``automl.warm_start`` attribute. Runs from before warm starts read ``none``.
+    warm_start: str = "none"
 
     def storage_url(self, run_dir: str | Path) -> str:
         """The URL of the run's storage (its own SQLite file in ``run_dir`` unless another was used)."""
@@ -293,6 +296,7 @@ class RunManifest:
                 "retrain": None if self.retrain is None else plain(self.retrain),
                 "studies": list(self.studies),
                 "environment": plain(self.environment),
+                "warm_start": self.warm_start,
             }
         )
 
@@ -356,6 +360,7 @@ class RunManifest:
             retrain=None if not retrain else _entry(RetrainEntry, retrain, "retrain", ()),
             source=_text(data.get("source"), "source", optional=True),
             environment=_entry(Environment, data.get("environment") or {}, "environment", ()),
+            warm_start=_text(data.get("warm_start") or "none", "warm_start"),
         )
 
 

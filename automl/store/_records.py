@@ -99,6 +99,8 @@ class StudyInfo:
     baselines: dict[str, float] = field(default_factory=dict)
     seed: int = 0
     schema: int = SCHEMA_VERSION
+    #: folds of the cross-validation that scores each trial (0: the validation split scores it)
+    cv: int = 0
 
     def to_attrs(self) -> dict[str, Any]:
         return {f"automl.{k}": _json_safe(v) for k, v in asdict(self).items()}
@@ -134,6 +136,8 @@ class TrialRecord:
     failure: str | None = None
     started: datetime | None = None
     finished: datetime | None = None
+    #: each fold's best validation score, in fold order, when the study scores trials by cross-validation
+    cv_scores: list[float] | None = None
 
     #: the fields kept as Optuna user attributes (the rest come from the trial itself).
     ATTRS = (
@@ -149,6 +153,7 @@ class TrialRecord:
         "device",
         "worker",
         "failure",
+        "cv_scores",
     )
 
     def user_attrs(self) -> dict[str, Any]:
@@ -179,6 +184,7 @@ class TrialRecord:
             device=attrs.get("device"),
             worker=attrs.get("worker"),
             failure=attrs.get("failure"),
+            cv_scores=attrs.get("cv_scores"),
             started=trial.datetime_start,
             finished=trial.datetime_complete,
         )

@@ -143,7 +143,9 @@ def test_ctrl_c_stops_every_worker_and_resume_continues(tmp_path):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         time.sleep(0.5)
-        if db.exists():
+        # The manifest is written after the storage's tables: opening the file earlier races the search
+        # creating them (both would write SQLite's schema version).
+        if (run / "run.yaml").exists():
             try:
                 names = optuna.get_all_study_names(f"sqlite:///{db}")
                 study = optuna.load_study(study_name=names[0], storage=f"sqlite:///{db}")

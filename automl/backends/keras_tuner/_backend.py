@@ -48,10 +48,12 @@ import keras_tuner  # isort: skip
 
 from automl.backends._base import Backend
 from automl.backends.keras_tuner import _checkpoints as checkpoints
+from automl.backends.keras_tuner._queue import QueuedOracle, queued_values
 from automl.backends.keras_tuner._space import config_from_values, declare
 from automl.backends.optuna._space import distribution
 from automl.exceptions import FatalError, UserError
 from automl.store import TrialRecord, TrialState
+from automl.warmstart import WARM_START_ATTR
 
 if TYPE_CHECKING:
     from automl.engine import Session
@@ -311,8 +313,13 @@ class _Search:
             kwargs.setdefault("hyperband_iterations", None)  # endless: automl's budget stops it
         else:
             kwargs["max_trials"] = None
-        oracle_class = type(f"Atomic{base.__name__}", (_AtomicFiles, base), {})
-        return oracle_class(**kwargs)
+        if self.backend.warm_start_problem() is not None:
+            return type(f"Atomic{base.__name__}", (_AtomicFiles, base), {})(**kwargs)
+        oracle = type(f"Queued{base.__name__}", (QueuedOracle, _AtomicFiles, base), {})(**kwargs)
+        # The warm start recorded in the study when it was created: its configs are proposed first.
+        warm = self.study.user_attrs.get(WARM_START_ATTR) or {}
+        oracle.queued = tuple(queued_values(self.space, warm.get("configs") or []))
+        return oracle
 
     # ------------------------------------------------------------------ trials
     def run(self, trial: Any) -> dict[str, float]:
@@ -447,6 +454,22 @@ class KerasTunerBackend(Backend):
     """
 
     name = "keras_tuner"  # algorithms and options: automl.backends._registry
+
+    def warm_start_problem(self) -> str | None:
+        if self.algorithm in ("hyperband", "grid"):
+            return f"KerasTuner's {self.algorithm} oracle proposes in its own order and takes no queue"
+        return None
+
+    def enqueue(self, study: Any, space: Any, configs: list[dict[str, Any]]) -> None:
+        """Nothing to do here: the oracle proposes the configs recorded in the study first (``_queue``)."""
+
+    def cv_refusal(self) -> str | None:
+        if self.algorithm == "hyperband":
+            return (
+                "KerasTuner's hyperband trains one model on across rounds, cross-validation K fresh ones "
+                "per trial: use `--algorithm random` or `bayesian`, or the optuna backend"
+            )
+        return None
 
     def search(self, session: Session) -> None:
         if session.should_stop():

@@ -15,7 +15,7 @@ from typing import Any
 from automl.exceptions import UserError
 from automl.space import Bool, Choice, Fixed, Float, Int, Parameter, SearchSpace
 
-__all__ = ["config_from_values", "declare"]
+__all__ = ["config_from_values", "declare", "kt_value"]
 
 
 def _kt_choices(p: Choice) -> list[Any]:
@@ -29,6 +29,19 @@ def _kt_choices(p: Choice) -> list[Any]:
             "split the choice, or use `backend='optuna'`"
         )
     return list(p.values)
+
+
+def kt_value(p: Parameter, value: Any) -> Any:
+    """A neutral value of ``p`` as KerasTuner holds it (the inverse of reading a trial's values back)."""
+    if isinstance(p, Choice):
+        return _kt_choices(p)[list(p.values).index(value)]
+    if isinstance(p, Bool):
+        return bool(value)
+    if isinstance(p, Int):
+        return int(value)
+    if isinstance(p, Float):
+        return float(value)
+    return value
 
 
 def _call(hp: Any, p: Parameter) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from automl._logs import optuna_verbosity
 from automl.backends._base import Backend
@@ -62,13 +62,16 @@ class OptunaBackend(Backend):
                 return optuna.samplers.GPSampler(seed=seed, n_startup_trials=startup)
         return optuna.samplers.RandomSampler(seed=seed)
 
-    def make_pruner(self, max_epochs: int) -> optuna.pruners.BasePruner:
+    def make_pruner(self, max_epochs: int, *, folds: int = 0) -> optuna.pruners.BasePruner:
+        """The pruner of :attr:`pruner`. Its steps are epochs, or with ``folds`` the cross-validation's
+        folds (a running mean after each): the resource is then the folds, and the first fold's mean is
+        already a trained model's score, so the median rule needs no warm-up steps."""
         import optuna
 
         if self.pruner == "median":
             return optuna.pruners.MedianPruner(
                 n_startup_trials=self.option("pruner_startup_trials"),
-                n_warmup_steps=self.option("n_warmup_steps"),
+                n_warmup_steps=0 if folds else self.option("n_warmup_steps"),
             )
         if self.pruner == "none":
             return optuna.pruners.NopPruner()
@@ -78,6 +81,9 @@ class OptunaBackend(Backend):
         }
         if self.pruner == "successive_halving":
             return optuna.pruners.SuccessiveHalvingPruner(**rungs)
+        if folds:
+            rungs = {"min_resource": 1, "reduction_factor": min(rungs["reduction_factor"], folds)}
+            max_epochs = folds
         return optuna.pruners.HyperbandPruner(max_resource=max(max_epochs, rungs["min_resource"]), **rungs)
 
     def prepare_study(self, study: optuna.Study, space: SearchSpace) -> None:
@@ -98,13 +104,23 @@ class OptunaBackend(Backend):
             params = {k: v for k, v in config.items() if k not in fixed}
             study.enqueue_trial(params, skip_if_exists=True)
 
+    def warm_start_problem(self) -> str | None:
+        if self.algorithm == "grid":
+            return "grid search tries every config of the grid already"
+        return None
+
+    def enqueue(self, study: optuna.Study, space: SearchSpace, configs: list[dict[str, Any]]) -> None:
+        """Enqueue ``configs`` as the study's first trials: ``suggest`` then returns their values."""
+        for params in configs:
+            study.enqueue_trial(params, skip_if_exists=True)
+
     def search(self, session: Session) -> None:
         import optuna
 
         study = session.study
         max_epochs = int(session.space.fixed.get("epochs", 0) or 0) or 100
         study.sampler = self.sampler(session.trial_budget)
-        study.pruner = self.make_pruner(max_epochs)
+        study.pruner = self.make_pruner(max_epochs, folds=session.info.cv)
         if self.algorithm == "grid":
             # The grid was enqueued when the study was opened (prepare_study).
             waiting = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))

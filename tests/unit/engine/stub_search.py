@@ -53,6 +53,7 @@ def stub_search(
     space: SearchSpace | None = None,
     run_dir: Path | None = None,
     study: str = STUDY,
+    cv: int | None = None,
 ) -> StubSearch:
     """Open (or resume) one study in ``url`` and search it with ``trainer``; the session and the records."""
     space = space or stub_space()
@@ -60,7 +61,7 @@ def stub_search(
     storage = open_storage(url)
     opened, info = open_study(
         storage, study, space=space, dataset=dataset, metric="accuracy", direction="maximize",
-        backend=chosen, seed=seed, resume=resume, local=local,
+        backend=chosen, seed=seed, resume=resume, local=local, cv=cv,
     )  # fmt: skip
     budget = Budget(trials=trials, timeout=timeout, max_consecutive_failures=max_consecutive_failures)
     try:

@@ -132,6 +132,15 @@ def test_short_trials_under_a_time_budget_stop_at_the_deadline(url, iris):
     assert all(r.started.timestamp() < deadline for r in result.records)
 
 
+def test_no_trial_starts_with_less_time_left_than_an_epoch_takes(url, iris):
+    trainer = StubTrainer(seconds_per_epoch=0.3, default_epochs=1)
+    result = stub_search(url, iris, trainer, trials=None, timeout=1.0, space=stub_space(epochs=1))
+    first = min(r.started for r in result.records).timestamp()
+    # Three 0.3 s trials fit; a fourth, started with 0.1 s left, would end 0.2 s past the deadline.
+    assert all(r.finished.timestamp() <= first + 1.0 + 0.1 for r in result.records)
+    assert all(r.state is TrialState.COMPLETE for r in result.records)
+
+
 def test_median_pruning_prunes_poor_configs_and_pruned_trials_count(url, iris):
     # Good configs climb; poor ones (dropout < 0.45) stay flat and low.
     def score(config, epoch):

@@ -57,6 +57,7 @@ def test_mlp_flattens_images_and_stacks_the_configured_layers(digits) -> None:
         "batch_norm": True,
         "dropout": 0.1,
         "activation": "selu",
+        "selu_style": "self_normalising",
         "l1": 1e-6,
         "l2": 1e-5,
     }
@@ -79,6 +80,16 @@ def test_mlp_flattens_images_and_stacks_the_configured_layers(digits) -> None:
     assert dense.kernel_initializer.__class__.__name__ == "LecunNormal"
     assert not dense.use_bias  # batch norm supplies the shift
     assert isinstance(dense.kernel_regularizer, keras.regularizers.L1L2)
+
+
+def test_selu_trains_with_standard_weights_and_dropout_unless_asked(digits) -> None:
+    config = {"depth": 1, "units": 16, "dropout": 0.2, "activation": "selu"}
+    kinds = [type(layer).__name__ for layer in build_model(config, digits, seed=0).layers]
+    assert "Dropout" in kinds and "AlphaDropout" not in kinds
+    dense = build_model(config, digits, seed=0).layers[2]
+    assert dense.kernel_initializer.__class__.__name__ == "GlorotUniform"
+    relu = build_model({**config, "activation": "relu", "selu_style": "self_normalising"}, digits, seed=0)
+    assert "AlphaDropout" not in [type(layer).__name__ for layer in relu.layers], "selu layers only"
 
 
 def test_cnn_on_digits_pools_down_to_one_cell_and_skips_beyond(digits) -> None:

@@ -1,0 +1,323 @@
+"""Test score automl reaches against the scripts a user would otherwise write, at equal wall-clock time.
+
+Contenders (see ``_quality_contenders.py``): ``optuna`` (TPE + MedianPruner over a Keras MLP with the knobs
+of automl's ``compact`` space), ``kerastuner`` (Hyperband over the same knobs) and ``automl``
+(``AutoMLSearch`` with default arguments), plus any ``--variant NAME:JSON`` of automl: the JSON's keys go
+to ``AutoMLSearch(...)``, except ``retrain``, whose dict goes to ``retrain(...)``; e.g.
+``--variant 'automl-compact:{"space": "compact"}'``. Each searches ``budget`` seconds of wall time,
+retrains its best config on train + validation (outside the budget) and is scored once on the test split
+of ``automl.load_dataset(name, seed=repeat)``: accuracy for classification, RMSE in original units for
+regression. One contender runs at a time, each in a fresh process.
+
+Each finished run appends a JSON line to ``--results``, keyed by (dataset, budget, repeat, contender); a
+rerun skips the keys present (``--retry-errors`` runs failed ones again). The table (printed, and written
+beside the results as ``.md``) gives the median test score per contender, automl's median minus the best
+plain script's, and a verdict with a tie margin of one test row (100 / n_test accuracy points) for
+classification or 1 % of the best script's RMSE for regression; then each variant against plain automl.
+Target: automl level with or ahead of the best plain script on every dataset and budget.
+
+Usage: python benchmarks/quality.py [--datasets digits,wine,breast_cancer,diabetes,auto_mpg]
+           [--budgets 60,180] [--repeats 3] [--contenders optuna,kerastuner,automl]
+           [--variant NAME:JSON ...] [--results benchmarks/results/quality.jsonl] [--table]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+DATASETS = "digits,wine,breast_cancer,diabetes,auto_mpg"
+BUILTIN = ("optuna", "kerastuner", "automl")
+PLAIN = ("optuna", "kerastuner")
+HERE = Path(__file__).parent
+RESULTS = HERE / "results" / "quality.jsonl"
+
+Key = tuple[str, float, int, str]
+
+
+# ---------------------------------------------------------------------------------------- running
+def parse_variant(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """``NAME:JSON`` → (name, AutoMLSearch kwargs, retrain kwargs)."""
+    name, sep, body = text.partition(":")
+    if not sep or not name:
+        raise ValueError(f"--variant takes NAME:JSON, e.g. 'compact:{{...}}', not {text!r}")
+    if name in BUILTIN:
+        raise ValueError(f"--variant name {name!r} is a built-in contender; choose another")
+    kwargs = json.loads(body or "{}")
+    if not isinstance(kwargs, dict) or not isinstance(kwargs.get("retrain", {}), dict):
+        raise ValueError(f"--variant {name}: the JSON must be an object (and its `retrain` one too): {body}")
+    return name, kwargs, kwargs.pop("retrain", {})
+
+
+def key_of(record: dict[str, Any]) -> Key:
+    return (record["dataset"], float(record["budget"]), int(record["repeat"]), record["contender"])
+
+
+def load_records(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def run_one(job: dict[str, Any]) -> dict[str, Any]:
+    """One contender in a fresh process (its own TensorFlow, memory and threads); the result line."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as folder:
+        out, log = Path(folder) / "result.json", Path(folder) / "output.log"
+        command = [sys.executable, __file__, "--one", json.dumps(job), "--out", str(out)]
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        with log.open("wb") as handle:
+            limit = 3 * job["budget"] + 600  # a run that hangs is recorded as an error
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env, timeout=limit)
+        if out.exists():
+            result = json.loads(out.read_text(encoding="utf-8"))
+        else:
+            tail = log.read_text(encoding="utf-8", errors="replace")[-1500:]
+            result = {"error": f"the run's process ended without a result; its output ended:\n{tail}"}
+    return {
+        **job,
+        **result,
+        "wall_seconds": time.monotonic() - started,
+        "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "commit": _commit(),
+    }
+
+
+def _commit() -> str | None:
+    """The checkout's commit (with ``+`` when it has changes): what plain ``automl`` meant for this run."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True, cwd=HERE
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "automl"], capture_output=True, text=True, cwd=HERE
+        )
+        return head + ("+" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def child(job: dict[str, Any], out: Path) -> None:
+    """``--one``: run the job in this process and write its result (or its error) to ``out``."""
+    from _quality_contenders import run_contender
+
+    try:
+        result = run_contender(
+            job["kind"], job["dataset"], job["budget"], job["repeat"], job["kwargs"], job["retrain"]
+        )
+    except Exception as error:  # any failure is this run's result, not the benchmark's end
+        result = {"error": f"{type(error).__name__}: {error}"}
+    out.write_text(json.dumps(result, default=str), encoding="utf-8")
+
+
+def _first_line(error: str) -> str:
+    return (error.splitlines() or [""])[0][:200]
+
+
+def describe(record: dict[str, Any]) -> str:
+    where = f"{record['dataset']} {record['budget']:g}s r{record['repeat']} {record['contender']}"
+    if "error" in record:
+        return f"{where}: ERROR {_first_line(record['error'])}"
+    val = record.get("val_score")
+    return (
+        f"{where}: test {record['test_score']:.4f}  val {math.nan if val is None else val:.4f}  "
+        f"trials {record.get('n_trials')}  search {record['search_seconds']:.1f}s  "
+        f"retrain {record['retrain_seconds']:.1f}s"
+    )
+
+
+# ---------------------------------------------------------------------------------------- table
+def _median(records: Iterable[dict[str, Any]], field: str = "test_score") -> float | None:
+    values = [r.get(field) for r in records if "error" not in r]
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    return statistics.median(values) if values else None
+
+
+def _fmt(value: float | None, metric: str, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    shown = 100 * value if metric == "accuracy" else value
+    return f"{shown:+.2f}" if signed else f"{shown:.2f}"
+
+
+def _verdict(delta: float, margin: float, higher_is_better: bool) -> str:
+    gain = delta if higher_is_better else -delta
+    return "level" if abs(gain) <= margin + 1e-12 else "ahead" if gain > 0 else "behind"
+
+
+def _margin(metric: str, n_test: int, reference: float) -> float:
+    """Tie margin in score units: one test row of accuracy, or 1 % of the reference RMSE."""
+    return 1.0 / n_test if metric == "accuracy" else 0.01 * reference
+
+
+def render(records: list[dict[str, Any]]) -> str:
+    """The markdown tables of the results (pure: records in, text out)."""
+    latest = {key_of(r): r for r in records}  # a retried key's last line wins
+    groups: dict[tuple[str, float], list[dict[str, Any]]] = {}
+    for record in latest.values():
+        groups.setdefault((record["dataset"], float(record["budget"])), []).append(record)
+    variants = sorted({r["contender"] for r in records} - set(BUILTIN))
+    lines = [
+        "## automl against plain scripts, equal wall-clock budget",
+        "",
+        "Median test score over repeats (n): accuracy in % for classification, RMSE in original units for "
+        "regression (lower is better). Δ = automl − best plain script; tie margin: one test row (100 / "
+        "n_test points) or 1 % of the best script's RMSE.",
+        "",
+        "| dataset | budget s | metric | optuna | kerastuner | automl | Δ automl − best script | margin "
+        "| verdict |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    levers, effort = [], []
+    for (dataset, budget), group in sorted(groups.items()):
+        scored = [r for r in group if "error" not in r]
+        if not scored:
+            continue
+        metric, n_test = scored[0]["metric"], int(scored[0]["n_test"])
+        higher = metric == "accuracy"
+        by = {c: [r for r in scored if r["contender"] == c] for c in {r["contender"] for r in group}}
+        medians = {c: _median(rs) for c, rs in by.items()}
+        cells = [f"{_fmt(medians.get(c), metric)} ({len(by.get(c, []))})" for c in BUILTIN]
+        plain = [medians[c] for c in PLAIN if medians.get(c) is not None]
+        best = (max if higher else min)(plain) if plain else None
+        ours = medians.get("automl")
+        if best is not None and ours is not None:
+            margin = _margin(metric, n_test, best)
+            delta = ours - best
+            tail = [_fmt(delta, metric, True), _fmt(margin, metric), _verdict(delta, margin, higher)]
+        else:
+            tail = ["-", "-", "-"]
+        lines.append(f"| {dataset} | {budget:g} | {metric} | " + " | ".join(cells + tail) + " |")
+        for variant in variants:
+            if variant not in by:
+                continue
+            base = {r["repeat"]: r["test_score"] for r in by.get("automl", [])}
+            paired = [r["test_score"] - base[r["repeat"]] for r in by[variant] if r["repeat"] in base]
+            row = [dataset, f"{budget:g}", variant, f"{_fmt(medians[variant], metric)} ({len(by[variant])})"]
+            row.append(f"{_fmt(ours, metric)} ({len(by.get('automl', []))})")
+            if paired and ours is not None:
+                margin, delta = _margin(metric, n_test, ours), statistics.median(paired)
+                row += [_fmt(delta, metric, True), _fmt(margin, metric), _verdict(delta, margin, higher)]
+            else:
+                row += ["-", "-", "-"]
+            levers.append("| " + " | ".join(row) + " |")
+        for contender in [c for c in BUILTIN if c in by] + sorted(set(by) - set(BUILTIN)):
+            runs = [r for r in group if r["contender"] == contender]
+            ok = by.get(contender, [])
+            numbers = [(_median(ok, f), s) for f, s in (("n_trials", "g"), ("search_seconds", ".1f"))]
+            numbers.append((_median(ok, "retrain_seconds"), ".1f"))
+            trials, search, retrain = ("-" if v is None else format(v, spec) for v, spec in numbers)
+            val = _fmt(_median(ok, "val_score"), metric)
+            effort.append(
+                f"| {dataset} | {budget:g} | {contender} | {trials} | {val} | {search} | {retrain} "
+                f"| {len(runs) - len(ok)} |"
+            )
+    if levers:
+        lines += [
+            "",
+            "## automl variants against plain automl (lever on vs off)",
+            "",
+            "Δ = median over repeats of (variant − automl) on the same split; margin as above, of "
+            "automl's score.",
+            "",
+            "| dataset | budget s | variant | variant | automl | Δ variant − automl | margin | verdict |",
+            "|---|---:|---|---:|---:|---:|---:|---|",
+            *levers,
+        ]
+    lines += [
+        "",
+        "## Runs",
+        "",
+        "Medians over repeats: finished trials (complete + pruned), validation score of the best trial, "
+        "search and retrain seconds; failed runs.",
+        "",
+        "| dataset | budget s | contender | trials | best val | search s | retrain s | errors |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+        *effort,
+    ]
+    errors = [r for r in latest.values() if "error" in r]
+    if errors:
+        lines += ["", "Errors:", ""]
+        lines += [
+            f"- {r['dataset']} {r['budget']:g}s r{r['repeat']} {r['contender']}: {_first_line(r['error'])}"
+            for r in errors
+        ]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------- main
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--datasets", default=DATASETS)
+    parser.add_argument("--budgets", default="60,180", help="search seconds, comma-separated")
+    parser.add_argument("--repeats", type=int, default=3, help="repeat r uses dataset seed r")
+    parser.add_argument("--contenders", default=",".join(BUILTIN))
+    parser.add_argument("--variant", action="append", default=[], help="NAME:JSON of automl arguments")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--retry-errors", action="store_true", help="run failed keys again")
+    parser.add_argument("--table", action="store_true", help="only print the table of the results file")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        child(json.loads(args.one), args.out)
+        return
+
+    table_file = args.results.with_suffix(".md")
+    if not args.table:
+        jobs = []
+        for name in (c for c in args.contenders.split(",") if c):
+            if name not in BUILTIN:
+                parser.error(f"unknown contender {name!r}; use {', '.join(BUILTIN)} or --variant NAME:JSON")
+            jobs.append((name, name, {}, {}))
+        try:
+            variants = [parse_variant(text) for text in args.variant]
+        except ValueError as error:  # json.JSONDecodeError too
+            parser.error(str(error))
+        jobs += [(name, "automl", kwargs, retrain) for name, kwargs, retrain in variants]
+        if len({name for name, *_ in jobs}) < len(jobs):
+            parser.error("contender and variant names must differ")
+        records = load_records(args.results)
+        done = {key_of(r) for r in records if not (args.retry_errors and "error" in r)}
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        for dataset in args.datasets.split(","):
+            for budget in (float(b) for b in args.budgets.split(",")):
+                for repeat in range(args.repeats):
+                    for name, kind, kwargs, retrain in jobs:
+                        if (dataset, budget, repeat, name) in done:
+                            continue
+                        job = {
+                            "dataset": dataset, "budget": budget, "repeat": repeat, "contender": name,
+                            "kind": kind, "kwargs": kwargs, "retrain": retrain,
+                        }  # fmt: skip
+                        record = run_one(job)
+                        with args.results.open("a", encoding="utf-8") as handle:
+                            handle.write(json.dumps(record, default=str) + "\n")
+                        print(describe(record), flush=True)
+    table = render(load_records(args.results))
+    print()
+    print(table, end="")
+    if not args.table:
+        table_file.write_text(table, encoding="utf-8")
+        print(f"\ntable written to {table_file}")
+
+
+if __name__ == "__main__":
+    main()
