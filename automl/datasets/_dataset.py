@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -79,6 +79,27 @@ class Dataset:
         return (
             np.concatenate([self.x_train, self.x_val]),
             np.concatenate([self.y_train, self.y_val]),
+        )
+
+    def refitted(self, train: tuple[Any, Any], val: tuple[Any, Any], test: tuple[Any, Any]) -> Dataset:
+        """This dataset with new splits given as raw ``(x, y)`` rows, preprocessed by a fresh copy of its
+        preprocessor fitted on ``train`` alone (a cross-validation fold, a final fit on every row)."""
+        assert self.preprocessor is not None, "a Dataset built by hand has no preprocessor to refit"
+        pre = self.preprocessor.fresh().fit(*train)
+        return replace(
+            self,
+            x_train=pre.transform(train[0]),
+            y_train=pre.encode_target(train[1]),
+            x_val=pre.transform(val[0]),
+            y_val=pre.encode_target(val[1]),
+            x_test=pre.transform(test[0]),
+            y_test=pre.encode_target(test[1]),
+            target_mean=pre.target_mean_,
+            target_std=pre.target_std_,
+            preprocessor=pre,
+            feature_names=pre.feature_names_out,
+            persistence_val=None,
+            persistence_test=None,
         )
 
     @cached_property

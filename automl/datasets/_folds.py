@@ -89,23 +89,11 @@ def cv_folds(dataset: Dataset, k: int, *, seed: int | None = None) -> list[Datas
             )
             continue
         x_raw, y_raw = dataset.raw_rows
-        x_fit, y_fit = _take(x_raw, train_rows), y_raw[train_rows]
-        pre = dataset.preprocessor.fresh().fit(x_fit, y_fit)
         folds.append(
-            replace(
-                dataset,
-                x_train=pre.transform(x_fit),
-                y_train=pre.encode_target(y_fit),
-                x_val=pre.transform(_take(x_raw, val_rows)),
-                y_val=pre.encode_target(y_raw[val_rows]),
-                x_test=pre.transform(_take(x_raw, np.arange(n, len(y_raw)))),
-                y_test=pre.encode_target(y_raw[n:]),
-                target_mean=pre.target_mean_,
-                target_std=pre.target_std_,
-                preprocessor=pre,
-                feature_names=pre.feature_names_out,
-                persistence_val=None,
-                persistence_test=None,
+            dataset.refitted(
+                (_take(x_raw, train_rows), y_raw[train_rows]),
+                (_take(x_raw, val_rows), y_raw[val_rows]),
+                (_take(x_raw, np.arange(n, len(y_raw))), y_raw[n:]),
             )
         )
     return folds

@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import statistics
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from automl.datasets._build import _take
 from automl.exceptions import UserError
 
 if TYPE_CHECKING:
@@ -37,24 +39,9 @@ def all_rows(dataset: Dataset) -> Dataset:
             "has none: retrain without `final_fit`"
         )
     x_raw, y_raw = dataset.raw_rows
-    pre = dataset.preprocessor.fresh().fit(x_raw, y_raw)
-    x, y = pre.transform(x_raw), pre.encode_target(y_raw)
-    n_test = len(dataset.y_test)
-    return replace(
-        dataset,
-        x_train=x,
-        y_train=y,
-        x_val=x[-n_test:],
-        y_val=y[-n_test:],
-        x_test=x[-n_test:],
-        y_test=y[-n_test:],
-        target_mean=pre.target_mean_,
-        target_std=pre.target_std_,
-        preprocessor=pre,
-        feature_names=pre.feature_names_out,
-        persistence_val=None,
-        persistence_test=None,
-    )
+    test = np.arange(len(y_raw) - len(dataset.y_test), len(y_raw))
+    held = (_take(x_raw, test), y_raw[test])
+    return dataset.refitted((x_raw, y_raw), held, held)
 
 
 def final_epochs(epochs_per_seed: list[int]) -> int:
