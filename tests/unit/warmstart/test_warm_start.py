@@ -84,13 +84,23 @@ def test_a_folder_that_is_no_run_is_refused(tmp_path):
         check_warm_start(tmp_path)
 
 
-def test_auto_takes_the_portfolio_when_the_space_ships_one(shipped, tiny):
+def test_auto_takes_no_warm_start_while_the_portfolio_does_not_pay(shipped, tiny):
+    assert plan_warm_start("auto", tiny, OptunaBackend()).setting == "none"
+
+
+def test_auto_takes_the_portfolio_when_switched_on_and_the_space_ships_one(shipped, tiny, monkeypatch):
+    from automl.warmstart import _warm_start
+
+    monkeypatch.setattr(_warm_start, "AUTO_PORTFOLIO", True)
     warm = plan_warm_start("auto", tiny, OptunaBackend())
     assert warm.setting == "portfolio" and warm.portfolio is not None
     assert plan_warm_start("auto", load_space("cnn"), OptunaBackend()).setting == "none"
 
 
-def test_grid_search_skips_auto_and_refuses_an_explicit_warm_start(shipped, tiny):
+def test_grid_search_skips_auto_and_refuses_an_explicit_warm_start(shipped, tiny, monkeypatch):
+    from automl.warmstart import _warm_start
+
+    monkeypatch.setattr(_warm_start, "AUTO_PORTFOLIO", True)
     grid = OptunaBackend(algorithm="grid")
     assert plan_warm_start("auto", tiny, grid).setting == "none"
     with pytest.raises(

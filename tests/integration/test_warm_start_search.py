@@ -50,13 +50,15 @@ def first_params(result, n):
     return [t.params for t in sorted(result.trials_, key=lambda t: t.number)[:n]]
 
 
-def test_optuna_tries_the_portfolio_first_by_default(tmp_path, wine, portfolio):
+def test_optuna_tries_the_portfolio_first(tmp_path, wine, portfolio):
     # 8 trials: a quarter is 2 configs.
-    result = AutoMLSearch(space="tiny", n_trials=8, run_dir=tmp_path / "run", seed=0, **FAST).fit(wine)
+    result = AutoMLSearch(
+        space="tiny", n_trials=8, run_dir=tmp_path / "run", seed=0, warm_start="portfolio", **FAST
+    ).fit(wine)
     assert first_params(result, 2) == PICKED[:2]
     assert len(result.trials_) == 8
-    assert read_manifest(result.run_dir_).warm_start == "auto"
-    # Resume continues the run without enqueueing again.
+    assert read_manifest(result.run_dir_).warm_start == "portfolio"
+    # Resume (with the default setting) continues the run without enqueueing again.
     more = AutoMLSearch(space="tiny", n_trials=9, run_dir=tmp_path / "run", resume=True, **FAST).fit(wine)
     assert len(more.trials_) == 9 and first_params(more, 2) == PICKED[:2]
     assert sum(t.params in PICKED for t in more.trials_) == 2
@@ -73,8 +75,11 @@ def test_keras_tuner_random_tries_the_portfolio_first(tmp_path, wine, portfolio)
     assert first_params(result, 3)[2] not in PICKED
 
 
-def test_hyperband_refuses_an_explicit_warm_start_and_auto_skips_it(portfolio):
+def test_hyperband_refuses_an_explicit_warm_start_and_auto_skips_it(portfolio, monkeypatch):
     from automl.backends.keras_tuner._backend import KerasTunerBackend
+    from automl.warmstart import _warm_start
+
+    monkeypatch.setattr(_warm_start, "AUTO_PORTFOLIO", True)
 
     tiny = load_space("tiny")
     hyperband = KerasTunerBackend(algorithm="hyperband")
