@@ -165,13 +165,14 @@ def _margin(metric: str, n_test: int, reference: float) -> float:
     return 1.0 / n_test if metric == "accuracy" else 0.01 * reference
 
 
-def render(records: list[dict[str, Any]]) -> str:
-    """The markdown tables of the results (pure: records in, text out)."""
+def render(records: list[dict[str, Any]], against: str = "automl") -> str:
+    """The markdown tables of the results (pure: records in, text out); variants are compared with the
+    contender ``against`` (plain automl, or one variant: the lever's off side)."""
     latest = {key_of(r): r for r in records}  # a retried key's last line wins
     groups: dict[tuple[str, float], list[dict[str, Any]]] = {}
     for record in latest.values():
         groups.setdefault((record["dataset"], float(record["budget"])), []).append(record)
-    variants = sorted({r["contender"] for r in records} - set(BUILTIN))
+    variants = sorted({r["contender"] for r in records} - set(BUILTIN) - {against})
     lines = [
         "## automl against plain scripts, equal wall-clock budget",
         "",
@@ -206,12 +207,13 @@ def render(records: list[dict[str, Any]]) -> str:
         for variant in variants:
             if variant not in by:
                 continue
-            base = {r["repeat"]: r["test_score"] for r in by.get("automl", [])}
+            base = {r["repeat"]: r["test_score"] for r in by.get(against, [])}
             paired = [r["test_score"] - base[r["repeat"]] for r in by[variant] if r["repeat"] in base]
+            off = medians.get(against)
             row = [dataset, f"{budget:g}", variant, f"{_fmt(medians[variant], metric)} ({len(by[variant])})"]
-            row.append(f"{_fmt(ours, metric)} ({len(by.get('automl', []))})")
-            if paired and ours is not None:
-                margin, delta = _margin(metric, n_test, ours), statistics.median(paired)
+            row.append(f"{_fmt(off, metric)} ({len(by.get(against, []))})")
+            if paired and off is not None:
+                margin, delta = _margin(metric, n_test, off), statistics.median(paired)
                 row += [_fmt(delta, metric, True), _fmt(margin, metric), _verdict(delta, margin, higher)]
             else:
                 row += ["-", "-", "-"]
@@ -230,12 +232,13 @@ def render(records: list[dict[str, Any]]) -> str:
     if levers:
         lines += [
             "",
-            "## automl variants against plain automl (lever on vs off)",
+            f"## automl variants against {against} (lever on vs off)",
             "",
-            "Δ = median over repeats of (variant − automl) on the same split; margin as above, of "
-            "automl's score.",
+            f"Δ = median over repeats of (variant − {against}) on the same split; margin as above, of "
+            f"{against}'s score.",
             "",
-            "| dataset | budget s | variant | variant | automl | Δ variant − automl | margin | verdict |",
+            f"| dataset | budget s | variant | variant | {against} | Δ variant − {against} | margin "
+            "| verdict |",
             "|---|---:|---|---:|---:|---:|---:|---|",
             *levers,
         ]
@@ -273,6 +276,7 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--retry-errors", action="store_true", help="run failed keys again")
     parser.add_argument("--table", action="store_true", help="only print the table of the results file")
+    parser.add_argument("--against", default="automl", help="the contender variants are compared with")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -311,7 +315,7 @@ def main() -> None:
                         with args.results.open("a", encoding="utf-8") as handle:
                             handle.write(json.dumps(record, default=str) + "\n")
                         print(describe(record), flush=True)
-    table = render(load_records(args.results))
+    table = render(load_records(args.results), args.against)
     print()
     print(table, end="")
     if not args.table:
