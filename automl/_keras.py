@@ -92,6 +92,7 @@ __all__ = [
     "set_precision",
     "set_seed",
     "tf",
+    "traced_gradients_released",
 ]
 
 #: TensorFlow's out-of-memory error (raised by an allocation on any device).
@@ -237,12 +238,32 @@ def set_seed(seed: int) -> None:
 
 
 def clear_session() -> None:
-    """Drop Keras's global state (layer names, graphs) and collect garbage, before building a new model.
-
-    Memory still grows a few MB per model: long-lived workers are recycled.
-    """
+    """Drop Keras's global state (layer names, graphs) and collect garbage, before building a new model."""
     keras.backend.clear_session(free_memory=False)
     gc.collect()
+
+
+@contextlib.contextmanager
+def traced_gradients_released() -> Iterator[None]:
+    """Around one trial: forget the gradient functions TensorFlow registered while tracing its model.
+
+    Keras's optimizer aggregates gradients through ``tf.distribute``'s all-reduce, a ``tf.custom_gradient``;
+    each trace of a train step registers its gradient under a fresh name in TensorFlow's process-wide
+    gradient registry, which is never pruned, and the entry holds the whole traced graph. That is the
+    4 MB a model that a long-lived worker kept after ``clear_session()`` (``benchmarks/memory.py``).
+    Only entries added inside the block go, and only once it ends: the trial's graphs are traced by
+    then, and nothing differentiates them again. Not for models a caller keeps training by hand.
+    """
+    from tensorflow.python.framework import ops as tf_ops  # the registry has no public handle
+
+    registry = getattr(getattr(tf_ops, "_gradient_registry", None), "_registry", None)
+    before = set(registry) if isinstance(registry, dict) else None
+    try:
+        yield
+    finally:
+        if before is not None and isinstance(registry, dict):
+            for name in [n for n in registry if n not in before and n.startswith("CustomGradient-")]:
+                registry.pop(name, None)
 
 
 def is_out_of_memory(error: BaseException) -> bool:

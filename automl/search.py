@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -211,6 +212,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         from automl.space import load_space
         from automl.warmstart import check_warm_start, plan_warm_start, resumed_warm_start, warm_start_study
 
+        clock_started = time.time()  # the time budget covers set-up too: the user waits for all of it
         data, target = _with_labels(data, y, target)
         for fitted in ("predictor_", "test_metrics_", "test_std_", "retrain_report_"):
             self.__dict__.pop(fitted, None)  # a new search's results replace the last one's
@@ -319,7 +321,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         self._url = url
         self._reloadable = isinstance(data, str | os.PathLike)
         try:
-            self._search(backend, study, info, space, dataset, metric.name, budget)
+            self._search(backend, study, info, space, dataset, metric.name, budget, clock_started)
         finally:
             self._collect(storage, name, info)
             run.leaderboard_file.write_text(self.leaderboard_.to_csv(index=False), encoding="utf-8")
@@ -335,11 +337,12 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         dataset: Dataset,
         metric: str,
         budget: Budget,
+        clock_started: float,
     ) -> None:
         from automl.engine._join import record_window
 
         # For workers that join from other machines.
-        window = record_window(study, budget, self.heartbeat_interval)
+        window = record_window(study, budget, self.heartbeat_interval, started=clock_started)
         if in_process(self._slots) and self.oracle_port is None:
             run_session(
                 backend,
@@ -377,6 +380,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             progress=self.progress,
             chief=Chief.of(backend, **self._chief_address()),
             since=window.since,
+            deadline=window.deadline,
         ).run()
 
     def _chief_address(self) -> dict[str, Any]:

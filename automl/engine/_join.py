@@ -45,10 +45,21 @@ class Window:
     heartbeat_interval: int | None = None
 
 
-def record_window(study: optuna.Study, budget: Budget, heartbeat_interval: int | None = None) -> Window:
-    """Record the search starting now under ``budget`` in the study, for workers that join later."""
+def record_window(
+    study: optuna.Study,
+    budget: Budget,
+    heartbeat_interval: int | None = None,
+    *,
+    started: float | None = None,
+) -> Window:
+    """Record the search's window under ``budget`` in the study, for workers that join later.
+
+    ``started`` (``time.time()``, default now) is when the budget's clock started: a search's own
+    set-up (loading data, baselines, the storage) is spent from its time budget too.
+    """
+    start = time.time() if started is None else started
     window = Window(
-        deadline=None if budget.timeout is None else time.time() + budget.timeout,
+        deadline=None if budget.timeout is None else start + budget.timeout,
         since=datetime.now().isoformat(),
         heartbeat_interval=heartbeat_interval,
     )

@@ -14,11 +14,13 @@ A user mistake (:class:`~automl.exceptions.UserError`) is not a trial failure: i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import socket
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -170,6 +172,14 @@ class TrialRunner:
             return left, True
         return self.trial_timeout, False
 
+    def _released(self) -> contextlib.AbstractContextManager[None]:
+        """Where Keras trains the trial: its traced gradients are freed when it ends (flat worker memory)."""
+        if "tensorflow" not in sys.modules:  # a stand-in trainer, with nothing traced
+            return contextlib.nullcontext()
+        from automl._keras import traced_gradients_released
+
+        return traced_gradients_released()
+
     def run(
         self,
         config: dict[str, Any],
@@ -206,22 +216,23 @@ class TrialRunner:
         )
         started = time.perf_counter()
         try:
-            if self.cv and model is None:
-                result = self._train_folds(train, config, seed, limit, report, pruned)
-            else:
-                result = train(
-                    config,
-                    self.dataset,
-                    epochs=epochs,
-                    seed=seed,
-                    metric=self.metric,
-                    model=model,
-                    initial_epoch=initial_epoch,
-                    time_limit=limit,
-                    on_epoch=on_epoch,
-                    family=self.family,
-                    **self._extra(),
-                )
+            with self._released():
+                if self.cv and model is None:
+                    result = self._train_folds(train, config, seed, limit, report, pruned)
+                else:
+                    result = train(
+                        config,
+                        self.dataset,
+                        epochs=epochs,
+                        seed=seed,
+                        metric=self.metric,
+                        model=model,
+                        initial_epoch=initial_epoch,
+                        time_limit=limit,
+                        on_epoch=on_epoch,
+                        family=self.family,
+                        **self._extra(),
+                    )
         except UserError:
             raise
         except Exception as exc:  # a bug or a TensorFlow error in one config must not end the search

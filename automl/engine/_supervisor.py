@@ -116,13 +116,14 @@ class Supervisor:
     Args:
         study: The study, already created in ``url``'s storage, with the run manifest recorded.
         url: The storage URL the workers open (with its password: it is passed in their spec, not logged).
-        budget: The search's budget; its timeout starts now and holds for every worker.
+        budget: The search's budget; its timeout holds for every worker, from ``deadline`` or from now.
         run_dir: The run directory the workers write trial files to (None for a worker joining from
             another machine, or the KerasTuner folder shared with the first machine).
         log_dir: Where each worker's log goes (default ``<run_dir>/workers``).
         recycle_after: Trials a worker runs before it is replaced by a fresh process (None: never).
         chief: The coordinator process the backend needs, if any (:meth:`Chief.of`).
         since: When the search began (ISO time): failures in a row count from there (default now).
+        deadline: When the time budget ends (``time.time()``), if the search's clock started earlier.
     """
 
     def __init__(
@@ -142,6 +143,7 @@ class Supervisor:
         progress: Progress | None = None,
         chief: Chief | None = None,
         since: str | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.study = study
         self.info = info
@@ -151,7 +153,9 @@ class Supervisor:
         self.log_dir = Path(log_dir) if log_dir is not None else Path(str(run_dir)) / "workers"
         self.progress = progress or NullProgress()
         self.started = time.monotonic()
-        self.deadline = None if budget.timeout is None else time.time() + budget.timeout
+        if deadline is None and budget.timeout is not None:
+            deadline = time.time() + budget.timeout
+        self.deadline = deadline
         self.spec = WorkerSpec(
             storage=url,
             study=study.study_name,

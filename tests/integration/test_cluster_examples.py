@@ -245,6 +245,7 @@ def _check_study(tmp_path: Path, url: str, name: str, trials: int) -> list[optun
     return finished
 
 
+@pytest.mark.slow  # 26 s: a search and a joined worker, both as subprocesses
 def test_the_slurm_array_runs_locally_as_a_search_and_a_joined_worker(tmp_path):
     """Four trials: task 0 may finish them before task 1's worker process has started (TensorFlow's
     import alone takes ~6 s here), so this checks that both complete, not who trained."""

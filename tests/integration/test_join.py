@@ -121,6 +121,7 @@ def test_a_second_machine_joins_a_postgres_study_and_a_killed_worker_loses_only_
     assert password not in written and "***" in str(manifest)
 
 
+@pytest.mark.slow  # 30 s; the KerasTuner chief is in the default tier through test_workers
 @pytest.mark.postgres
 def test_a_keras_tuner_worker_joins_the_chief_from_another_machine(tmp_path, postgres_url):
     import socket

@@ -300,6 +300,7 @@ def test_unknown_option_names_the_valid_ones():
         KerasTunerBackend(algorithm="hyperband", options={"factor": 1})
 
 
+@pytest.mark.slow  # 11 s; Hyperband's brackets are checked in the default tier through the Python API
 def test_hyperband_factor_from_the_command_line_shapes_the_brackets(tmp_path, capsys, space_file):
     # max_epochs 4, factor 2: the first bracket trains 4 models for 1 epoch (factor 3 would train 3).
     run_dir = tmp_path / "run"

@@ -152,6 +152,7 @@ def test_trial_timeout_fails_the_trial_with_its_reason(tmp_path, wine, space_fil
     assert all(t.failure.startswith("timeout") for t in runner.trials_)
 
 
+@pytest.mark.slow  # 17 s: every config of a grid trained
 def test_grid_search_visits_each_config_once(tmp_path, wine, space_file):
     body = """\
   units: {type: choice, values: [8, 16]}
@@ -293,3 +294,26 @@ def test_fit_accepts_arrays_and_dataframes(tmp_path):
     np.testing.assert_array_equal(by_frame.dataset_.y_test, by_arrays.dataset_.y_test)
     with pytest.raises(UserError, match="needs target="):
         AutoMLSearch(space="tiny", n_trials=1, run_dir=tmp_path / "x").fit(frame)
+
+
+def test_runner_frees_what_tracing_a_trial_registers(wine):
+    # Each traced train step registers a gradient function in TensorFlow's process-wide registry, which
+    # holds its graph (4 MB a model on digits): a worker that kept them grew without bound.
+    from tensorflow.python.framework import ops as tf_ops
+
+    from automl.training import train
+
+    registry = tf_ops._gradient_registry._registry
+
+    def custom() -> set[str]:
+        return {name for name in registry if name.startswith("CustomGradient-")}
+
+    config = {**load_space("tiny").default_config(), "epochs": 1}
+    before = custom()
+    train(config, wine, seed=0, metric="accuracy")
+    assert custom() - before, "plain training registers gradients (what the runner must free)"
+    before = custom()
+    runner = TrialRunner(wine, metric="accuracy", seed=3)
+    outcomes = [runner.run(config, number=n) for n in range(3)]
+    assert [o.state for o in outcomes] == [TrialState.COMPLETE] * 3
+    assert custom() == before

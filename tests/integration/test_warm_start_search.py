@@ -64,6 +64,7 @@ def test_optuna_tries_the_portfolio_first(tmp_path, wine, portfolio):
     assert sum(t.params in PICKED for t in more.trials_) == 2
 
 
+@pytest.mark.slow  # 15 s; the Optuna test covers the portfolio's order, this KerasTuner's queue
 def test_keras_tuner_random_tries_the_portfolio_first(tmp_path, wine, portfolio):
     result = AutoMLSearch(
         space="tiny", backend="keras_tuner", algorithm="random", n_trials=8, run_dir=tmp_path / "run",

@@ -122,8 +122,11 @@ def test_a_failure_streak_counts_across_workers_and_keeps_finished_trials(tmp_pa
     with pytest.raises(FatalError, match="trials failed in a row"):
         search.fit(poisoned)
     failed = [r for r in search.trials_ if r.state is TrialState.FAIL]
-    # Three in a row over the study stop it; the other worker may have had one in flight.
-    assert 3 <= len(failed) <= 4 and all(r.failure.startswith("nan_loss") for r in failed)
+    diverged = [r for r in failed if str(r.failure).startswith("nan_loss")]
+    # Three in a row over the study stop it; the other worker may have had one in flight, which either
+    # diverged too or was stopped mid-trial (and says so).
+    assert 3 <= len(diverged) <= len(failed) <= 4
+    assert all(str(r.failure).startswith("interrupted") for r in failed if r not in diverged), failed
     assert len(workers_of(search)) == 2
 
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["OptunaBackend"]
 
 _MAX_GRID = 10_000
+#: a trial stopped by Ctrl-C or the supervisor: it says nothing about its config
+_INTERRUPTED = "interrupted: the search was stopped mid-trial"
 
 
 class OptunaBackend(Backend):
@@ -146,7 +148,12 @@ class OptunaBackend(Backend):
                 trial.report(score, step=epoch)
                 return trial.should_prune()
 
-            outcome = session.run_trial(config, number=trial.number, report=report, params=params)
+            try:
+                outcome = session.run_trial(config, number=trial.number, report=report, params=params)
+            except KeyboardInterrupt:
+                # Optuna fails the trial as it re-raises; the reason keeps it out of the failure streak.
+                trial.set_user_attr("failure", _INTERRUPTED)
+                raise
             # One transaction for the per-epoch values and the record (the worker is already there).
             attrs = {k: v for k, v in outcome.record.user_attrs().items() if k != "worker"}
             write_trial_results(study._storage, trial._trial_id, intermediate=reported, user_attrs=attrs)
