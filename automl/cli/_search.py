@@ -13,6 +13,7 @@ import typer
 from automl.backends import _registry as registry
 from automl.cli._console import console, err_console, print_json, stops_handled
 from automl.cli._report import NO_REPORT_HELP
+from automl.engine._devices import RECYCLE_AFTER
 from automl.space import DEFAULT_SPACE
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
@@ -247,7 +248,7 @@ def search_command(
     ] = "auto",
     recycle_after: Annotated[
         int, typer.Option(help="Trials a worker process runs before a fresh one replaces it.")
-    ] = 10,
+    ] = RECYCLE_AFTER,
     oracle_port: Annotated[
         int | None,
         typer.Option(

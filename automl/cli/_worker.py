@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from automl.cli._console import console, err_console, print_json
+from automl.engine._devices import RECYCLE_AFTER
 
 
 def worker_command(
@@ -43,7 +44,7 @@ def worker_command(
     ),
     recycle_after: Annotated[
         int, typer.Option(help="Trials a worker process runs before a fresh one replaces it.")
-    ] = 10,
+    ] = RECYCLE_AFTER,
     wait: Annotated[
         str | None,
         typer.Option(

@@ -333,10 +333,11 @@ def in_process(slots: list[Slot]) -> bool:
     return len(slots) == 1 and slots[0].gpu is None
 
 
-#: trials a worker runs before a fresh process replaces it: each Keras model leaves ~6-8 MB behind even
-#: after clear_session (benchmarks/memory.py: 84 MB after 10 small trials, 618 MB after 100), and a
-#: restart costs one TensorFlow import (~6 s on 2 cores), so 10 trades the two.
-RECYCLE_AFTER = 10
+#: trials a worker runs before a fresh process replaces it. With the trial runner freeing what tracing a
+#: model registers, a worker grew 27.5 MB over 100 small trials where a plain training loop grew 618 MB
+#: (benchmarks/memory.py); a restart costs one TensorFlow import (~6 s on 2 cores), so it is a rare
+#: safety net against what other libraries may keep, not a routine.
+RECYCLE_AFTER = 100
 
 #: below these budgets worker start-up outweighs a second core (see benchmarks/scaling.py).
 SHORT_TIMEOUT = 60.0
