@@ -16,6 +16,7 @@ split.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import statistics
 from dataclasses import asdict, dataclass, field
@@ -165,6 +166,8 @@ def retrain_study(
 
     if top_k < 1:
         raise UserError(f"`top_k` must be at least 1, but got {top_k}")
+    if ensemble and top_k < 2:
+        raise UserError("an ensemble needs at least 2 configs: retrain with `top_k` of 2 or more")
     if seeds < 1:
         raise UserError(f"`seeds` must be at least 1, but got {seeds}")
     if not (epochs == "best" or (isinstance(epochs, int) and epochs >= 1)):
@@ -224,7 +227,12 @@ def retrain_study(
         model_dir=str(out_dir),
     )
     deployed, preprocessor = members[0], dataset.preprocessor  # top_k, seeds >= 1 were checked above
-    if ensemble:
+    if ensemble and len(members) < 2:
+        # A search that finished one config has nothing to average: its model is the deployed one.
+        logging.getLogger("automl.retrain").warning(
+            "%s: one finished config, no ensemble: the top-1 model is deployed", dataset.name
+        )
+    elif ensemble:
         deployed = ensemble_model(members, dataset.input_shape)
         report.ensemble = {
             "members": [c.trial for c in retrained],

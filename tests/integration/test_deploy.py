@@ -82,3 +82,13 @@ def test_final_fit_and_ensemble_are_one_choice_everywhere(cli, wine_run, tmp_pat
         parse_experiment(path)
     path.write_text(path.read_text().replace("top_k: 1, ensemble: true", "final_fit: true"))
     assert parse_experiment(path).retrain.final_fit is True
+
+
+def test_an_ensemble_of_a_one_trial_run_deploys_its_model(tmp_path, caplog):
+    search = AutoMLSearch(
+        space="tiny", n_trials=1, devices=1, pruner="none", run_dir=tmp_path / "run", algorithm="random"
+    ).fit("wine")
+    search.retrain(top_k=3, ensemble=True)
+    report = search.retrain_report_
+    assert report.deployed == "top-1" and report.ensemble is None and len(report.configs) == 1
+    assert "one finished config, no ensemble" in caplog.text
