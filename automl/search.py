@@ -92,7 +92,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         n_trials: Finished trials the study should hold (a resumed run continues up to this number).
             Default ``"auto"``: 20 when no ``timeout`` is given; with a ``timeout`` alone, as many as the
             time allows. Either budget covers the search, not the retrain.
-        timeout: Wall-clock seconds for this call to :meth:`fit`.
+        timeout: Wall-clock seconds for this call to :meth:`fit`, its set-up included.
         trial_timeout: Seconds after which one trial is ended as failed.
         cv: Score each trial by K-fold cross-validation on the training + validation rows (each fold's
             preprocessing fitted on its own training rows; the test split untouched): a number of folds,

@@ -195,7 +195,10 @@ def search_command(
             "the time allows). The budget covers the search, not the retrain."
         ),
     ] = None,
-    timeout: Annotated[str | None, typer.Option(help="Wall-clock budget: seconds, or 20m / 1h.")] = None,
+    timeout: Annotated[
+        str | None,
+        typer.Option(help="Wall-clock budget from the call, set-up included (not the retrain): 90, 20m, 1h."),
+    ] = None,
     trial_timeout: Annotated[str | None, typer.Option(help="End a trial as failed after this long.")] = None,
     cv: Annotated[
         str,
