@@ -50,11 +50,10 @@ def final_epochs(epochs_per_seed: list[int]) -> int:
 
 
 def ensemble_model(members: list[Any], input_shape: tuple[int, ...]) -> Any:
-    """One Keras model averaging the outputs of ``members`` (all of one dataset, so of one output shape)."""
+    """One Keras model averaging the outputs of ``members`` (two or more, all of one dataset, so of one
+    output shape; :func:`automl.retrain.retrain_study` checks ``top_k`` before training any)."""
     from automl._keras import keras
 
-    if len(members) < 2:
-        raise UserError("an ensemble needs at least 2 configs: retrain with `top_k` of 2 or more")
     inputs = keras.Input(shape=input_shape, name="inputs")
     outputs = []
     for index, member in enumerate(members):
