@@ -250,20 +250,22 @@ def traced_gradients_released() -> Iterator[None]:
     Keras's optimizer aggregates gradients through ``tf.distribute``'s all-reduce, a ``tf.custom_gradient``;
     each trace of a train step registers its gradient under a fresh name in TensorFlow's process-wide
     gradient registry, which is never pruned, and the entry holds the whole traced graph. That is the
-    4 MB a model that a long-lived worker kept after ``clear_session()`` (``benchmarks/memory.py``).
+    4–6 MB a model that a long-lived worker kept after ``clear_session()`` (``benchmarks/memory.py``).
     Only entries added inside the block go, and only once it ends: the trial's graphs are traced by
     then, and nothing differentiates them again. Not for models a caller keeps training by hand.
     """
     from tensorflow.python.framework import ops as tf_ops  # the registry has no public handle
 
     registry = getattr(getattr(tf_ops, "_gradient_registry", None), "_registry", None)
-    before = set(registry) if isinstance(registry, dict) else None
+    if not isinstance(registry, dict):  # a TensorFlow that moved it: nothing to free
+        yield
+        return
+    before = set(registry)
     try:
         yield
     finally:
-        if before is not None and isinstance(registry, dict):
-            for name in [n for n in registry if n not in before and n.startswith("CustomGradient-")]:
-                registry.pop(name, None)
+        for name in [n for n in registry if n not in before and n.startswith("CustomGradient-")]:
+            registry.pop(name, None)
 
 
 def is_out_of_memory(error: BaseException) -> bool:
