@@ -16,8 +16,18 @@ from automl.engine import Gpu, Slot, discover_gpus, parse_devices, plan_slots
 from automl.engine._devices import in_process, short_search
 from automl.exceptions import UserError
 
-# What `nvidia-smi --query-gpu=index,name,memory.total,compute_cap --format=csv,noheader,nounits` prints.
-TWO_GPUS = "0, NVIDIA A100-SXM4-40GB, 40960, 8.0\n1, Tesla P100-PCIE-16GB, 16384, 6.0\n"
+A100 = "GPU-5d5ba0d6-d33d-2b2c-524d-9e3d8d2b8a77"
+P100 = "GPU-9a1c33e0-7f52-11ee-b962-0242ac120002"
+MIG_A, MIG_B = "MIG-c6d4f1ef-42e4-5de3-91c7-45d71585b4a4", "MIG-0e8f3a52-9c1d-5b7e-8a34-6f2d1c0b9e87"
+# What `nvidia-smi --query-gpu=index,uuid,name,memory.total,compute_cap --format=csv,noheader,nounits`
+# prints, then what `nvidia-smi -L` prints when GPU 0 is split into two MIG instances.
+TWO_GPUS = f"0, {A100}, NVIDIA A100-SXM4-40GB, 40960, 8.0\n1, {P100}, Tesla P100-PCIE-16GB, 16384, 6.0\n"
+LISTING = (
+    f"GPU 0: NVIDIA A100-SXM4-40GB (UUID: {A100})\n"
+    f"  MIG 3g.20gb     Device  0: (UUID: {MIG_A})\n"
+    f"  MIG 2g.10gb     Device  1: (UUID: {MIG_B})\n"
+    f"GPU 1: Tesla P100-PCIE-16GB (UUID: {P100})\n"
+)
 
 
 @pytest.fixture
@@ -26,7 +36,10 @@ def fake_nvidia_smi(tmp_path, monkeypatch):
     folder = tmp_path / "bin"
     folder.mkdir()
     script = folder / "nvidia-smi"
-    script.write_text(f"#!/bin/sh\ncat <<'EOF'\n{TWO_GPUS}EOF\n")
+    script.write_text(
+        f'#!/bin/sh\nif [ "$1" = "-L" ]; then\ncat <<\'EOF\'\n{LISTING}EOF\n'
+        f"else\ncat <<'EOF'\n{TWO_GPUS}EOF\nfi\n"
+    )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
@@ -36,8 +49,8 @@ def fake_nvidia_smi(tmp_path, monkeypatch):
 def test_gpus_are_discovered_from_nvidia_smi_without_tensorflow(fake_nvidia_smi):
     gpus = discover_gpus()
     assert gpus == [
-        Gpu(0, "NVIDIA A100-SXM4-40GB", 40960, 8.0),
-        Gpu(1, "Tesla P100-PCIE-16GB", 16384, 6.0),
+        Gpu(0, "NVIDIA A100-SXM4-40GB", 40960, 8.0, uuid=A100),
+        Gpu(1, "Tesla P100-PCIE-16GB", 16384, 6.0, uuid=P100),
     ]
     assert [g.supports_mixed for g in gpus] == [True, False]
     probe = "import sys, automl.engine as e; e.discover_gpus(); print('tensorflow' in sys.modules)"
@@ -52,6 +65,43 @@ def test_cuda_visible_devices_limits_the_gpus(fake_nvidia_smi, monkeypatch):
     assert discover_gpus() == []
 
 
+@pytest.mark.parametrize(
+    ("visible", "expected"),
+    [
+        ("1,0", [1, 0]),  # CUDA's order, not nvidia-smi's
+        (P100, [1]),  # a full UUID, as Slurm and Kubernetes device plugins set it
+        ("GPU-5d5b", [0]),  # a unique prefix of one
+        (f"{A100}, 1", [0, 1]),
+        ("GPU-", []),  # a prefix of both names neither
+        ("0,7,1", [0]),  # CUDA ignores every entry after one that names no device
+    ],
+)
+def test_cuda_visible_devices_by_index_or_uuid(fake_nvidia_smi, monkeypatch, visible, expected):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    assert [g.index for g in discover_gpus()] == expected
+
+
+def test_each_worker_is_shown_its_gpu_by_uuid(fake_nvidia_smi):
+    slots = plan_slots(parse_devices("all"))
+    assert [s.environment()["CUDA_VISIBLE_DEVICES"] for s in slots] == [A100, P100]
+
+
+def test_mig_instances_get_one_worker_each(fake_nvidia_smi, monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", f"{MIG_B},{MIG_A}")
+    gpus = discover_gpus()
+    assert [(g.index, g.uuid, g.memory_mb, g.capability) for g in gpus] == [
+        (0, MIG_B, 10 * 1024, 8.0),
+        (0, MIG_A, 20 * 1024, 8.0),
+    ]
+    assert gpus[0].name == "NVIDIA A100-SXM4-40GB MIG 2g.10gb"
+    slots = plan_slots(parse_devices("auto"))
+    assert [s.environment()["CUDA_VISIBLE_DEVICES"] for s in slots] == [MIG_B, MIG_A]
+    assert [s.device for s in slots] == ["gpu:0/MIG-0e8f3a52", "gpu:0/MIG-c6d4f1ef"]
+    assert [s.precision for s in slots] == ["mixed_float16"] * 2
+    # gpu_ids names physical GPUs: GPU 0 brings both of its instances.
+    assert len(plan_slots(parse_devices({"gpu_ids": [0]}))) == 2
+
+
 def test_no_nvidia_smi_means_no_gpu(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert discover_gpus() == []
@@ -60,7 +110,7 @@ def test_no_nvidia_smi_means_no_gpu(monkeypatch, tmp_path):
 def test_every_gpu_gets_one_worker_with_its_own_device(fake_nvidia_smi):
     slots = plan_slots(parse_devices("all"))
     assert [s.device for s in slots] == ["gpu:0", "gpu:1"]
-    assert [s.environment()["CUDA_VISIBLE_DEVICES"] for s in slots] == ["0", "1"]
+    assert [s.environment()["CUDA_VISIBLE_DEVICES"] for s in slots] == [A100, P100]
     assert all(s.environment()["TF_FORCE_GPU_ALLOW_GROWTH"] == "true" for s in slots)
     # Mixed precision where tensor cores make it pay (compute capability 7.0+), float32 elsewhere.
     assert [s.precision for s in slots] == ["mixed_float16", "float32"]
@@ -167,7 +217,7 @@ def test_a_gpu_worker_is_shown_only_its_gpu(fake_nvidia_smi):
         ).stdout.split()
         for s in slots
     ]
-    assert seen == [["1", "0"], ["1", "1"]]
+    assert seen == [[P100, "0"], [P100, "1"]]
     assert Path(fake_nvidia_smi).exists()
 
 
