@@ -10,6 +10,7 @@ Constructors store, ``fit`` works and returns ``self``, results end in ``_`` (sc
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from pathlib import Path
@@ -434,19 +435,24 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
     def retrain(
         self,
         *,
-        top_k: int = 1,
+        top_k: int | None = None,
         seeds: int = 1,
         epochs: str | int = "best",
         final_fit: bool = False,
-        ensemble: bool = False,
+        ensemble: bool | str = "auto",
     ) -> Predictor:
         """Retrain the best config(s) on train + validation, score once on test, save the model.
 
-        Fills ``test_metrics_`` (test scores of the top-1 config, mean over seeds), ``test_std_``,
-        ``retrain_report_`` and ``predictor_``; returns that :class:`automl.Predictor` (top-1 config, first
-        seed): raw rows in, labels or values in original units out, the Keras model at ``.model``.
-        ``ensemble`` deploys the average of the top ``top_k`` configs instead (its test scores in
-        ``retrain_report_.ensemble``); ``final_fit`` deploys the top-1 config fitted again on every row,
+        Fills ``test_metrics_`` (test scores of the deployed model: the ensemble's, else the top-1
+        config's mean over seeds), ``test_std_`` (spread over seeds; NaN for an ensemble),
+        ``retrain_report_`` and ``predictor_``; returns the deployed :class:`automl.Predictor`: raw rows
+        in, labels or values in original units out, the Keras model at ``.model``.
+
+        What is deployed: ``ensemble="auto"`` (the default) averages the top 3 configs (or the top
+        ``top_k``) in one model when the search finished two or more, else the top-1 config;
+        ``ensemble=True`` always averages the top ``top_k`` (default 3), ``False`` deploys the top-1
+        config. The ensemble's test scores are in
+        ``retrain_report_.ensemble``. ``final_fit`` deploys the top-1 config fitted again on every row,
         test included, after the honest test (see :mod:`automl.retrain`).
         """
         from automl.retrain import retrain_study
@@ -474,8 +480,13 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         )
         best = report.configs[0]
         self.retrain_report_ = report
-        self.test_metrics_ = {name: best.mean(name) for name in best.runs[0].test}
-        self.test_std_ = {name: best.spread(name) for name in best.runs[0].test}
+        if report.ensemble:
+            # One averaged model, one score: there is no spread over seeds to report.
+            self.test_metrics_ = dict(report.ensemble["test"])
+            self.test_std_ = dict.fromkeys(self.test_metrics_, math.nan)
+        else:
+            self.test_metrics_ = {name: best.mean(name) for name in best.runs[0].test}
+            self.test_std_ = {name: best.spread(name) for name in best.runs[0].test}
         self.predictor_ = predictor
         return predictor
 

@@ -56,7 +56,7 @@ def _show(experiment: Any, top: int) -> None:
                 report.dataset,
                 report.metric,
                 "" if best.validation_score is None else f"{best.validation_score:.4f}",
-                f"{report.test_score:.4f}",
+                f"{report.deployed_test_score:.4f}" + (" (ensemble)" if report.ensemble else ""),
                 "" if name is None else f"{baselines[name]:.4f} ({name})",
             )
         console.print(table)

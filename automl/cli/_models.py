@@ -25,14 +25,26 @@ def _epochs(text: str) -> str | int:
 
 def retrain_command(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/NAME).")],
-    top: Annotated[int, typer.Option("--top", help="Retrain the best K configs (by validation score).")] = 1,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top",
+            help="Retrain the best K configs (by validation score). Default: 3 when an ensemble is "
+            "deployed, else 1.",
+        ),
+    ] = None,
     dataset: Annotated[str | None, typer.Option(help="Only this dataset of the run.")] = None,
     epochs: Annotated[str, typer.Option(help="'best' (the search's best epoch) or a fixed number.")] = "best",
     seeds: Annotated[int, typer.Option(help="Seeds per config; test scores are reported as mean ± std.")] = 1,
     ensemble: Annotated[
-        bool,
-        typer.Option("--ensemble", help="Save one model averaging the --top K configs (scored on test too)."),
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--ensemble/--no-ensemble",
+            help="Save one model averaging the --top K configs (scored on test too), or the top-1 config "
+            "alone. Default: an ensemble of the top 3 when the search finished two or more.",
+            show_default=False,
+        ),
+    ] = None,
     final_fit: Annotated[
         bool,
         typer.Option(
@@ -48,7 +60,7 @@ def retrain_command(
 
     reports = retrain_run(
         run_dir, top_k=top, seeds=seeds, epochs=_epochs(epochs), dataset=dataset, final_fit=final_fit,
-        ensemble=ensemble,
+        ensemble="auto" if ensemble is None else ensemble,
     )  # fmt: skip
     if not no_report:
         write_run_report(run_dir, quiet=json_output)

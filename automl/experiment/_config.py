@@ -76,11 +76,11 @@ class BudgetSpec:
 
 @dataclass(frozen=True)
 class RetrainSpec:
-    top_k: int = 1
+    top_k: int | None = None
     seeds: int = 1
     epochs: str | int = "best"
     final_fit: bool = False
-    ensemble: bool = False
+    ensemble: bool | str = "auto"
 
 
 @dataclass
@@ -331,21 +331,25 @@ def _retrain(check: _Checker, value: Any) -> RetrainSpec | None:
     epochs = entry.get("epochs", "best")
     if epochs != "best":
         epochs = check.positive_int(epochs, ("retrain", "epochs"), "epochs ('best' or a number)")
-    switches = {}
-    for key in ("final_fit", "ensemble"):
-        switches[key] = entry.get(key, False)
-        if not isinstance(switches[key], bool):
-            raise check.fail(("retrain", key), f"give true or false, not {switches[key]!r}")
-    if switches["final_fit"] and switches["ensemble"]:
+    final_fit = entry.get("final_fit", False)
+    if not isinstance(final_fit, bool):
+        raise check.fail(("retrain", "final_fit"), f"give true or false, not {final_fit!r}")
+    ensemble = entry.get("ensemble", "auto")
+    if ensemble not in (True, False, "auto"):
+        raise check.fail(("retrain", "ensemble"), f"give true, false or auto, not {ensemble!r}")
+    if final_fit and ensemble is True:
         raise check.fail(("retrain",), "`final_fit` and `ensemble` deploy different models: choose one")
-    top_k = check.positive_int(entry.get("top_k", 1), ("retrain", "top_k"), "top_k")
-    if switches["ensemble"] and top_k < 2:
+    top_k = entry.get("top_k")
+    if top_k is not None:
+        top_k = check.positive_int(top_k, ("retrain", "top_k"), "top_k")
+    if ensemble is True and top_k == 1:
         raise check.fail(("retrain", "ensemble"), "an ensemble needs `top_k` of 2 or more")
     return RetrainSpec(
         top_k=top_k,
         seeds=check.positive_int(entry.get("seeds", 1), ("retrain", "seeds"), "seeds"),
         epochs=epochs,
-        **switches,
+        final_fit=final_fit,
+        ensemble=ensemble,
     )
 
 

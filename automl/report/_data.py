@@ -223,6 +223,8 @@ def _retrained(run: RunDir, dataset: str) -> dict[str, Any] | None:
         "validation_score": _number(metrics.get("validation_score")),
         "test_score": _number(metrics.get("test_score")),
         "test_score_std": _number(metrics.get("test_score_std")),
+        "ensemble": metrics.get("ensemble"),
+        "ensemble_test": _number(((metrics.get("ensemble") or {}).get("test") or {}).get(metric)),
         "test_baselines": {k: _number(v) for k, v in (metrics.get("test_baselines") or {}).items()},
         "configs": [
             {

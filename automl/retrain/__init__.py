@@ -4,16 +4,26 @@
 run from its directory; :mod:`._predictor` is what users receive: a :class:`Predictor` on raw rows.
 """
 
-from automl.retrain._policy import DatasetRetrain, RetrainedConfig, SeedRun, retrain_study, top_configs
+from automl.retrain._policy import (
+    ENSEMBLE_SIZE,
+    DatasetRetrain,
+    RetrainedConfig,
+    SeedRun,
+    deploy_plan,
+    retrain_study,
+    top_configs,
+)
 from automl.retrain._predictor import Predictor, load_model
 from automl.retrain._run import _reload_dataset, retrain_run
 
 __all__ = [
+    "ENSEMBLE_SIZE",
     "DatasetRetrain",
     "Predictor",
     "RetrainedConfig",
     "SeedRun",
     "_reload_dataset",
+    "deploy_plan",
     "load_model",
     "retrain_run",
     "retrain_study",

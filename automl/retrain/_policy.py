@@ -9,6 +9,10 @@ A winner whose epoch count was set by the budget rather than by convergence (``s
 budget or max_epochs: a Hyperband bracket's 3 epochs are not a converged count) is retrained with early
 stopping on a seeded slice of train + validation instead, up to the space's epoch budget.
 
+What is deployed (``ensemble="auto"``, the default): one Keras model averaging the top configs when the
+search finished two or more (see :func:`deploy_plan`);
+else the top-1 config. ``final_fit`` deploys the top-1 config refitted on every row instead.
+
 Training is :func:`automl.train` (replay, not a second code path). Nothing else in automl reads the test
 split.
 """
@@ -21,7 +25,7 @@ import math
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from automl.exceptions import UserError
 from automl.store import StudyInfo, TrialRecord, best_first
@@ -30,9 +34,24 @@ if TYPE_CHECKING:
     from automl.datasets import Dataset
     from automl.retrain._predictor import Predictor
 
-__all__ = ["DatasetRetrain", "RetrainedConfig", "SeedRun", "retrain_study", "top_configs"]
+__all__ = [
+    "ENSEMBLE_SIZE",
+    "DatasetRetrain",
+    "RetrainedConfig",
+    "SeedRun",
+    "deploy_plan",
+    "retrain_study",
+    "top_configs",
+]
 
 _TRUNCATED = ("pruned", "budget", "max_epochs")
+
+Ensemble = bool | Literal["auto"]
+
+#: configs an ``auto`` ensemble averages. In benchmarks/quality.py at 60 s the top 3 averaged beat the
+#: top-1 model on both regressions and on breast_cancer and digits (CHANGELOG, README "Where it stands").
+#: Retraining them costs three trials' training, small next to a search of tens of trials.
+ENSEMBLE_SIZE = 3
 
 
 @dataclass
@@ -85,8 +104,14 @@ class DatasetRetrain:
 
     @property
     def test_score(self) -> float:
-        """Mean test score of the saved (top-1) config over its seeds."""
+        """Mean test score of the top-1 config over its seeds."""
         return self.configs[0].mean(self.metric)
+
+    @property
+    def deployed_test_score(self) -> float:
+        """Test score of what ``model.keras`` holds: the ensemble's, else the top-1 config's (a final fit
+        has none of its own: the top-1 config's before it)."""
+        return float(self.ensemble["test"][self.metric]) if self.ensemble else self.test_score
 
     def to_dict(self) -> dict[str, Any]:
         best = self.configs[0]
@@ -98,6 +123,7 @@ class DatasetRetrain:
             "validation_score": best.validation_score,
             "test_score": self.test_score,
             "test_score_std": best.spread(self.metric),
+            "deployed_test_score": self.deployed_test_score,
             "test_baselines": self.test_baselines,
             "deployed": self.deployed,
             "ensemble": self.ensemble,
@@ -132,25 +158,65 @@ def top_configs(records: list[TrialRecord], info: StudyInfo, k: int) -> list[Tri
     return ranked[:k]
 
 
+def deploy_plan(
+    records: list[TrialRecord],
+    info: StudyInfo,
+    *,
+    top_k: int | None = None,
+    ensemble: Ensemble = "auto",
+    final_fit: bool = False,
+) -> tuple[int, bool]:
+    """How many top configs to retrain, and whether to deploy their average: ``(top_k, ensemble)``.
+
+    ``ensemble=True`` averages ``top_k`` (default :data:`ENSEMBLE_SIZE`) configs; ``False`` retrains
+    ``top_k`` (default 1) and deploys the first. ``"auto"``: with ``top_k`` of 2 or more, the configs being
+    retrained anyway are averaged; with ``top_k`` unset, the top :data:`ENSEMBLE_SIZE` are when the search
+    finished at least two; otherwise the top-1 config alone. (A rule on the ensemble's cost was tried and
+    dropped: its share of the search is about 3 / trials, so it only refused small searches, where the
+    ensemble was measured to help, and made the default hard to predict.)
+
+    Raises:
+        UserError: ``top_k`` below 1, ``ensemble`` that is not true, false or auto, an ensemble with
+            ``top_k`` 1, or ``final_fit`` with ``ensemble=True``.
+    """
+    if ensemble not in (True, False, "auto"):
+        raise UserError(f"`ensemble` takes true, false or 'auto', not {ensemble!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+        raise UserError(f"`top_k` must be at least 1, but got {top_k}")
+    if final_fit and ensemble is True:
+        raise UserError("`final_fit` and `ensemble` deploy different models: choose one")
+    if ensemble is True:
+        if top_k == 1:
+            raise UserError("an ensemble needs at least 2 configs: retrain with `top_k` of 2 or more")
+        return top_k or ENSEMBLE_SIZE, True
+    if ensemble is False or final_fit or top_k == 1:
+        return top_k or 1, False
+    ranked = best_first(records, info.direction)
+    if len(ranked) < 2:
+        return top_k or 1, False
+    return top_k or ENSEMBLE_SIZE, True
+
+
 def retrain_study(
     dataset: Dataset,
     records: list[TrialRecord],
     info: StudyInfo,
     out_dir: Path,
     *,
-    top_k: int = 1,
+    top_k: int | None = None,
     seeds: int = 1,
     epochs: str | int = "best",
     base_seed: int = 0,
     final_fit: bool = False,
-    ensemble: bool = False,
+    ensemble: Ensemble = "auto",
 ) -> tuple[DatasetRetrain, Predictor]:
     """Retrain the top K configs of one study; save the deployed model in ``out_dir``; return the report
     and the deployed model as a :class:`Predictor`.
 
-    The deployed model is the top-1 config's first seed; with ``ensemble``, the average of the top K
-    configs' first seeds; with ``final_fit``, the top-1 config fitted again on every row (see
-    :mod:`._final`). Test scores are those of the models before a final fit.
+    The deployed model is the average of the top K configs' first seeds when :func:`deploy_plan` says so
+    (``ensemble="auto"``, the default, or ``True``); else the top-1 config's first seed; with
+    ``final_fit``, the top-1 config fitted again on every row (see :mod:`._final`). Test scores are those
+    of the models before a final fit.
 
     Raises:
         UserError: no complete trial, ``top_k`` or ``seeds`` below 1, a bad ``epochs`` value, a dataset
@@ -161,13 +227,8 @@ def retrain_study(
     from automl.retrain._predictor import Predictor
     from automl.training import train
 
-    if final_fit and ensemble:
-        raise UserError("`final_fit` and `ensemble` deploy different models: choose one")
-
-    if top_k < 1:
-        raise UserError(f"`top_k` must be at least 1, but got {top_k}")
-    if ensemble and top_k < 2:
-        raise UserError("an ensemble needs at least 2 configs: retrain with `top_k` of 2 or more")
+    asked_for_ensemble = ensemble is True
+    top_k, ensemble = deploy_plan(records, info, top_k=top_k, ensemble=ensemble, final_fit=final_fit)
     if seeds < 1:
         raise UserError(f"`seeds` must be at least 1, but got {seeds}")
     if not (epochs == "best" or (isinstance(epochs, int) and epochs >= 1)):
@@ -229,9 +290,10 @@ def retrain_study(
     deployed, preprocessor = members[0], dataset.preprocessor  # top_k, seeds >= 1 were checked above
     if ensemble and len(members) < 2:
         # A search that finished one config has nothing to average: its model is the deployed one.
-        logging.getLogger("automl.retrain").warning(
-            "%s: one finished config, no ensemble: the top-1 model is deployed", dataset.name
-        )
+        if asked_for_ensemble:
+            logging.getLogger("automl.retrain").warning(
+                "%s: one finished config, no ensemble: the top-1 model is deployed", dataset.name
+            )
     elif ensemble:
         deployed = ensemble_model(members, dataset.input_shape)
         report.ensemble = {

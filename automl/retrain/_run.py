@@ -60,13 +60,13 @@ def _reload_dataset(entry: DatasetEntry, seed: int) -> Dataset:
 def retrain_run(
     run_dir: str | Path,
     *,
-    top_k: int = 1,
+    top_k: int | None = None,
     seeds: int = 1,
     epochs: str | int = "best",
     dataset: str | None = None,
     data: Dataset | None = None,
     final_fit: bool = False,
-    ensemble: bool = False,
+    ensemble: bool | str = "auto",
 ) -> list[DatasetRetrain]:
     """Retrain the best model of every dataset of a run (or of ``dataset``) into ``<run>/models/<dataset>/``.
 

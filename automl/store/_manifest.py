@@ -215,11 +215,11 @@ class BudgetEntry:
 class RetrainEntry:
     """The retraining policy an experiment runs after its searches."""
 
-    top_k: int = 1
+    top_k: int | None = None
     seeds: int = 1
     epochs: str | int = "best"
     final_fit: bool = False
-    ensemble: bool = False
+    ensemble: bool | str = "auto"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -64,7 +65,7 @@ def test_final_fit_and_ensemble_are_one_choice_everywhere(cli, wine_run, tmp_pat
     with pytest.raises(UserError, match="deploy different models: choose one"):
         wine_run.retrain(top_k=2, final_fit=True, ensemble=True)
     with pytest.raises(UserError, match="an ensemble needs at least 2 configs"):
-        wine_run.retrain(ensemble=True)
+        wine_run.retrain(top_k=1, ensemble=True)
     code, _, err = cli(["retrain", str(wine_run.run_dir_), "--final-fit", "--ensemble", "--top", "2"])
     assert (
         code == 2 and err.strip() == "error: --final-fit and --ensemble deploy different models: choose one"
@@ -92,3 +93,21 @@ def test_an_ensemble_of_a_one_trial_run_deploys_its_model(tmp_path, caplog):
     report = search.retrain_report_
     assert report.deployed == "top-1" and report.ensemble is None and len(report.configs) == 1
     assert "one finished config, no ensemble" in caplog.text
+    # Left to its default, retrain deploys the one config quietly: nothing to average, nothing to warn of.
+    caplog.clear()
+    search.retrain()
+    assert search.retrain_report_.deployed == "top-1" and "no ensemble" not in caplog.text
+
+
+def test_by_default_a_cheap_search_deploys_the_top_three_averaged(wine_run):
+    wine_run.retrain()
+    report = wine_run.retrain_report_
+    assert report.deployed == "ensemble" and len(report.configs) == 3
+    assert report.deployed_test_score == report.ensemble["test"]["accuracy"]
+    assert wine_run.test_metrics_ == report.ensemble["test"]  # the saved model's scores
+    assert all(math.isnan(spread) for spread in wine_run.test_std_.values())
+    metrics = json.loads((wine_run.run_dir_ / "models" / "wine" / "metrics.json").read_text())
+    assert metrics["deployed_test_score"] == pytest.approx(report.ensemble["test"]["accuracy"])
+    # Asked for the top-1 config, it deploys that alone.
+    wine_run.retrain(ensemble=False)
+    assert wine_run.retrain_report_.deployed == "top-1" and len(wine_run.retrain_report_.configs) == 1

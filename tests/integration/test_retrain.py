@@ -28,7 +28,7 @@ def searched(tmp_path_factory, wine):
 
 
 def test_retrain_top_k_with_seeds_saves_the_top_config(searched):
-    model = searched.retrain(top_k=2, seeds=2).model
+    model = searched.retrain(top_k=2, seeds=2, ensemble=False).model
     report = searched.retrain_report_
     assert [c.rank for c in report.configs] == [1, 2]
     assert report.configs[0].trial == searched.best_trial_.number  # chosen by validation, not test

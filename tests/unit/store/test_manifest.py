@@ -129,7 +129,7 @@ def test_round_trip_through_dict_json_and_yaml():
         "seeds": 3,
         "epochs": "best",
         "final_fit": False,
-        "ensemble": False,
+        "ensemble": "auto",
     }
 
 
