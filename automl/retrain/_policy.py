@@ -10,8 +10,8 @@ budget or max_epochs: a Hyperband bracket's 3 epochs are not a converged count) 
 stopping on a seeded slice of train + validation instead, up to the space's epoch budget.
 
 What is deployed (``ensemble="auto"``, the default): one Keras model averaging the top configs when the
-search finished two or more (see :func:`deploy_plan`);
-else the top-1 config. ``final_fit`` deploys the top-1 config refitted on every row instead.
+search finished two or more (see :func:`deploy_plan`), else the top-1 config. ``final_fit`` deploys the
+top-1 config refitted on every row instead.
 
 Training is :func:`automl.train` (replay, not a second code path). Nothing else in automl reads the test
 split.
@@ -49,7 +49,7 @@ _TRUNCATED = ("pruned", "budget", "max_epochs")
 Ensemble = bool | Literal["auto"]
 
 #: configs an ``auto`` ensemble averages. In benchmarks/quality.py at 60 s the top 3 averaged beat the
-#: top-1 model on both regressions and on breast_cancer and digits (CHANGELOG, README "Where it stands").
+#: top-1 model on both regressions and on breast_cancer and digits (CHANGELOG, README "What to deploy").
 #: Retraining them costs three trials' training, small next to a search of tens of trials.
 ENSEMBLE_SIZE = 3
 
@@ -227,7 +227,6 @@ def retrain_study(
     from automl.retrain._predictor import Predictor
     from automl.training import train
 
-    asked_for_ensemble = ensemble is True
     top_k, ensemble = deploy_plan(records, info, top_k=top_k, ensemble=ensemble, final_fit=final_fit)
     if seeds < 1:
         raise UserError(f"`seeds` must be at least 1, but got {seeds}")
@@ -289,11 +288,11 @@ def retrain_study(
     )
     deployed, preprocessor = members[0], dataset.preprocessor  # top_k, seeds >= 1 were checked above
     if ensemble and len(members) < 2:
-        # A search that finished one config has nothing to average: its model is the deployed one.
-        if asked_for_ensemble:
-            logging.getLogger("automl.retrain").warning(
-                "%s: one finished config, no ensemble: the top-1 model is deployed", dataset.name
-            )
+        # A search that finished one config has nothing to average: its model is the deployed one. Only an
+        # explicit ``ensemble=True`` gets here: ``auto`` asks for an ensemble only of two finished configs.
+        logging.getLogger("automl.retrain").warning(
+            "%s: one finished config, no ensemble: the top-1 model is deployed", dataset.name
+        )
     elif ensemble:
         deployed = ensemble_model(members, dataset.input_shape)
         report.ensemble = {
