@@ -165,6 +165,62 @@ def _margin(metric: str, n_test: int, reference: float) -> float:
     return 1.0 / n_test if metric == "accuracy" else 0.01 * reference
 
 
+def _paired_delta(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> float | None:
+    """Median over the repeats both ran of (ours − theirs) on the same split."""
+    base = {r["repeat"]: r["test_score"] for r in theirs}
+    diffs = [r["test_score"] - base[r["repeat"]] for r in ours if r["repeat"] in base]
+    return statistics.median(diffs) if diffs else None
+
+
+def _paired_cells(by: dict[str, list[dict[str, Any]]], metric: str, margin: float, higher: bool) -> list[str]:
+    deltas = {c: _paired_delta(by.get("automl", []), by.get(c, [])) for c in PLAIN}
+    known = [d for d in deltas.values() if d is not None]
+    if not known:
+        return ["-", "-"]
+    worst = min(known) if higher else max(known)
+    shown = ", ".join(_fmt(deltas[c], metric, True) for c in PLAIN)
+    return [shown, _verdict(worst, margin, higher)]
+
+
+def _short_against_long(groups: dict[tuple[str, float], list[dict[str, Any]]]) -> list[str]:
+    """automl at each dataset's shortest budget against the plain scripts at its longest."""
+    rows = []
+    for dataset in sorted({d for d, _ in groups}):
+        budgets = sorted(b for d, b in groups if d == dataset)
+        if len(budgets) < 2:
+            continue
+        short = [r for r in groups[dataset, budgets[0]] if "error" not in r and r["contender"] == "automl"]
+        long = [r for r in groups[dataset, budgets[-1]] if "error" not in r]
+        if not short or not long:
+            continue
+        metric, n_test = short[0]["metric"], int(short[0]["n_test"])
+        higher = metric == "accuracy"
+        by = {c: [r for r in long if r["contender"] == c] for c in PLAIN}
+        plain = [m for m in (_median(by[c]) for c in PLAIN) if m is not None]
+        ours = _median(short)
+        if not plain or ours is None:
+            continue
+        best = (max if higher else min)(plain)
+        margin, delta = _margin(metric, n_test, best), ours - best
+        cells = [_fmt(ours, metric), _fmt(best, metric), _fmt(delta, metric, True), _fmt(margin, metric)]
+        cells.append(_verdict(delta, margin, higher))
+        cells += _paired_cells({"automl": short, **by}, metric, margin, higher)
+        rows.append(f"| {dataset} | {budgets[0]:g} | {budgets[-1]:g} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    return [
+        "",
+        "## automl's short budget against the scripts' long one",
+        "",
+        "Target: automl's score at the short budget level with the best plain script's at the long one.",
+        "",
+        "| dataset | automl s | scripts s | automl | best script | Δ | margin | verdict "
+        "| paired Δ vs optuna, kerastuner | paired verdict |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---|",
+        *rows,
+    ]
+
+
 def render(records: list[dict[str, Any]], against: str = "automl") -> str:
     """The markdown tables of the results (pure: records in, text out); variants are compared with the
     contender ``against`` (plain automl, or one variant: the lever's off side)."""
@@ -178,11 +234,14 @@ def render(records: list[dict[str, Any]], against: str = "automl") -> str:
         "",
         "Median test score over repeats (n): accuracy in % for classification, RMSE in original units for "
         "regression (lower is better). Δ = automl − best plain script; tie margin: one test row (100 / "
-        "n_test points) or 1 % of the best script's RMSE.",
+        "n_test points) or 1 % of the best script's RMSE. Paired: the median over repeats of automl − "
+        "script on the same split (a repeat's split moves every contender's score alike, so this removes "
+        "the split's noise), against each script; its verdict is the one against the script automl does "
+        "worst against.",
         "",
         "| dataset | budget s | metric | optuna | kerastuner | automl | Δ automl − best script | margin "
-        "| verdict |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---|",
+        "| verdict | paired Δ vs optuna, kerastuner | paired verdict |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     levers, effort = [], []
     for (dataset, budget), group in sorted(groups.items()):
@@ -201,8 +260,9 @@ def render(records: list[dict[str, Any]], against: str = "automl") -> str:
             margin = _margin(metric, n_test, best)
             delta = ours - best
             tail = [_fmt(delta, metric, True), _fmt(margin, metric), _verdict(delta, margin, higher)]
+            tail += _paired_cells(by, metric, margin, higher)
         else:
-            tail = ["-", "-", "-"]
+            tail = ["-"] * 5
         lines.append(f"| {dataset} | {budget:g} | {metric} | " + " | ".join(cells + tail) + " |")
         for variant in variants:
             if variant not in by:
@@ -242,6 +302,7 @@ def render(records: list[dict[str, Any]], against: str = "automl") -> str:
             "|---|---:|---|---:|---:|---:|---:|---|",
             *levers,
         ]
+    lines += _short_against_long(groups)
     lines += [
         "",
         "## Runs",

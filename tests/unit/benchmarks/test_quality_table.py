@@ -1,0 +1,64 @@
+"""The quality benchmark's table: paired deltas and the short-against-long target, by hand on four runs."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+QUALITY = Path(__file__).parents[3] / "benchmarks" / "quality.py"
+
+
+def _quality():
+    spec = importlib.util.spec_from_file_location("quality_benchmark", QUALITY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(contender: str, budget: float, repeat: int, rmse: float) -> dict:
+    return {
+        "dataset": "toy",
+        "budget": budget,
+        "repeat": repeat,
+        "contender": contender,
+        "metric": "rmse",
+        "n_test": 50,
+        "test_score": rmse,
+        "n_trials": 10,
+        "search_seconds": budget,
+        "retrain_seconds": 1.0,
+        "val_score": rmse,
+    }
+
+
+def test_paired_delta_removes_the_split_and_judges_against_the_worse_script():
+    # Split 0 is hard for everyone, split 1 easy: medians of each column would compare 7.5 with 7.0,
+    # but on the same split automl is 1.0 better than optuna and 0.5 worse than kerastuner.
+    runs = [
+        _run("optuna", 60, 0, 11.0),
+        _run("optuna", 60, 1, 4.0),
+        _run("kerastuner", 60, 0, 9.5),
+        _run("kerastuner", 60, 1, 2.5),
+        _run("automl", 60, 0, 10.0),
+        _run("automl", 60, 1, 3.0),
+    ]
+    table = _quality().render(runs)
+    row = next(line for line in table.splitlines() if line.startswith("| toy | 60 | rmse"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[6] == "+0.50"  # automl median 6.5 − kerastuner median 6.0
+    assert cells[9] == "-1.00, +0.50"
+    assert cells[10] == "behind"  # +0.5 RMSE against kerastuner is beyond 1 % of 6.0
+
+
+def test_short_budget_is_set_against_the_scripts_long_budget():
+    runs = [
+        _run("automl", 60, 0, 5.0),
+        _run("optuna", 180, 0, 5.02),
+        _run("kerastuner", 180, 0, 6.0),
+        _run("automl", 180, 0, 4.0),
+    ]
+    table = _quality().render(runs)
+    row = next(line for line in table.splitlines() if line.startswith("| toy | 60 | 180"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[3:8] == ["5.00", "5.02", "-0.02", "0.05", "level"]
+    assert cells[8:] == ["-0.02, -1.00", "level"]
