@@ -2,7 +2,8 @@
 
 KerasTuner proposes configs; automl trains and records them, as for Optuna (see automl/engine/_protocol.py):
 
-* The space is declared once as ``hp.*`` calls (:mod:`._keras_tuner_space`) and handed to the oracle.
+* The space is declared once as ``hp.*`` calls (:mod:`._space`) and handed to the oracle
+  (built in :mod:`._oracle`).
   KerasTuner's own loop (``BaseTuner.search``) asks the oracle for trials and calls our tuner's
   ``run_trial``, which turns a trial's values into a config of active parameters and trains it with
   ``session.run_trial``: the one training path of every backend.
@@ -15,7 +16,7 @@ KerasTuner proposes configs; automl trains and records them, as for Optuna (see 
 * Hyperband owns the epochs (``tuner/epochs``, ``tuner/initial_epoch``): a promoted trial reloads the
   weights of ``tuner/trial_id`` into a model built from the config and continues from there; it is a
   mirrored trial of its own. Only checkpoints Hyperband can still promote are kept
-  (:mod:`._keras_tuner_checkpoints`), pruned after every trial.
+  (:mod:`._checkpoints`), pruned after every trial.
 * Resume: the KerasTuner project in ``runs/<name>/keras_tuner/`` is reloaded; its JSON files and the
   checkpoints are written whole or not at all, and a trial already mirrored (Ctrl-C between the mirror and
   KerasTuner's own bookkeeping) is replayed from the store, not trained or mirrored again.
@@ -25,14 +26,13 @@ KerasTuner proposes configs; automl trains and records them, as for Optuna (see 
   ``KERASTUNER_ORACLE_IP``, ``KERASTUNER_ORACLE_PORT``), trains and records them as above. The chief
   writes the project's files and prunes checkpoints; workers write only checkpoints.
 
-This module is the only importer of keras_tuner.
+keras_tuner is imported here, in :mod:`._oracle` and in :mod:`._chief`, each after :mod:`automl._keras`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import os
 import re
@@ -48,12 +48,11 @@ import keras_tuner  # isort: skip
 
 from automl.backends._base import Backend
 from automl.backends.keras_tuner import _checkpoints as checkpoints
-from automl.backends.keras_tuner._queue import QueuedOracle, queued_values
-from automl.backends.keras_tuner._space import config_from_values, declare
+from automl.backends.keras_tuner._oracle import build_oracle, write_json
+from automl.backends.keras_tuner._space import config_from_values
 from automl.backends.optuna._space import distribution
 from automl.exceptions import FatalError, UserError
 from automl.store import TrialRecord, TrialState
-from automl.warmstart import WARM_START_ATTR
 
 if TYPE_CHECKING:
     from automl.engine import Session
@@ -61,8 +60,6 @@ if TYPE_CHECKING:
 __all__ = ["KerasTunerBackend"]
 
 log = logging.getLogger("automl.keras_tuner")
-
-_NO_LIMIT = 10**9  # KerasTuner's consecutive-failure limit, disabled: the session owns that rule
 
 
 def _searched(p: Any) -> Any:
@@ -106,24 +103,6 @@ class _Mirrored(NamedTuple):
     failure: str | None
 
 
-def _write_json(path: str, obj: Any) -> None:
-    """KerasTuner's state files, written whole or not at all: a Ctrl-C mid-write must not break resume."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(obj))
-    os.replace(tmp, path)
-
-
-class _AtomicFiles:
-    """Oracle mixin: ``oracle.json`` and each ``trial.json`` saved through :func:`_write_json`."""
-
-    def save(self: Any) -> None:
-        _write_json(self._get_oracle_fname(), self.get_state())
-
-    def _save_trial(self: Any, trial: Any) -> None:
-        _write_json(os.path.join(self._get_trial_dir(trial.trial_id), "trial.json"), trial.get_state())
-
-
 class _LogWriter(io.TextIOBase):
     """A stdout stand-in that sends KerasTuner's prints to automl's log instead of the console."""
 
@@ -132,11 +111,6 @@ class _LogWriter(io.TextIOBase):
             if line.strip():  # stray prints (a condition's value on every trial): debug level
                 log.debug("keras_tuner: %s", line.strip())
         return len(text)
-
-
-def _oracle_seed(seed: int) -> int:
-    # KerasTuner reads seed 0 as "no seed" (`seed or random.randint(...)`): shift it so 0 stays seeded.
-    return seed + 1 if seed >= 0 else seed
 
 
 class _Tuner(keras_tuner.engine.base_tuner.BaseTuner):
@@ -169,7 +143,7 @@ class _Tuner(keras_tuner.engine.base_tuner.BaseTuner):
         if self.automl.role == "worker":
             return  # the chief owns the project's files
         self.oracle.save()
-        _write_json(self._get_tuner_fname(), self.get_state())
+        write_json(self._get_tuner_fname(), self.get_state())
 
     def reload(self) -> None:
         if self.automl.role != "worker":  # a worker's oracle is the chief's, reached over gRPC
@@ -212,7 +186,9 @@ class _Search:
         with contextlib.redirect_stdout(_LogWriter()):
             self.tuner = _Tuner(
                 self,
-                oracle=self._oracle(),
+                oracle=build_oracle(
+                    backend, self.space, self.study, self.objective, context.maximize, self.max_epochs
+                ),
                 directory=str(directory),
                 project_name=name,
                 # The store decides: a project without mirrored trials (interrupted in its first trial)
@@ -280,46 +256,6 @@ class _Search:
             return Path(self.context.run_dir) / "keras_tuner"
         log.warning("no run directory: the KerasTuner project lives in a temporary folder (no resume)")
         return Path(tempfile.mkdtemp(prefix="automl-keras-tuner-"))
-
-    def _oracle(self) -> Any:
-        algorithm, options = self.backend.algorithm, self.backend.options
-        if algorithm == "grid":
-            problem = self.space.grid_problem()
-            if problem:
-                raise UserError(f"{self.space.source}: {problem}")
-        hp = keras_tuner.HyperParameters()
-        declare(hp, self.space)
-        kwargs: dict[str, Any] = {
-            "objective": keras_tuner.Objective(
-                self.objective, direction="max" if self.context.maximize else "min"
-            ),
-            "hyperparameters": hp,
-            "seed": _oracle_seed(self.backend.seed),
-            "max_retries_per_trial": 0,
-            "max_consecutive_failed_trials": _NO_LIMIT,
-        }
-        # The algorithm's own options are the oracle's keyword arguments (``directory`` is ours).
-        oracle_options = self.backend.spec.algorithm_options.get(algorithm, {})
-        kwargs.update({k: options[k] for k in oracle_options if k in options})
-        base = {
-            "random": keras_tuner.oracles.RandomSearchOracle,
-            "bayesian": keras_tuner.oracles.BayesianOptimizationOracle,
-            "hyperband": keras_tuner.oracles.HyperbandOracle,
-            "grid": keras_tuner.oracles.GridSearchOracle,
-        }[algorithm]
-        if self.hyperband:
-            kwargs["max_epochs"] = self.max_epochs
-            kwargs["factor"] = self.backend.option("factor")
-            kwargs.setdefault("hyperband_iterations", None)  # endless: automl's budget stops it
-        else:
-            kwargs["max_trials"] = None
-        if self.backend.warm_start_problem() is not None:
-            return type(f"Atomic{base.__name__}", (_AtomicFiles, base), {})(**kwargs)
-        oracle = type(f"Queued{base.__name__}", (QueuedOracle, _AtomicFiles, base), {})(**kwargs)
-        # The warm start recorded in the study when it was created: its configs are proposed first.
-        warm = self.study.user_attrs.get(WARM_START_ATTR) or {}
-        oracle.queued = tuple(queued_values(self.space, warm.get("configs") or []))
-        return oracle
 
     # ------------------------------------------------------------------ trials
     def run(self, trial: Any) -> dict[str, float]:

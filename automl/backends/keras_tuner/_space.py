@@ -1,6 +1,6 @@
 """The neutral search space in KerasTuner's terms: ``hp.*`` declarations, and configs read back from trials.
 
-This module does not import keras_tuner (``_keras_tuner.py`` is its only importer): it is handed a
+This module does not import keras_tuner (``_backend.py`` and ``_oracle.py`` import it): it is handed a
 ``keras_tuner.HyperParameters`` container and calls its public methods. Conditions become
 ``hp.conditional_scope(parent, values)``, nested when a parameter has several; KerasTuner then samples a
 conditional parameter only while its scopes are active, as the Optuna adapter suggests it only when active.
