@@ -172,14 +172,26 @@ def _paired_delta(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> f
     return statistics.median(diffs) if diffs else None
 
 
-def _paired_cells(by: dict[str, list[dict[str, Any]]], metric: str, margin: float, higher: bool) -> list[str]:
-    deltas = {c: _paired_delta(by.get("automl", []), by.get(c, [])) for c in PLAIN}
-    known = [d for d in deltas.values() if d is not None]
+def _against_scripts(
+    by: dict[str, list[dict[str, Any]]], metric: str, n_test: int
+) -> tuple[float | None, list[str]]:
+    """The best plain script's median, and automl's cells against it: Δ, margin, verdict, then the paired
+    Δ against each script and the verdict against the one automl does worst against."""
+    higher = metric == "accuracy"
+    plain = [m for m in (_median(by.get(c, [])) for c in PLAIN) if m is not None]
+    ours = _median(by.get("automl", []))
+    if not plain or ours is None:
+        return None, ["-"] * 5
+    best = (max if higher else min)(plain)
+    margin, delta = _margin(metric, n_test, best), ours - best
+    cells = [_fmt(delta, metric, True), _fmt(margin, metric), _verdict(delta, margin, higher)]
+    paired = {c: _paired_delta(by.get("automl", []), by.get(c, [])) for c in PLAIN}
+    known = [d for d in paired.values() if d is not None]
     if not known:
-        return ["-", "-"]
+        return best, [*cells, "-", "-"]
     worst = min(known) if higher else max(known)
-    shown = ", ".join(_fmt(deltas[c], metric, True) for c in PLAIN)
-    return [shown, _verdict(worst, margin, higher)]
+    shown = ", ".join(_fmt(paired[c], metric, True) for c in PLAIN)
+    return best, [*cells, shown, _verdict(worst, margin, higher)]
 
 
 def _short_against_long(groups: dict[tuple[str, float], list[dict[str, Any]]]) -> list[str]:
@@ -191,20 +203,14 @@ def _short_against_long(groups: dict[tuple[str, float], list[dict[str, Any]]]) -
             continue
         short = [r for r in groups[dataset, budgets[0]] if "error" not in r and r["contender"] == "automl"]
         long = [r for r in groups[dataset, budgets[-1]] if "error" not in r]
-        if not short or not long:
+        if not short:
             continue
-        metric, n_test = short[0]["metric"], int(short[0]["n_test"])
-        higher = metric == "accuracy"
-        by = {c: [r for r in long if r["contender"] == c] for c in PLAIN}
-        plain = [m for m in (_median(by[c]) for c in PLAIN) if m is not None]
-        ours = _median(short)
-        if not plain or ours is None:
+        metric = short[0]["metric"]
+        by = {"automl": short, **{c: [r for r in long if r["contender"] == c] for c in PLAIN}}
+        best, tail = _against_scripts(by, metric, int(short[0]["n_test"]))
+        if best is None:
             continue
-        best = (max if higher else min)(plain)
-        margin, delta = _margin(metric, n_test, best), ours - best
-        cells = [_fmt(ours, metric), _fmt(best, metric), _fmt(delta, metric, True), _fmt(margin, metric)]
-        cells.append(_verdict(delta, margin, higher))
-        cells += _paired_cells({"automl": short, **by}, metric, margin, higher)
+        cells = [_fmt(_median(short), metric), _fmt(best, metric), *tail]
         rows.append(f"| {dataset} | {budgets[0]:g} | {budgets[-1]:g} | " + " | ".join(cells) + " |")
     if not rows:
         return []
@@ -253,28 +259,18 @@ def render(records: list[dict[str, Any]], against: str = "automl") -> str:
         by = {c: [r for r in scored if r["contender"] == c] for c in {r["contender"] for r in group}}
         medians = {c: _median(rs) for c, rs in by.items()}
         cells = [f"{_fmt(medians.get(c), metric)} ({len(by.get(c, []))})" for c in BUILTIN]
-        plain = [medians[c] for c in PLAIN if medians.get(c) is not None]
-        best = (max if higher else min)(plain) if plain else None
-        ours = medians.get("automl")
-        if best is not None and ours is not None:
-            margin = _margin(metric, n_test, best)
-            delta = ours - best
-            tail = [_fmt(delta, metric, True), _fmt(margin, metric), _verdict(delta, margin, higher)]
-            tail += _paired_cells(by, metric, margin, higher)
-        else:
-            tail = ["-"] * 5
+        _, tail = _against_scripts(by, metric, n_test)
         lines.append(f"| {dataset} | {budget:g} | {metric} | " + " | ".join(cells + tail) + " |")
         for variant in variants:
             if variant not in by:
                 continue
-            base = {r["repeat"]: r["test_score"] for r in by.get(against, [])}
-            paired = [r["test_score"] - base[r["repeat"]] for r in by[variant] if r["repeat"] in base]
+            paired = _paired_delta(by[variant], by.get(against, []))
             off = medians.get(against)
             row = [dataset, f"{budget:g}", variant, f"{_fmt(medians[variant], metric)} ({len(by[variant])})"]
             row.append(f"{_fmt(off, metric)} ({len(by.get(against, []))})")
-            if paired and off is not None:
-                margin, delta = _margin(metric, n_test, off), statistics.median(paired)
-                row += [_fmt(delta, metric, True), _fmt(margin, metric), _verdict(delta, margin, higher)]
+            if paired is not None and off is not None:
+                margin = _margin(metric, n_test, off)
+                row += [_fmt(paired, metric, True), _fmt(margin, metric), _verdict(paired, margin, higher)]
             else:
                 row += ["-", "-", "-"]
             levers.append("| " + " | ".join(row) + " |")

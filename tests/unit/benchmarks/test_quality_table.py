@@ -1,4 +1,4 @@
-"""The quality benchmark's table: paired deltas and the short-against-long target, by hand on four runs."""
+"""The quality benchmark's table: paired deltas and the short-against-long target, by hand on a few runs."""
 
 from __future__ import annotations
 
@@ -31,6 +31,13 @@ def _run(contender: str, budget: float, repeat: int, rmse: float) -> dict:
     }
 
 
+def _cells(runs: list[dict], row_start: str) -> list[str]:
+    """The cells of the table row that starts with ``row_start``."""
+    table = _quality().render(runs)
+    row = next(line for line in table.splitlines() if line.startswith(row_start))
+    return [c.strip() for c in row.strip("|").split("|")]
+
+
 def test_paired_delta_removes_the_split_and_judges_against_the_worse_script():
     # Split 0 is hard for everyone, split 1 easy: medians of each column would compare 7.5 with 7.0,
     # but on the same split automl is 1.0 better than optuna and 0.5 worse than kerastuner.
@@ -42,9 +49,7 @@ def test_paired_delta_removes_the_split_and_judges_against_the_worse_script():
         _run("automl", 60, 0, 10.0),
         _run("automl", 60, 1, 3.0),
     ]
-    table = _quality().render(runs)
-    row = next(line for line in table.splitlines() if line.startswith("| toy | 60 | rmse"))
-    cells = [c.strip() for c in row.strip("|").split("|")]
+    cells = _cells(runs, "| toy | 60 | rmse")
     assert cells[6] == "+0.50"  # automl median 6.5 − kerastuner median 6.0
     assert cells[9] == "-1.00, +0.50"
     assert cells[10] == "behind"  # +0.5 RMSE against kerastuner is beyond 1 % of 6.0
@@ -57,8 +62,6 @@ def test_short_budget_is_set_against_the_scripts_long_budget():
         _run("kerastuner", 180, 0, 6.0),
         _run("automl", 180, 0, 4.0),
     ]
-    table = _quality().render(runs)
-    row = next(line for line in table.splitlines() if line.startswith("| toy | 60 | 180"))
-    cells = [c.strip() for c in row.strip("|").split("|")]
+    cells = _cells(runs, "| toy | 60 | 180")
     assert cells[3:8] == ["5.00", "5.02", "-0.02", "0.05", "level"]
     assert cells[8:] == ["-0.02, -1.00", "level"]
