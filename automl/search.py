@@ -440,6 +440,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         epochs: str | int = "best",
         final_fit: bool = False,
         ensemble: bool | str = "auto",
+        bag: bool | str = "auto",
     ) -> Predictor:
         """Retrain the best config(s) on train + validation, score once on test, save the model.
 
@@ -453,7 +454,10 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         ``ensemble=True`` always averages the top ``top_k`` (default 3), ``False`` deploys the top-1
         config. The ensemble's test scores are in
         ``retrain_report_.ensemble``. ``final_fit`` deploys the top-1 config fitted again on every row,
-        test included, after the honest test (see :mod:`automl.retrain`).
+        test included, after the honest test (see :mod:`automl.retrain`). ``bag="auto"`` (the default)
+        retrains each config as the average of its K fold models when the search scored trials by K-fold
+        cross-validation, instead of one model on train + validation; ``True`` bags always (5 folds
+        after a validation-split search), ``False`` never.
         """
         from automl.retrain import retrain_study
 
@@ -477,6 +481,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             base_seed=self.seed,
             final_fit=final_fit,
             ensemble=ensemble,
+            bag=bag,  # type: ignore[arg-type]  # checked by retrain_study
         )
         best = report.configs[0]
         self.retrain_report_ = report

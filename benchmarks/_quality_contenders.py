@@ -49,8 +49,10 @@ def run_contender(
     repeat: int,
     kwargs: dict[str, Any] | None = None,
     retrain: dict[str, Any] | None = None,
+    deploy: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Search, retrain and test one contender; returns the fields of its result line."""
+    """Search, retrain and test one contender; returns the fields of its result line. ``deploy``: for
+    automl, other ``retrain(...)`` arguments by name, each scored on the same search (``deploy_scores``)."""
     import keras  # TensorFlow's import is outside every clock
 
     dataset = automl.load_dataset(dataset_name, seed=repeat)
@@ -60,7 +62,7 @@ def run_contender(
         return facts | _optuna(dataset, budget, repeat)
     if contender == "kerastuner":
         return facts | _kerastuner(dataset, budget, repeat)
-    return facts | _automl(dataset, budget, repeat, kwargs or {}, retrain or {})
+    return facts | _automl(dataset, budget, repeat, kwargs or {}, retrain or {}, deploy or {})
 
 
 # ---------------------------------------------------------------------------------------- plain scripts
@@ -270,8 +272,20 @@ def _kerastuner(dataset: automl.Dataset, budget: float, seed: int) -> dict[str, 
 
 
 # ---------------------------------------------------------------------------------------- automl
+def _deployed_score(search: automl.AutoMLSearch, metric: str) -> float:
+    """The deployed model's test score: the ensemble's when one is deployed. A final fit has no honest
+    test score; test_metrics_ then holds the top-1 config's before it."""
+    report = search.retrain_report_
+    return float((report.ensemble["test"] if report.ensemble else search.test_metrics_)[metric])
+
+
 def _automl(
-    dataset: automl.Dataset, budget: float, seed: int, kwargs: dict[str, Any], retrain: dict[str, Any]
+    dataset: automl.Dataset,
+    budget: float,
+    seed: int,
+    kwargs: dict[str, Any],
+    retrain: dict[str, Any],
+    deploy: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     from automl.store import TrialState
 
@@ -285,10 +299,11 @@ def _automl(
         search_seconds = time.monotonic() - started
         search.retrain(**retrain)
         retrain_seconds = time.monotonic() - started - search_seconds
-    report = search.retrain_report_
-    # The deployed model's score: the ensemble's when one is deployed. A final fit has no honest test
-    # score; test_metrics_ then holds the top-1 config's before it.
-    tested = report.ensemble["test"] if report.ensemble else search.test_metrics_
+        report, tested = search.retrain_report_, _deployed_score(search, metric)
+        alternatives = {}
+        for name, arguments in deploy.items():
+            search.retrain(**arguments)
+            alternatives[name] = _deployed_score(search, metric)
     best = search.best_trial_
     return {
         "search_seconds": search_seconds,
@@ -297,8 +312,10 @@ def _automl(
         "n_complete": sum(t.state is TrialState.COMPLETE for t in search.trials_),
         "val_score": search.best_score_ if search.study_info_.metric == metric else None,
         "val_metric": search.study_info_.metric,
-        "test_score": float(tested[metric]),
+        "test_score": tested,
         "epochs": None if best is None else best.best_epoch,
         "config": search.best_config_,
         "deployed": "ensemble" if report.ensemble else "final fit" if report.final_fit else "top-1",
+        "bag": report.bag,
+        "deploy_scores": alternatives,
     }

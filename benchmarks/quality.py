@@ -4,7 +4,9 @@ Contenders (see ``_quality_contenders.py``): ``optuna`` (TPE + MedianPruner over
 of automl's ``compact`` space), ``kerastuner`` (Hyperband over the same knobs) and ``automl``
 (``AutoMLSearch`` with default arguments), plus any ``--variant NAME:JSON`` of automl: the JSON's keys go
 to ``AutoMLSearch(...)``, except ``retrain``, whose dict goes to ``retrain(...)``; e.g.
-``--variant 'automl-compact:{"space": "compact"}'``. Each searches ``budget`` seconds of wall time,
+``--variant 'automl-compact:{"space": "compact"}'``. ``--deploy NAME:JSON`` scores other ``retrain(...)``
+arguments on each automl run's own search (``--deploy 'no-bag:{"bag": false}'``): a deploy lever
+measured without the search's noise. Each searches ``budget`` seconds of wall time,
 retrains its best config on train + validation (outside the budget) and is scored once on the test split
 of ``automl.load_dataset(name, seed=repeat)``: accuracy for classification, RMSE in original units for
 regression. One contender runs at a time, each in a fresh process.
@@ -18,7 +20,8 @@ Target: automl level with or ahead of the best plain script on every dataset and
 
 Usage: python benchmarks/quality.py [--datasets digits,wine,breast_cancer,diabetes,auto_mpg]
            [--budgets 60,180] [--repeats 3] [--contenders optuna,kerastuner,automl]
-           [--variant NAME:JSON ...] [--results benchmarks/results/quality.jsonl] [--table]
+           [--variant NAME:JSON ...] [--deploy NAME:JSON ...]
+           [--results benchmarks/results/quality.jsonl] [--table]
 """
 
 from __future__ import annotations
@@ -118,8 +121,9 @@ def child(job: dict[str, Any], out: Path) -> None:
 
     try:
         result = run_contender(
-            job["kind"], job["dataset"], job["budget"], job["repeat"], job["kwargs"], job["retrain"]
-        )
+            job["kind"], job["dataset"], job["budget"], job["repeat"], job["kwargs"], job["retrain"],
+            job.get("deploy"),
+        )  # fmt: skip
     except Exception as error:  # any failure is this run's result, not the benchmark's end
         result = {"error": f"{type(error).__name__}: {error}"}
     out.write_text(json.dumps(result, default=str), encoding="utf-8")
@@ -227,6 +231,45 @@ def _short_against_long(groups: dict[tuple[str, float], list[dict[str, Any]]]) -
     ]
 
 
+def _deploy_levers(groups: dict[tuple[str, float], list[dict[str, Any]]]) -> list[str]:
+    """Each ``--deploy`` alternative against what the run deployed, on the same search."""
+    rows = []
+    for (dataset, budget), group in sorted(groups.items()):
+        for contender, runs in _by_contender([r for r in group if r.get("deploy_scores")]):
+            metric, n_test = runs[0]["metric"], int(runs[0]["n_test"])
+            for name in sorted({n for r in runs for n in r["deploy_scores"]}):
+                scored = [r for r in runs if name in r["deploy_scores"]]
+                pairs = [(r["deploy_scores"][name], r["test_score"]) for r in scored]
+                delta = statistics.median(a - b for a, b in pairs)
+                deployed = statistics.median(b for _, b in pairs)
+                margin = _margin(metric, n_test, deployed)
+                cells = [
+                    dataset, f"{budget:g}", contender, name,
+                    f"{_fmt(statistics.median(a for a, _ in pairs), metric)} ({len(pairs)})",
+                    _fmt(deployed, metric), _fmt(delta, metric, True), _fmt(margin, metric),
+                    _verdict(delta, margin, metric == "accuracy"),
+                ]  # fmt: skip
+                rows.append("| " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    return [
+        "",
+        "## What to deploy, on the same search",
+        "",
+        "Other retrain arguments scored on each run's own search: Δ = median over repeats of (alternative − "
+        "the default deployed model); margin as above.",
+        "",
+        "| dataset | budget s | contender | alternative | alternative | default | Δ | margin | verdict |",
+        "|---|---:|---|---|---:|---:|---:|---:|---|",
+        *rows,
+    ]
+
+
+def _by_contender(records: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    names = sorted({r["contender"] for r in records})
+    return [(n, [r for r in records if r["contender"] == n and "error" not in r]) for n in names]
+
+
 def render(records: list[dict[str, Any]], against: str = "automl") -> str:
     """The markdown tables of the results (pure: records in, text out); variants are compared with the
     contender ``against`` (plain automl, or one variant: the lever's off side)."""
@@ -298,6 +341,7 @@ def render(records: list[dict[str, Any]], against: str = "automl") -> str:
             "|---|---:|---|---:|---:|---:|---:|---|",
             *levers,
         ]
+    lines += _deploy_levers(groups)
     lines += _short_against_long(groups)
     lines += [
         "",
@@ -330,6 +374,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="repeat r uses dataset seed r")
     parser.add_argument("--contenders", default=",".join(BUILTIN))
     parser.add_argument("--variant", action="append", default=[], help="NAME:JSON of automl arguments")
+    parser.add_argument(
+        "--deploy", action="append", default=[], help="NAME:JSON of retrain arguments, on automl's search"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--retry-errors", action="store_true", help="run failed keys again")
     parser.add_argument("--table", action="store_true", help="only print the table of the results file")
@@ -353,6 +400,10 @@ def main() -> None:
         except ValueError as error:  # json.JSONDecodeError too
             parser.error(str(error))
         jobs += [(name, "automl", kwargs, retrain) for name, kwargs, retrain in variants]
+        try:
+            deploy = {name: json.loads(body) for name, _, body in (t.partition(":") for t in args.deploy)}
+        except json.JSONDecodeError as error:
+            parser.error(f"--deploy takes NAME:JSON: {error}")
         if len({name for name, *_ in jobs}) < len(jobs):
             parser.error("contender and variant names must differ")
         records = load_records(args.results)
@@ -367,6 +418,7 @@ def main() -> None:
                         job = {
                             "dataset": dataset, "budget": budget, "repeat": repeat, "contender": name,
                             "kind": kind, "kwargs": kwargs, "retrain": retrain,
+                            "deploy": deploy if kind == "automl" else {},
                         }  # fmt: skip
                         record = run_one(job)
                         with args.results.open("a", encoding="utf-8") as handle:

@@ -54,6 +54,7 @@ FLAGS = {
     "test_data": "--test-file",
     "final_fit": "--final-fit",
     "ensemble": "--ensemble",
+    "bag": "--bag",
 }
 
 _ARGUMENT = re.compile(r"`([a-z_]+)(?:=([^`]*))?`")

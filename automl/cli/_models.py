@@ -45,6 +45,16 @@ def retrain_command(
             show_default=False,
         ),
     ] = None,
+    bag: Annotated[
+        bool | None,
+        typer.Option(
+            "--bag/--no-bag",
+            help="Retrain each config as the average of its K fold models (each early-stopped on its own "
+            "fold), or as one model on train+validation. Default: bag when the search scored trials by "
+            "K-fold cross-validation.",
+            show_default=False,
+        ),
+    ] = None,
     final_fit: Annotated[
         bool,
         typer.Option(
@@ -60,7 +70,7 @@ def retrain_command(
 
     reports = retrain_run(
         run_dir, top_k=top, seeds=seeds, epochs=_epochs(epochs), dataset=dataset, final_fit=final_fit,
-        ensemble="auto" if ensemble is None else ensemble,
+        ensemble="auto" if ensemble is None else ensemble, bag="auto" if bag is None else bag,
     )  # fmt: skip
     if not no_report:
         write_run_report(run_dir, quiet=json_output)

@@ -60,13 +60,14 @@ def fold_indices(
     return [(train, val) for train, val in splitter.split(np.zeros(n_rows), labels)]
 
 
-def cv_folds(dataset: Dataset, k: int, *, seed: int | None = None) -> list[Dataset]:
+def cv_folds(dataset: Dataset, k: int, *, seed: int | None = None, refit: bool = True) -> list[Dataset]:
     """``k`` datasets, one per fold of ``dataset``'s training + validation rows.
 
     Fold ``i`` trains on the other folds' rows and validates on its own, with preprocessing fitted again
     on its training rows (from ``dataset.raw_rows``; a :class:`Dataset` built by hand has none, and its
-    folds reuse its preprocessed arrays). The folds are seeded with ``seed`` (default the dataset's own),
-    so every process of a search cuts the same folds.
+    folds reuse its preprocessed arrays; so do all folds with ``refit=False``, for models that must take
+    one input, as the members of a bag do). The folds are seeded with ``seed`` (default the dataset's
+    own), so every process of a search cuts the same folds.
     """
     from automl.datasets._build import _take
 
@@ -76,7 +77,7 @@ def cv_folds(dataset: Dataset, k: int, *, seed: int | None = None) -> list[Datas
     labels = y_ready if dataset.task.is_classification else None
     folds = []
     for train_rows, val_rows in fold_indices(n, k, seed=seed, labels=labels, class_names=dataset.class_names):
-        if dataset.raw_rows is None or dataset.preprocessor is None:
+        if not refit or dataset.raw_rows is None or dataset.preprocessor is None:
             folds.append(
                 replace(
                     dataset,

@@ -41,7 +41,7 @@ _DATASET_KEYS = ("path", "name", "target", "task", "persistence", "split", "vali
 _BACKEND_KEYS = ("name", "algorithm", "pruner", "options")
 _BUDGET_KEYS = ("trials", "timeout", "per", "trial_timeout", "max_consecutive_failures")
 _DEVICE_KEYS = ("workers", "gpus", "gpu_ids", "trials_per_gpu", "precision", "recycle_after")
-_RETRAIN_KEYS = ("top_k", "seeds", "epochs", "final_fit", "ensemble")
+_RETRAIN_KEYS = ("top_k", "seeds", "epochs", "final_fit", "ensemble", "bag")
 _TASKS = ("binary", "multiclass", "classification", "regression")
 _FILE_SUFFIXES = (".csv", ".tsv", ".gz", ".parquet", ".npz")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
@@ -81,6 +81,7 @@ class RetrainSpec:
     epochs: str | int = "best"
     final_fit: bool = False
     ensemble: bool | str = "auto"
+    bag: bool | str = "auto"
 
 
 @dataclass
@@ -339,6 +340,11 @@ def _retrain(check: _Checker, value: Any) -> RetrainSpec | None:
         raise check.fail(("retrain", "ensemble"), f"give true, false or auto, not {ensemble!r}")
     if final_fit and ensemble is True:
         raise check.fail(("retrain",), "`final_fit` and `ensemble` deploy different models: choose one")
+    bag = entry.get("bag", "auto")
+    if bag not in (True, False, "auto"):
+        raise check.fail(("retrain", "bag"), f"give true, false or auto, not {bag!r}")
+    if final_fit and bag is True:
+        raise check.fail(("retrain",), "`final_fit` and `bag` deploy different models: choose one")
     top_k = entry.get("top_k")
     if top_k is not None:
         top_k = check.positive_int(top_k, ("retrain", "top_k"), "top_k")
@@ -350,6 +356,7 @@ def _retrain(check: _Checker, value: Any) -> RetrainSpec | None:
         epochs=epochs,
         final_fit=final_fit,
         ensemble=ensemble,
+        bag=bag,
     )
 
 

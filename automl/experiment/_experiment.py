@@ -233,7 +233,7 @@ class Experiment:
 
             self.retrain_ = retrain_run(
                 run.path, top_k=cfg.retrain.top_k, seeds=cfg.retrain.seeds, epochs=cfg.retrain.epochs,
-                final_fit=cfg.retrain.final_fit, ensemble=cfg.retrain.ensemble,
+                final_fit=cfg.retrain.final_fit, ensemble=cfg.retrain.ensemble, bag=cfg.retrain.bag,
             )  # fmt: skip
         if cfg.report:
             try:
@@ -376,6 +376,7 @@ class Experiment:
                 epochs=cfg.retrain.epochs,
                 final_fit=cfg.retrain.final_fit,
                 ensemble=cfg.retrain.ensemble,
+                bag=cfg.retrain.bag,
             ),
             environment=Environment.current(),
             warm_start=warm_start,

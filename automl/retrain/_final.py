@@ -52,13 +52,6 @@ def final_epochs(epochs_per_seed: list[int]) -> int:
 def ensemble_model(members: list[Any], input_shape: tuple[int, ...]) -> Any:
     """One Keras model averaging the outputs of ``members`` (two or more, all of one dataset, so of one
     output shape; :func:`automl.retrain.retrain_study` checks ``top_k`` before training any)."""
-    from automl._keras import keras
+    from automl.retrain._bag import average_model
 
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    outputs = []
-    for index, member in enumerate(members):
-        # Sub-models are layers of the ensemble, and layer names must be unique within a model.
-        member.name = f"member_{index + 1}"
-        outputs.append(member(inputs))
-    averaged = keras.layers.Average(name="average")(outputs)
-    return keras.Model(inputs, averaged, name="ensemble")
+    return average_model(members, input_shape, name="ensemble", part="member")

@@ -9,6 +9,10 @@ A winner whose epoch count was set by the budget rather than by convergence (``s
 budget or max_epochs: a Hyperband bracket's 3 epochs are not a converged count) is retrained with early
 stopping on a seeded slice of train + validation instead, up to the space's epoch budget.
 
+Bagging (``bag="auto"``, the default, when the search scored trials by cross-validation): each config is
+retrained as its K fold models instead, each early-stopped on its own fold, averaged in one model (see
+:mod:`._bag`); no epoch count is replayed.
+
 What is deployed (``ensemble="auto"``, the default): one Keras model averaging the top configs when the
 search finished two or more (see :func:`deploy_plan`), else the top-1 config. ``final_fit`` deploys the
 top-1 config refitted on every row instead.
@@ -28,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from automl.exceptions import UserError
+from automl.retrain._bag import Bag, bag_folds, train_bag
 from automl.store import StudyInfo, TrialRecord, best_first
 
 if TYPE_CHECKING:
@@ -96,6 +101,8 @@ class DatasetRetrain:
     ensemble: dict[str, Any] | None = None
     #: the final fit saved instead: rows and epochs it learned from (it has no test score of its own).
     final_fit: dict[str, Any] | None = None
+    #: fold models averaged per config (0: one model on train + validation per config).
+    bag: int = 0
 
     @property
     def deployed(self) -> str:
@@ -128,6 +135,7 @@ class DatasetRetrain:
             "deployed": self.deployed,
             "ensemble": self.ensemble,
             "final_fit": self.final_fit,
+            "bag": self.bag,
             "configs": [
                 {**asdict(c), "test_mean": c.mean(self.metric), "test_std": c.spread(self.metric)}
                 for c in self.configs
@@ -209,6 +217,7 @@ def retrain_study(
     base_seed: int = 0,
     final_fit: bool = False,
     ensemble: Ensemble = "auto",
+    bag: Bag = "auto",
 ) -> tuple[DatasetRetrain, Predictor]:
     """Retrain the top K configs of one study; save the deployed model in ``out_dir``; return the report
     and the deployed model as a :class:`Predictor`.
@@ -216,11 +225,13 @@ def retrain_study(
     The deployed model is the average of the top K configs' first seeds when :func:`deploy_plan` says so
     (``ensemble="auto"``, the default, or ``True``); else the top-1 config's first seed; with
     ``final_fit``, the top-1 config fitted again on every row (see :mod:`._final`). Test scores are those
-    of the models before a final fit.
+    of the models before a final fit. With ``bag`` (see :func:`._bag.bag_folds`) each config's model is
+    the average of its fold models.
 
     Raises:
-        UserError: no complete trial, ``top_k`` or ``seeds`` below 1, a bad ``epochs`` value, a dataset
-            that is not the one searched (its fingerprint differs), or ``final_fit`` with ``ensemble``.
+        UserError: no complete trial, ``top_k`` or ``seeds`` below 1, a bad ``epochs`` or ``bag`` value, a
+            dataset that is not the one searched (its fingerprint differs), or ``final_fit`` with
+            ``ensemble`` or ``bag``.
     """
     from automl.datasets import baselines_on_test
     from automl.retrain._final import all_rows, ensemble_model, final_epochs
@@ -228,6 +239,7 @@ def retrain_study(
     from automl.training import train
 
     top_k, ensemble = deploy_plan(records, info, top_k=top_k, ensemble=ensemble, final_fit=final_fit)
+    folds = bag_folds(info, bag, final_fit=final_fit)
     if seeds < 1:
         raise UserError(f"`seeds` must be at least 1, but got {seeds}")
     if not (epochs == "best" or (isinstance(epochs, int) and epochs >= 1)):
@@ -242,7 +254,10 @@ def retrain_study(
     retrained = []
     for rank, record in enumerate(top_configs(records, info, top_k), start=1):
         truncated = record.stopped_by in _TRUNCATED
-        if epochs != "best":
+        if folds:
+            fixed = f"{epochs} epochs each" if epochs != "best" else "each early-stopped on its fold"
+            policy, early, n_epochs = f"bag of {folds} fold models, {fixed}", epochs == "best", None
+        elif epochs != "best":
             policy, early, n_epochs = f"fixed {epochs}", False, int(epochs)
         elif truncated:
             policy, early = f"early stop on slice ({record.stopped_by})", True
@@ -256,15 +271,21 @@ def retrain_study(
         entry = RetrainedConfig(rank, record.number, record.score, dict(record.config), policy)
         for offset in range(seeds):
             seed = base_seed + offset
-            result = train(
-                record.config,
-                dataset,
-                epochs=n_epochs,
-                seed=seed,
-                metric=info.metric,
-                fit_on="train_val",
-                early_stopping=early,
-            )
+            if folds:
+                fixed_epochs = None if epochs == "best" else int(epochs)
+                result = train_bag(
+                    record.config, dataset, folds, seed=seed, metric=info.metric, epochs=fixed_epochs
+                )
+            else:
+                result = train(
+                    record.config,
+                    dataset,
+                    epochs=n_epochs,
+                    seed=seed,
+                    metric=info.metric,
+                    fit_on="train_val",
+                    early_stopping=early,
+                )
             if result.failure is not None:
                 raise UserError(
                     f"retraining trial {record.number} failed ({result.failure}: {result.failure_detail}); "
@@ -285,6 +306,7 @@ def retrain_study(
         configs=retrained,
         test_baselines=baselines_on_test(dataset, info.metric),
         model_dir=str(out_dir),
+        bag=folds,
     )
     deployed, preprocessor = members[0], dataset.preprocessor  # top_k, seeds >= 1 were checked above
     if ensemble and len(members) < 2:

@@ -67,6 +67,7 @@ def retrain_run(
     data: Dataset | None = None,
     final_fit: bool = False,
     ensemble: bool | str = "auto",
+    bag: bool | str = "auto",
 ) -> list[DatasetRetrain]:
     """Retrain the best model of every dataset of a run (or of ``dataset``) into ``<run>/models/<dataset>/``.
 
@@ -113,6 +114,7 @@ def retrain_run(
             base_seed=seed,
             final_fit=final_fit,
             ensemble=ensemble,
+            bag=bag,  # type: ignore[arg-type]  # checked by retrain_study
         )
         reports.append(report)
     if not reports:

@@ -220,6 +220,7 @@ class RetrainEntry:
     epochs: str | int = "best"
     final_fit: bool = False
     ensemble: bool | str = "auto"
+    bag: bool | str = "auto"
 
 
 @dataclass(frozen=True)

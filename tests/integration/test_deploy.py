@@ -66,6 +66,8 @@ def test_final_fit_and_ensemble_are_one_choice_everywhere(cli, wine_run, tmp_pat
         wine_run.retrain(top_k=2, final_fit=True, ensemble=True)
     with pytest.raises(UserError, match="an ensemble needs at least 2 configs"):
         wine_run.retrain(top_k=1, ensemble=True)
+    with pytest.raises(UserError, match="`final_fit` and `bag` deploy different models: choose one"):
+        wine_run.retrain(final_fit=True, bag=True)
     code, _, err = cli(["retrain", str(wine_run.run_dir_), "--final-fit", "--ensemble", "--top", "2"])
     assert (
         code == 2 and err.strip() == "error: --final-fit and --ensemble deploy different models: choose one"
@@ -83,6 +85,11 @@ def test_final_fit_and_ensemble_are_one_choice_everywhere(cli, wine_run, tmp_pat
         parse_experiment(path)
     path.write_text(path.read_text().replace("top_k: 1, ensemble: true", "final_fit: true"))
     assert parse_experiment(path).retrain.final_fit is True
+    path.write_text(path.read_text().replace("final_fit: true", "bag: maybe"))
+    with pytest.raises(UserError, match=r"exp.yaml:6: retrain.bag: give true, false or auto, not 'maybe'"):
+        parse_experiment(path)
+    code, _, err = cli(["retrain", str(wine_run.run_dir_), "--final-fit", "--bag"])
+    assert code == 2 and err.strip() == "error: --final-fit and --bag deploy different models: choose one"
 
 
 def test_an_ensemble_of_a_one_trial_run_deploys_its_model(tmp_path, caplog):

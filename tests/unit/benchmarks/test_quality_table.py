@@ -65,3 +65,16 @@ def test_short_budget_is_set_against_the_scripts_long_budget():
     cells = _cells(runs, "| toy | 60 | 180")
     assert cells[3:8] == ["5.00", "5.02", "-0.02", "0.05", "level"]
     assert cells[8:] == ["-0.02, -1.00", "level"]
+
+
+def test_a_deploy_alternative_is_judged_on_the_runs_own_search():
+    # The alternative beats what was deployed by 0.5 on one search and loses by 2.0 on the other two:
+    # the median of the paired differences is +2.0 RMSE, behind the default.
+    runs = [
+        {**_run("automl", 180, r, rmse), "deploy_scores": {"no-bag": rmse + delta}}
+        for r, rmse, delta in ((0, 10.0, -0.5), (1, 4.0, 2.0), (2, 6.0, 2.0))
+    ]
+    cells = _cells(runs, "| toy | 180 | automl | no-bag")
+    assert cells[4:] == ["8.00 (3)", "6.00", "+2.00", "0.06", "behind"]
+    # Runs without alternatives add no section.
+    assert "What to deploy" not in _quality().render([_run("automl", 60, 0, 5.0)])
