@@ -196,7 +196,7 @@ def check_same_search(previous: RunManifest, dataset: str, space: str, backend: 
 #: Measured at 60 s (benchmarks/results/lever_cv.md): level with the split by paired median on wine (142
 #: rows) and breast_cancer (455 rows), means +0.93 and +0.30 points, and honest validation scores; level
 #: too on the regressions diabetes (354 rows) and auto_mpg (318), with 16-23 trials against the split's
-#: 62-71 (benchmarks/results/quality.md): the folds cost trials, not test score, and their
+#: 62-71 (benchmarks/results/quality-until-ebab918.md): the folds cost trials, not test score, and their
 #: validation score overstates the test score less. Larger tables were not measured, so they keep the split.
 AUTO_CV_FOLDS = 5
 AUTO_CV_MAX_ROWS = 500

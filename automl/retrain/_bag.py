@@ -2,10 +2,11 @@
 
 Under cross-validation (small tables, ``cv`` of the search) the search scored each config by K models,
 each fitted on K-1 folds and early-stopped on its own fold. Retraining one model on train + validation
-for the folds' median best epoch replays a noisy epoch count on a noisy sample: on diabetes (354 rows) at
-180 s the top-1 config retrained that way scored 57.1-58.2 test RMSE on three splits, where the same
-config's five fold models averaged scored 54.9-56.3 (benchmarks/results/lever_bag.md). A bag trains the
-K fold models again, each stopping on rows it does not fit, and averages them in one Keras model.
+for the folds' median best epoch replays a noisy epoch count on a noisy sample, and one such model can
+land far from its config's cross-validated score. A bag trains the K fold models again, each stopping on rows it does not
+fit, and averages them in one Keras model; every retrained config of an ensemble is one bag. Measured in
+``benchmarks/quality.py --deploy`` on the same searches (``benchmarks/results/quality.md``, "What to
+deploy").
 
 Every member takes the dataset's own preprocessing (the folds do not refit it), so the bag is one model
 on one input, saved and served like any other; the test split is not part of any fold.
