@@ -22,10 +22,18 @@ SPACE = """\
 """
 
 
-def test_a_cv_search_scores_folds_and_retrains_their_median_epoch(tmp_path, space_file):
-    search = automl.AutoMLSearch(
-        space=space_file(SPACE), n_trials=2, cv=3, seed=1, run_dir=tmp_path / "run", devices="cpu"
+@pytest.fixture(scope="module")
+def cv_search(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cv")
+    space = folder / "space.yaml"
+    space.write_text(f"version: 1\nname: small\nfamily: mlp\nparameters:\n{SPACE}")
+    return automl.AutoMLSearch(
+        space=str(space), n_trials=2, cv=3, seed=1, run_dir=folder / "run", devices="cpu"
     ).fit("iris")
+
+
+def test_a_cv_search_scores_folds_and_retrains_their_median_epoch(cv_search):
+    search = cv_search
     complete = [r for r in search.trials_ if r.state is TrialState.COMPLETE]
     assert complete
     for record in complete:
@@ -40,10 +48,8 @@ def test_a_cv_search_scores_folds_and_retrains_their_median_epoch(tmp_path, spac
     assert 0.0 <= search.test_metrics_["accuracy"] <= 1.0
 
 
-def test_after_a_cv_search_each_config_is_deployed_as_its_fold_models_averaged(tmp_path, space_file):
-    search = automl.AutoMLSearch(
-        space=space_file(SPACE), n_trials=2, cv=3, seed=1, run_dir=tmp_path / "run", devices="cpu"
-    ).fit("iris")
+def test_after_a_cv_search_each_config_is_deployed_as_its_fold_models_averaged(cv_search):
+    search = cv_search
     predictor = search.retrain(ensemble=False)
     report = search.retrain_report_
     assert report.bag == 3 and report.deployed == "top-1"

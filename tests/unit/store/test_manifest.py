@@ -130,6 +130,7 @@ def test_round_trip_through_dict_json_and_yaml():
         "epochs": "best",
         "final_fit": False,
         "ensemble": "auto",
+        "bag": "auto",
     }
 
 
