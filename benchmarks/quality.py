@@ -267,7 +267,7 @@ def _deploy_levers(groups: dict[tuple[str, float], list[dict[str, Any]]]) -> lis
 
 def _by_contender(records: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     names = sorted({r["contender"] for r in records})
-    return [(n, [r for r in records if r["contender"] == n and "error" not in r]) for n in names]
+    return [(n, [r for r in records if r["contender"] == n]) for n in names]
 
 
 def render(records: list[dict[str, Any]], against: str = "automl") -> str:
@@ -404,6 +404,8 @@ def main() -> None:
             deploy = {name: json.loads(body) for name, _, body in (t.partition(":") for t in args.deploy)}
         except json.JSONDecodeError as error:
             parser.error(f"--deploy takes NAME:JSON: {error}")
+        if not all(name and isinstance(value, dict) for name, value in deploy.items()):
+            parser.error("--deploy takes NAME:JSON with a JSON object of retrain arguments")
         if len({name for name, *_ in jobs}) < len(jobs):
             parser.error("contender and variant names must differ")
         records = load_records(args.results)

@@ -3,8 +3,9 @@
 Under cross-validation (small tables, ``cv`` of the search) the search scored each config by K models,
 each fitted on K-1 folds and early-stopped on its own fold. Retraining one model on train + validation
 for the folds' median best epoch replays a noisy epoch count on a noisy sample, and one such model can
-land far from its config's cross-validated score. A bag trains the K fold models again, each stopping on rows it does not
-fit, and averages them in one Keras model; every retrained config of an ensemble is one bag. Measured in
+land far from its config's cross-validated score. A bag trains the K fold models again, each stopping on
+rows it does not fit, and averages them in one Keras model; every retrained config of an ensemble is one
+bag. Measured in
 ``benchmarks/quality.py --deploy`` on the same searches (``benchmarks/results/quality.md``, "What to
 deploy").
 
@@ -51,20 +52,6 @@ def bag_folds(info: StudyInfo, bag: Bag, *, final_fit: bool = False) -> int:
     return info.cv if info.cv >= 2 else BAG_FOLDS
 
 
-def average_model(members: list[Any], input_shape: tuple[int, ...], *, name: str, part: str) -> Any:
-    """One Keras model averaging the outputs of ``members`` (two or more, of one output shape)."""
-    from automl._keras import keras
-
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    outputs = []
-    for index, member in enumerate(members):
-        # Sub-models are layers of the average, and layer names must be unique within a model.
-        member.name = f"{part}_{index + 1}"
-        outputs.append(member(inputs))
-    averaged = keras.layers.Average(name="average")(outputs)
-    return keras.Model(inputs, averaged, name=name)
-
-
 def train_bag(
     config: dict[str, Any],
     dataset: Dataset,
@@ -82,6 +69,7 @@ def train_bag(
     ``history`` the first member's; the first failing member's failure is the result's.
     """
     from automl.datasets import cv_folds
+    from automl.retrain._final import average_model
     from automl.training import train
 
     results = []

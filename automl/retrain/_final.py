@@ -24,7 +24,7 @@ from automl.exceptions import UserError
 if TYPE_CHECKING:
     from automl.datasets import Dataset
 
-__all__ = ["all_rows", "ensemble_model", "final_epochs"]
+__all__ = ["all_rows", "average_model", "ensemble_model", "final_epochs"]
 
 
 def all_rows(dataset: Dataset) -> Dataset:
@@ -49,9 +49,22 @@ def final_epochs(epochs_per_seed: list[int]) -> int:
     return max(1, round(statistics.median(epochs_per_seed)))
 
 
+def average_model(members: list[Any], input_shape: tuple[int, ...], *, name: str, part: str) -> Any:
+    """One Keras model named ``name`` averaging the outputs of ``members`` (two or more, of one output
+    shape), each a layer named ``<part>_<i>``: the ensemble of the top configs, and each bag of folds."""
+    from automl._keras import keras
+
+    inputs = keras.Input(shape=input_shape, name="inputs")
+    outputs = []
+    for index, member in enumerate(members):
+        # Sub-models are layers of the average, and layer names must be unique within a model.
+        member.name = f"{part}_{index + 1}"
+        outputs.append(member(inputs))
+    averaged = keras.layers.Average(name="average")(outputs)
+    return keras.Model(inputs, averaged, name=name)
+
+
 def ensemble_model(members: list[Any], input_shape: tuple[int, ...]) -> Any:
     """One Keras model averaging the outputs of ``members`` (two or more, all of one dataset, so of one
     output shape; :func:`automl.retrain.retrain_study` checks ``top_k`` before training any)."""
-    from automl.retrain._bag import average_model
-
     return average_model(members, input_shape, name="ensemble", part="member")

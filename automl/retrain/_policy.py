@@ -256,7 +256,8 @@ def retrain_study(
         truncated = record.stopped_by in _TRUNCATED
         if folds:
             fixed = f"{epochs} epochs each" if epochs != "best" else "each early-stopped on its fold"
-            policy, early, n_epochs = f"bag of {folds} fold models, {fixed}", epochs == "best", None
+            policy, early = f"bag of {folds} fold models, {fixed}", epochs == "best"
+            n_epochs = None if epochs == "best" else int(epochs)
         elif epochs != "best":
             policy, early, n_epochs = f"fixed {epochs}", False, int(epochs)
         elif truncated:
@@ -272,9 +273,8 @@ def retrain_study(
         for offset in range(seeds):
             seed = base_seed + offset
             if folds:
-                fixed_epochs = None if epochs == "best" else int(epochs)
                 result = train_bag(
-                    record.config, dataset, folds, seed=seed, metric=info.metric, epochs=fixed_epochs
+                    record.config, dataset, folds, seed=seed, metric=info.metric, epochs=n_epochs
                 )
             else:
                 result = train(
