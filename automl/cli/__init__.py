@@ -13,7 +13,7 @@ import sys
 import typer
 
 from automl.cli import _backends, _datasets, _experiment, _models, _report, _search, _spaces, _worker
-from automl.cli._console import err_console
+from automl.cli._console import HelpGroup, err_console
 
 __all__ = ["app", "main"]
 
@@ -23,6 +23,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Help reads as flowing paragraphs: typer's rich mode would keep the source line breaks of docstrings.
+    cls=HelpGroup,
 )
 app.add_typer(_spaces.app, name="spaces")
 app.add_typer(_datasets.app, name="datasets")

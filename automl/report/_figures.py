@@ -175,6 +175,8 @@ def optuna_figures(
         for name, value in sorted(baselines.items()):
             if value is not None and math.isfinite(value):
                 fig.add_hline(y=value, line_dash="dot", line_color="#888", annotation_text=f"baseline {name}")
+        # Optuna names the best-so-far line "Best Value"; the axes already say what is scored
+        fig.update_traces(selector={"name": "Best Value"}, name="best so far")
         fig.update_layout(title="best so far, over trials")
         return fig
 
@@ -214,8 +216,12 @@ def optuna_figures(
     if any(t.intermediate_values for t in trials):
         draw(
             "intermediate",
+            # Optuna titles the axes "Step" and "Intermediate Value" (it takes no target name here)
             lambda: vis.plot_intermediate_values(study).update_layout(
-                title=f"validation {metric} per epoch (every trial; pruned ones stop early)", showlegend=False
+                title=f"validation {metric} per epoch (every trial; pruned ones stop early)",
+                showlegend=False,
+                xaxis_title="epoch",
+                yaxis_title=target_name,
             ),
         )
     else:
