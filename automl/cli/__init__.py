@@ -12,7 +12,17 @@ import sys
 
 import typer
 
-from automl.cli import _backends, _datasets, _experiment, _models, _report, _search, _spaces, _worker
+from automl.cli import (
+    _backends,
+    _datasets,
+    _experiment,
+    _leaderboard,
+    _models,
+    _report,
+    _search,
+    _spaces,
+    _worker,
+)
 from automl.cli._console import HelpGroup, err_console
 
 __all__ = ["app", "main"]
@@ -31,7 +41,7 @@ app.add_typer(_datasets.app, name="datasets")
 app.command("quickstart")(_search.quickstart_command)
 app.command("search")(_search.search_command)
 app.command("run")(_experiment.run_command)
-app.command("leaderboard")(_search.leaderboard_command)
+app.command("leaderboard")(_leaderboard.leaderboard_command)
 app.command("retrain")(_models.retrain_command)
 app.command("predict")(_models.predict_command)
 app.command("report")(_report.report_command)

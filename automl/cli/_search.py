@@ -1,9 +1,7 @@
-"""`automl search`, `automl quickstart` and `automl leaderboard`."""
+"""`automl search` and `automl quickstart`."""
 
 from __future__ import annotations
 
-import re
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,10 +11,8 @@ import typer
 from automl.backends import _registry as registry
 from automl.cli._console import console, err_console, print_json, stops_handled
 from automl.cli._report import NO_REPORT_HELP
-from automl.engine._devices import RECYCLE_AFTER
 from automl.space import DEFAULT_SPACE
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
+from automl.engine._devices import RECYCLE_AFTER
 
 
 def _per_backend(describe: Any) -> str:
@@ -38,16 +34,13 @@ _OPTION_HELP = (
 
 
 def parse_duration(text: str | None, option: str) -> float | None:
-    """Seconds from ``90``, ``90s``, ``20m`` or ``1.5h``."""
-    from automl.exceptions import UserError
+    """Seconds from the value of flag ``option`` (``90``, ``90s``, ``20m`` or ``1.5h``), None if not given.
 
-    if text is None:
-        return None
-    match = _DURATION.match(text)
-    if not match:
-        raise UserError(f"{option}: cannot read {text!r} as a duration; write seconds (90) or 20m / 1h")
-    value = float(match.group(1))
-    return value * {"m": 60, "min": 60, "h": 3600}.get(match.group(2) or "s", 1)
+    Zero passes (``--wait 0``); the library refuses it where a duration must be positive.
+    """
+    from automl._durations import parse_duration as seconds
+
+    return None if text is None else seconds(text, name=option, positive=False)
 
 
 def parse_options(items: list[str] | None) -> dict[str, Any]:
@@ -353,93 +346,3 @@ def quickstart_command(
             f"next: {opened}automl leaderboard {run_dir}  ·  "
             "automl search --dataset wine --space mlp --trials 30"
         )
-
-
-def leaderboard_command(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/NAME).")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json or markdown.")] = "table",
-    top: Annotated[
-        int | None, typer.Option(help="Keep the best K trials (and baselines among them).")
-    ] = None,
-    all_columns: Annotated[
-        bool, typer.Option("--all-columns", help="Show every column in the table.")
-    ] = False,
-    wide: Annotated[
-        bool,
-        typer.Option(
-            "--wide", help="Show each trial's full config (wrapped); by default the table fits the terminal."
-        ),
-    ] = False,
-    dataset: Annotated[str | None, typer.Option(help="Only the studies of this dataset.")] = None,
-    diagnose: Annotated[
-        bool,
-        typer.Option(
-            "--diagnose",
-            help="Also label the best trials (--top, default 5) under-fit, over-fit, unstable or balanced "
-            "from their learning curves, with advice.",
-        ),
-    ] = False,
-) -> None:
-    """Show the leaderboard of a run (reads the store; no TensorFlow).
-
-    A run with several studies (an experiment) shows each study's table, then the cross-dataset table.
-    ``--format json`` then prints one document ``{"leaderboards": [...], "across": {...}}``; ``csv`` prints
-    the tables one after another, separated by a blank line.
-    """
-    import json
-
-    from automl.exceptions import UserError
-    from automl.report import across_datasets, render, render_across, run_leaderboards
-
-    if fmt not in ("table", "csv", "json", "markdown"):
-        raise UserError(f"--format: unknown format {fmt!r}; use table, csv, json or markdown")
-    frames = run_leaderboards(run_dir)
-    if not frames:
-        raise UserError(f"{run_dir}: the run holds no study yet; start one with automl search")
-    if dataset is not None:
-        names = list(dict.fromkeys(f.attrs["dataset"] for f in frames))
-        frames = [f for f in frames if f.attrs["dataset"] == dataset]
-        if not frames:
-            raise UserError(f"--dataset: the run has no dataset {dataset!r}; it searched: {', '.join(names)}")
-    across = across_datasets(frames) if len(frames) > 1 else None
-    diagnoses: dict[str, Any] = {}
-    if diagnose:
-        from automl.cli._report import render_diagnosis, study_diagnoses
-
-        diagnoses = study_diagnoses(run_dir, [f.attrs["study"] for f in frames], top or 5)
-
-    def document(frame: Any) -> dict[str, Any]:
-        doc = json.loads(render(frame, "json", top=top))
-        if diagnose:
-            doc["diagnosis"] = diagnoses[frame.attrs["study"]]
-        return doc
-
-    if fmt == "json" and across is not None:
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "leaderboards": [document(f) for f in frames],
-                    "across": json.loads(render_across(across, "json")),
-                },
-                indent=2,
-            )
-            + "\n"
-        )
-        return
-    outputs: list[Any] = []
-    for frame in frames:
-        if fmt == "json":
-            outputs.append(json.dumps(document(frame), indent=2) + "\n")
-            continue
-        fitted = None if wide else console.width
-        outputs.append(render(frame, fmt, top=top, all_columns=all_columns, width=fitted))
-        if diagnose:
-            title = f"{frame.attrs['dataset']} · {frame.attrs['space']} · diagnosis of the best trials"
-            outputs.append(render_diagnosis(diagnoses[frame.attrs["study"]], fmt, title))
-    if across is not None:
-        outputs.append(render_across(across, fmt))
-    for i, out in enumerate(outputs):
-        if fmt == "table":
-            console.print(out)
-        else:
-            sys.stdout.write(("\n" if i and fmt == "csv" else "") + out)

@@ -1,0 +1,39 @@
+"""Durations as people write them: ``90`` (seconds), ``90s``, ``20m``, ``1.5h``.
+
+The one reader of a duration, for the command line's ``--timeout``-like flags and an experiment file's
+``budget:`` entries alike; each caller names the value in its own words (a flag, a key), and the message
+says how to write one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from automl.exceptions import UserError
+
+__all__ = ["parse_duration"]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
+_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
+
+
+def parse_duration(value: str | float, *, name: str, positive: bool = True) -> float:
+    """Seconds from ``value``: a number of seconds, or text such as ``90``, ``90s``, ``20m`` or ``1.5h``.
+
+    ``name`` starts every message (``--timeout``, ``budget.timeout``). With ``positive``, zero is refused
+    too; without, it is the caller's to check (a duration is never negative).
+
+    Raises:
+        UserError: ``name: cannot read '…' as a duration; …``, or a duration that is not positive.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise UserError(f"{name}: cannot read {value!r} as a duration; write seconds (90) or 20m / 1h")
+        seconds = float(match.group(1)) * _SECONDS[match.group(2) or "s"]
+    if seconds < 0 or (positive and seconds == 0):
+        wanted = "positive" if positive else "zero or more"
+        raise UserError(f"{name}: a duration must be {wanted}, but got {value!r}")
+    return seconds
