@@ -11,8 +11,8 @@ import typer
 from automl.backends import _registry as registry
 from automl.cli._console import console, err_console, print_json, stops_handled
 from automl.cli._report import NO_REPORT_HELP
-from automl.space import DEFAULT_SPACE
 from automl.engine._devices import RECYCLE_AFTER
+from automl.space import DEFAULT_SPACE
 
 
 def _per_backend(describe: Any) -> str:

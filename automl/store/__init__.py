@@ -3,25 +3,10 @@
 No TensorFlow here: leaderboards and reports read a run through this package alone.
 """
 
-from automl.store._manifest import (
-    MANIFEST_ATTR,
-    MANIFEST_VERSION,
-    BackendEntry,
-    BudgetEntry,
-    DatasetEntry,
-    Environment,
-    RetrainEntry,
-    RunManifest,
-    SpaceEntry,
-    environment_info,
-    file_sha256,
-    manifest_from_storage,
-    open_run,
-    read_manifest,
-    split_files,
-    write_manifest,
-)
+from automl.store._manifest_io import manifest_from_storage, open_run, read_manifest, write_manifest
 from automl.store._numbering import finish_reserved_trial, reserve_trial, trial_seed, write_trial_results
+from automl.store._policy import RetrainPolicy
+from automl.store._provenance import Environment, environment_info, file_sha256, split_files
 from automl.store._records import (
     SCHEMA_VERSION,
     StoppedBy,
@@ -37,6 +22,16 @@ from automl.store._records import (
     study_name,
 )
 from automl.store._run_dir import RunDir, prepare_run_dir, resolve_run_path
+from automl.store._schema import (
+    MANIFEST_ATTR,
+    MANIFEST_VERSION,
+    BackendEntry,
+    BudgetEntry,
+    DatasetEntry,
+    RetrainEntry,
+    RunManifest,
+    SpaceEntry,
+)
 
 __all__ = [
     "MANIFEST_ATTR",
@@ -47,6 +42,7 @@ __all__ = [
     "DatasetEntry",
     "Environment",
     "RetrainEntry",
+    "RetrainPolicy",
     "RunDir",
     "RunManifest",
     "SpaceEntry",

@@ -2,7 +2,7 @@
 
 Layout::
 
-    runs/<name>/run.yaml           the run's manifest (:mod:`automl.store._manifest`): datasets, spaces,
+    runs/<name>/run.yaml           the run's manifest (:mod:`automl.store._schema`): datasets, spaces,
                                    backend, budget, storage, seed, studies, package versions, hardware;
                                    a copy of the one kept in the storage
     runs/<name>/automl.db          the Optuna storage (SQLite) unless another storage URL is given
@@ -65,7 +65,7 @@ class RunDir:
     @property
     def has_manifest(self) -> bool:
         """``run.yaml``, or the ``experiment.yaml`` automl wrote into an older run (not a user's file)."""
-        from automl.store._manifest import is_legacy_run_file
+        from automl.store._legacy import is_legacy_run_file
 
         return self.manifest_file.exists() or is_legacy_run_file(self.legacy_file)
 

@@ -327,8 +327,9 @@ def test_an_unknown_version_is_one_line_naming_the_file(tmp_path, storage):
         ("{manifest_version: 1, kind: search, name: x\n", "cannot read the run manifest"),
         (None, "`datasets.0` misses `name`"),
         ("DROP_STUDIES", "missing `studies`"),
+        ("BAD_RETRAIN", "(`retrain`: `seeds` must be at least 1, but got 0)"),
     ],
-    ids=["not-a-mapping", "missing-keys", "bad-yaml", "bad-entry", "no-studies"],
+    ids=["not-a-mapping", "missing-keys", "bad-yaml", "bad-entry", "no-studies", "bad-retrain"],
 )
 def test_a_damaged_run_yaml_is_one_line_naming_the_file(tmp_path, content, fragment):
     if content is None:
@@ -338,6 +339,11 @@ def test_a_damaged_run_yaml_is_one_line_naming_the_file(tmp_path, content, fragm
     elif content == "DROP_STUDIES":
         data = manifest().to_dict()
         data.pop("studies")
+        content = yaml.safe_dump(data)
+    elif content == "BAD_RETRAIN":
+        # The manifest's retrain entry is the policy: a value it refuses is a damaged manifest.
+        data = manifest().to_dict()
+        data["retrain"]["seeds"] = 0
         content = yaml.safe_dump(data)
     (tmp_path / "run.yaml").write_text(content)
     text = one_line_error(lambda: read_manifest(tmp_path))

@@ -1,0 +1,102 @@
+"""The retrain policy: what retraining a search does, as one checked record.
+
+:class:`RetrainPolicy` holds the six values a user gives retraining (``top_k``, ``seeds``, ``epochs``,
+``final_fit``, ``ensemble``, ``bag``) and owns every rule about them, alone or together; it checks them
+once, when it is made, wherever it is made: ``AutoMLSearch.retrain()``, ``automl.retrain.retrain_run()``,
+``automl retrain`` or an experiment file's ``retrain:`` section. The rules that need the search (how many
+configs finished, whether it cross-validated) are in :func:`automl.retrain.deploy_plan` and
+:func:`automl.retrain._bag.bag_folds`. It lives in the store because a run's manifest records it as its
+``retrain`` entry. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from automl.exceptions import UserError
+
+__all__ = ["Choice", "PolicyError", "RetrainPolicy"]
+
+#: ``ensemble`` and ``bag``: always, never, or as :func:`automl.retrain.deploy_plan` and ``bag_folds`` decide.
+Choice = bool | Literal["auto"]
+
+
+class PolicyError(UserError):
+    """A retrain value refused by :class:`RetrainPolicy`.
+
+    ``key`` is the value at fault (``None`` for two values that contradict each other, both named in the
+    message). ``in_file`` is the message as an experiment file words it after ``retrain.<key>:``: it names
+    the key as a key, not as the Python argument in backticks (which the command line would show as a
+    flag); by default the message with ``key``'s backticks dropped.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, in_file: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        if in_file is None:
+            in_file = message if key is None else message.replace(f"`{key}`", key, 1)
+        self.in_file = in_file
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _choice(value: object, key: str) -> None:
+    if not (isinstance(value, bool) or value == "auto"):
+        raise PolicyError(
+            f"`{key}` takes true, false or 'auto', not {value!r}",
+            key=key,
+            in_file=f"give true, false or auto, not {value!r}",
+        )
+
+
+@dataclass(frozen=True)
+class RetrainPolicy:
+    """How to retrain a search's best configs (README "Retraining"); refused in one line if contradictory.
+
+    ``top_k``: configs retrained (``None``: 3 for an ensemble, else 1); ``seeds``: seeds per config;
+    ``epochs``: ``"best"`` (the search's best epoch) or a fixed number; ``final_fit``: deploy the top-1
+    config refitted on every row; ``ensemble``: deploy the average of the top configs; ``bag``: retrain
+    each config as the average of its fold models.
+
+    Raises:
+        PolicyError: (a :class:`UserError`) a value out of its range, or two values that contradict each
+            other (``final_fit`` with ``ensemble`` or ``bag``, an ensemble of ``top_k`` 1).
+    """
+
+    top_k: int | None = None
+    seeds: int = 1
+    epochs: str | int = "best"
+    final_fit: bool = False
+    ensemble: Choice = "auto"
+    bag: Choice = "auto"
+
+    def __post_init__(self) -> None:
+        if self.top_k is not None and not (_whole(self.top_k) and self.top_k >= 1):
+            raise PolicyError(f"`top_k` must be at least 1, but got {self.top_k!r}", key="top_k")
+        if not (_whole(self.seeds) and self.seeds >= 1):
+            raise PolicyError(f"`seeds` must be at least 1, but got {self.seeds!r}", key="seeds")
+        if not (self.epochs == "best" or (_whole(self.epochs) and int(self.epochs) >= 1)):
+            raise PolicyError(
+                f"`epochs` must be 'best' or a positive number of epochs, but got {self.epochs!r}",
+                key="epochs",
+            )
+        if not isinstance(self.final_fit, bool):
+            raise PolicyError(
+                f"`final_fit` takes true or false, not {self.final_fit!r}",
+                key="final_fit",
+                in_file=f"give true or false, not {self.final_fit!r}",
+            )
+        _choice(self.ensemble, "ensemble")
+        _choice(self.bag, "bag")
+        for other in ("ensemble", "bag"):
+            if self.final_fit and getattr(self, other) is True:
+                raise PolicyError(f"`final_fit` and `{other}` deploy different models: choose one")
+        if self.ensemble is True and self.top_k == 1:
+            raise PolicyError(
+                "an ensemble needs at least 2 configs: retrain with `top_k` of 2 or more",
+                key="ensemble",
+                in_file="an ensemble needs `top_k` of 2 or more",
+            )
