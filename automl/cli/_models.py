@@ -13,16 +13,6 @@ from automl.cli._console import console, print_json
 from automl.cli._report import NO_REPORT_HELP, write_run_report
 
 
-def _epochs(text: str) -> str | int:
-    from automl.exceptions import UserError
-
-    if text == "best":
-        return "best"
-    if text.isdigit() and int(text) > 0:
-        return int(text)
-    raise UserError(f"--epochs: expected 'best' or a positive number, but got {text!r}")
-
-
 def retrain_command(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/NAME).")],
     top: Annotated[
@@ -67,11 +57,14 @@ def retrain_command(
 ) -> None:
     """Retrain the best configs on train+validation, evaluate once on the test split, save the best model."""
     from automl.retrain import retrain_run
+    from automl.store import RetrainPolicy
 
-    reports = retrain_run(
-        run_dir, top_k=top, seeds=seeds, epochs=_epochs(epochs), dataset=dataset, final_fit=final_fit,
+    # The policy checks every value, in the words of the Python arguments; `automl` shows them as flags.
+    policy = RetrainPolicy(
+        top_k=top, seeds=seeds, epochs=int(epochs) if epochs.isdigit() else epochs, final_fit=final_fit,
         ensemble="auto" if ensemble is None else ensemble, bag="auto" if bag is None else bag,
     )  # fmt: skip
+    reports = retrain_run(run_dir, dataset=dataset, policy=policy)
     if not no_report:
         write_run_report(run_dir, quiet=json_output)
     if json_output:

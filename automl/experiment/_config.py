@@ -7,14 +7,16 @@ and checks that file datasets exist; loading the data itself is left to :class:`
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from automl._durations import parse_duration
 from automl._yaml import YamlDocument, read_yaml
 from automl.exceptions import UserError
 from automl.space import DEFAULT_SPACE
+from automl.store import BudgetEntry, RetrainPolicy
+from automl.store._policy import PolicyError
 
 if TYPE_CHECKING:
     from automl.space import SearchSpace
@@ -44,7 +46,6 @@ _DEVICE_KEYS = ("workers", "gpus", "gpu_ids", "trials_per_gpu", "precision", "re
 _RETRAIN_KEYS = ("top_k", "seeds", "epochs", "final_fit", "ensemble", "bag")
 _TASKS = ("binary", "multiclass", "classification", "regression")
 _FILE_SUFFIXES = (".csv", ".tsv", ".gz", ".parquet", ".npz")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -63,25 +64,9 @@ class DatasetSpec:
     test: str | None = None
 
 
-@dataclass(frozen=True)
-class BudgetSpec:
-    """``trials``/``timeout`` per (dataset, space) pair when ``per == "dataset"``, else shared by all."""
-
-    trials: int | None
-    timeout: float | None
-    per: str = "dataset"
-    trial_timeout: float | None = None
-    max_consecutive_failures: int = 5
-
-
-@dataclass(frozen=True)
-class RetrainSpec:
-    top_k: int | None = None
-    seeds: int = 1
-    epochs: str | int = "best"
-    final_fit: bool = False
-    ensemble: bool | str = "auto"
-    bag: bool | str = "auto"
+#: Earlier names of the experiment's budget and retrain policy: the records the run's manifest keeps.
+BudgetSpec = BudgetEntry
+RetrainSpec = RetrainPolicy
 
 
 @dataclass
@@ -92,12 +77,12 @@ class ExperimentConfig:
     datasets: list[DatasetSpec]
     spaces: list[SearchSpace]
     backend: dict[str, Any]
-    budget: BudgetSpec
+    budget: BudgetEntry
     devices: dict[str, Any]
     storage: str | None
     seed: int
     metric: str | None
-    retrain: RetrainSpec | None
+    retrain: RetrainPolicy | None
     report: bool
     source: str
     where: dict[str, str] = field(default_factory=dict)
@@ -140,19 +125,10 @@ class _Checker:
         return value
 
     def duration(self, value: Any, path: tuple[str | int, ...]) -> float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            seconds = float(value)
-        else:
-            match = _DURATION.match(str(value))
-            if not match:
-                raise self.fail(
-                    path, f"cannot read {value!r} as a duration; write seconds (90) or 20m / 1.5h"
-                )
-            unit = match.group(2) or "s"
-            seconds = float(match.group(1)) * {"m": 60, "min": 60, "h": 3600}.get(unit, 1)
-        if seconds <= 0:
-            raise self.fail(path, f"a duration must be positive, but got {value!r}")
-        return seconds
+        try:
+            return parse_duration(value, name=".".join(str(p) for p in path))
+        except UserError as exc:
+            raise UserError(f"{self.doc.where(path)}: {exc}") from None
 
 
 def _datasets(check: _Checker, value: Any, base: Path) -> list[DatasetSpec]:
@@ -276,7 +252,7 @@ def _backend(check: _Checker, value: Any) -> dict[str, Any]:
     return {"name": spec.name, "algorithm": algorithm, "pruner": pruner, "options": checked}
 
 
-def _budget(check: _Checker, value: Any, pairs: int) -> BudgetSpec:
+def _budget(check: _Checker, value: Any, pairs: int) -> BudgetEntry:
     entry = check.keys(value, ("budget",), _BUDGET_KEYS)
     trials = entry.get("trials")
     if trials is not None:
@@ -300,7 +276,13 @@ def _budget(check: _Checker, value: Any, pairs: int) -> BudgetSpec:
     failures = check.positive_int(
         entry.get("max_consecutive_failures", 5), ("budget", "max_consecutive_failures"), "it"
     )
-    return BudgetSpec(trials, timeout, per, trial_timeout, failures)
+    return BudgetEntry(
+        trials=trials,
+        timeout=timeout,
+        per=per,
+        trial_timeout=trial_timeout,
+        max_consecutive_failures=failures,
+    )
 
 
 def _devices(check: _Checker, value: Any) -> dict[str, Any]:
@@ -323,41 +305,18 @@ def _devices(check: _Checker, value: Any) -> dict[str, Any]:
     return entry
 
 
-def _retrain(check: _Checker, value: Any) -> RetrainSpec | None:
+def _retrain(check: _Checker, value: Any) -> RetrainPolicy | None:
+    """The ``retrain`` section as a :class:`RetrainPolicy`, which checks it; a refusal names the line."""
     if value is False:
         return None
     if value is None or value is True:
-        return RetrainSpec()
+        return RetrainPolicy()
     entry = check.keys(value, ("retrain",), _RETRAIN_KEYS)
-    epochs = entry.get("epochs", "best")
-    if epochs != "best":
-        epochs = check.positive_int(epochs, ("retrain", "epochs"), "epochs ('best' or a number)")
-    final_fit = entry.get("final_fit", False)
-    if not isinstance(final_fit, bool):
-        raise check.fail(("retrain", "final_fit"), f"give true or false, not {final_fit!r}")
-    ensemble = entry.get("ensemble", "auto")
-    if ensemble not in (True, False, "auto"):
-        raise check.fail(("retrain", "ensemble"), f"give true, false or auto, not {ensemble!r}")
-    if final_fit and ensemble is True:
-        raise check.fail(("retrain",), "`final_fit` and `ensemble` deploy different models: choose one")
-    bag = entry.get("bag", "auto")
-    if bag not in (True, False, "auto"):
-        raise check.fail(("retrain", "bag"), f"give true, false or auto, not {bag!r}")
-    if final_fit and bag is True:
-        raise check.fail(("retrain",), "`final_fit` and `bag` deploy different models: choose one")
-    top_k = entry.get("top_k")
-    if top_k is not None:
-        top_k = check.positive_int(top_k, ("retrain", "top_k"), "top_k")
-    if ensemble is True and top_k == 1:
-        raise check.fail(("retrain", "ensemble"), "an ensemble needs `top_k` of 2 or more")
-    return RetrainSpec(
-        top_k=top_k,
-        seeds=check.positive_int(entry.get("seeds", 1), ("retrain", "seeds"), "seeds"),
-        epochs=epochs,
-        final_fit=final_fit,
-        ensemble=ensemble,
-        bag=bag,
-    )
+    try:
+        return RetrainPolicy(**entry)
+    except PolicyError as exc:
+        key = exc.key if exc.key in entry else None
+        raise check.fail(("retrain",) if key is None else ("retrain", key), exc.in_file) from None
 
 
 def _warm_start(check: _Checker, value: Any, base: Path) -> str:

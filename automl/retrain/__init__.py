@@ -10,6 +10,7 @@ from automl.retrain._policy import (
     RetrainedConfig,
     SeedRun,
     deploy_plan,
+    policy_of,
     retrain_study,
     top_configs,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "_reload_dataset",
     "deploy_plan",
     "load_model",
+    "policy_of",
     "retrain_run",
     "retrain_study",
     "top_configs",

@@ -17,37 +17,28 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal
-
-from automl.exceptions import UserError
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
-    from automl.store import StudyInfo
+    from automl.store import RetrainPolicy, StudyInfo
     from automl.training import TrainResult
 
-__all__ = ["BAG_FOLDS", "Bag", "bag_folds", "train_bag"]
-
-Bag = bool | Literal["auto"]
+__all__ = ["BAG_FOLDS", "bag_folds", "train_bag"]
 
 #: folds of a bag asked for (``bag=True``) after a search that scored trials on the validation split.
 BAG_FOLDS = 5
 
 
-def bag_folds(info: StudyInfo, bag: Bag, *, final_fit: bool = False) -> int:
+def bag_folds(info: StudyInfo, policy: RetrainPolicy) -> int:
     """Fold models per retrained config: 0 for one model on train + validation.
 
-    ``auto`` bags when the study was scored by cross-validation (its folds, as many) and no final fit is
-    asked; ``True`` bags always (the study's folds, else :data:`BAG_FOLDS`).
-
-    Raises:
-        UserError: ``bag`` that is not true, false or auto, or ``bag=True`` with ``final_fit``.
+    The policy's ``bag="auto"`` bags when the study was scored by cross-validation (its folds, as many)
+    and no final fit is asked; ``True`` bags always (the study's folds, else :data:`BAG_FOLDS`). The
+    policy checked its values when it was made.
     """
-    if bag not in (True, False, "auto"):
-        raise UserError(f"`bag` takes true, false or 'auto', not {bag!r}")
-    if bag is True and final_fit:
-        raise UserError("`final_fit` and `bag` deploy different models: choose one")
-    if bag is False or (bag == "auto" and (final_fit or info.cv < 2)):
+    bag = policy.bag
+    if bag is False or (bag == "auto" and (policy.final_fit or info.cv < 2)):
         return 0
     return info.cv if info.cv >= 2 else BAG_FOLDS
 

@@ -29,11 +29,11 @@ import math
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from automl.exceptions import UserError
-from automl.retrain._bag import Bag, bag_folds, train_bag
-from automl.store import StudyInfo, TrialRecord, best_first
+from automl.retrain._bag import bag_folds, train_bag
+from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
@@ -45,13 +45,12 @@ __all__ = [
     "RetrainedConfig",
     "SeedRun",
     "deploy_plan",
+    "policy_of",
     "retrain_study",
     "top_configs",
 ]
 
 _TRUNCATED = ("pruned", "budget", "max_epochs")
-
-Ensemble = bool | Literal["auto"]
 
 #: configs an ``auto`` ensemble averages. In benchmarks/quality.py at 60 s the top 3 averaged beat the
 #: top-1 model on both regressions and on breast_cancer and digits (CHANGELOG, README "What to deploy").
@@ -166,43 +165,44 @@ def top_configs(records: list[TrialRecord], info: StudyInfo, k: int) -> list[Tri
     return ranked[:k]
 
 
-def deploy_plan(
-    records: list[TrialRecord],
-    info: StudyInfo,
-    *,
-    top_k: int | None = None,
-    ensemble: Ensemble = "auto",
-    final_fit: bool = False,
-) -> tuple[int, bool]:
+def deploy_plan(records: list[TrialRecord], info: StudyInfo, policy: RetrainPolicy) -> tuple[int, bool]:
     """How many top configs to retrain, and whether to deploy their average: ``(top_k, ensemble)``.
 
-    ``ensemble=True`` averages ``top_k`` (default :data:`ENSEMBLE_SIZE`) configs; ``False`` retrains
-    ``top_k`` (default 1) and deploys the first. ``"auto"``: with ``top_k`` of 2 or more, the configs being
-    retrained anyway are averaged; with ``top_k`` unset, the top :data:`ENSEMBLE_SIZE` are when the search
-    finished at least two; otherwise the top-1 config alone. (A rule on the ensemble's cost was tried and
-    dropped: its share of the search is about 3 / trials, so it only refused small searches, where the
-    ensemble was measured to help, and made the default hard to predict.)
-
-    Raises:
-        UserError: ``top_k`` below 1, ``ensemble`` that is not true, false or auto, an ensemble with
-            ``top_k`` 1, or ``final_fit`` with ``ensemble=True``.
+    The policy's ``ensemble=True`` averages ``top_k`` (default :data:`ENSEMBLE_SIZE`) configs; ``False``
+    retrains ``top_k`` (default 1) and deploys the first. ``"auto"``: with ``top_k`` of 2 or more, the
+    configs being retrained anyway are averaged; with ``top_k`` unset, the top :data:`ENSEMBLE_SIZE` are
+    when the search finished at least two; otherwise the top-1 config alone. (A rule on the ensemble's
+    cost was tried and dropped: its share of the search is about 3 / trials, so it only refused small
+    searches, where the ensemble was measured to help, and made the default hard to predict.) The policy
+    checked its values, alone and together, when it was made.
     """
-    if ensemble not in (True, False, "auto"):
-        raise UserError(f"`ensemble` takes true, false or 'auto', not {ensemble!r}")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-        raise UserError(f"`top_k` must be at least 1, but got {top_k}")
-    if final_fit and ensemble is True:
-        raise UserError("`final_fit` and `ensemble` deploy different models: choose one")
+    top_k, ensemble = policy.top_k, policy.ensemble
     if ensemble is True:
-        if top_k == 1:
-            raise UserError("an ensemble needs at least 2 configs: retrain with `top_k` of 2 or more")
         return top_k or ENSEMBLE_SIZE, True
-    if ensemble is False or final_fit or top_k == 1:
+    if ensemble is False or policy.final_fit or top_k == 1:
         return top_k or 1, False
     ranked = best_first(records, info.direction)
     if len(ranked) < 2:
         return top_k or 1, False
     return top_k or ENSEMBLE_SIZE, True
+
+
+def policy_of(policy: RetrainPolicy | None, **values: Any) -> RetrainPolicy:
+    """``policy``, else the policy of ``values`` (the keyword arguments of the retrain functions); a
+    caller gives one or the other.
+
+    Raises:
+        UserError: both given (a value that is not its default beside ``policy``), or a value the policy
+            refuses.
+    """
+    if policy is None:
+        return RetrainPolicy(**values)
+    default = RetrainPolicy()
+    given = [key for key, value in values.items() if value != getattr(default, key)]
+    if given:
+        names = ", ".join(f"`{key}`" for key in given)
+        raise UserError(f"give `policy` or {names}, not both: the policy holds every retrain value")
+    return policy
 
 
 def retrain_study(
@@ -216,8 +216,9 @@ def retrain_study(
     epochs: str | int = "best",
     base_seed: int = 0,
     final_fit: bool = False,
-    ensemble: Ensemble = "auto",
-    bag: Bag = "auto",
+    ensemble: bool | str = "auto",
+    bag: bool | str = "auto",
+    policy: RetrainPolicy | None = None,
 ) -> tuple[DatasetRetrain, Predictor]:
     """Retrain the top K configs of one study; save the deployed model in ``out_dir``; return the report
     and the deployed model as a :class:`Predictor`.
@@ -226,24 +227,24 @@ def retrain_study(
     (``ensemble="auto"``, the default, or ``True``); else the top-1 config's first seed; with
     ``final_fit``, the top-1 config fitted again on every row (see :mod:`._final`). Test scores are those
     of the models before a final fit. With ``bag`` (see :func:`._bag.bag_folds`) each config's model is
-    the average of its fold models.
+    the average of its fold models. The values make a :class:`~automl.store.RetrainPolicy`, which may be
+    given whole as ``policy`` instead.
 
     Raises:
-        UserError: no complete trial, ``top_k`` or ``seeds`` below 1, a bad ``epochs`` or ``bag`` value, a
-            dataset that is not the one searched (its fingerprint differs), or ``final_fit`` with
-            ``ensemble`` or ``bag``.
+        UserError: no complete trial, a value the policy refuses (see :class:`~automl.store.RetrainPolicy`),
+            or a dataset that is not the one searched (its fingerprint differs).
     """
     from automl.datasets import baselines_on_test
     from automl.retrain._final import all_rows, ensemble_model, final_epochs
     from automl.retrain._predictor import Predictor
     from automl.training import train
 
-    top_k, ensemble = deploy_plan(records, info, top_k=top_k, ensemble=ensemble, final_fit=final_fit)
-    folds = bag_folds(info, bag, final_fit=final_fit)
-    if seeds < 1:
-        raise UserError(f"`seeds` must be at least 1, but got {seeds}")
-    if not (epochs == "best" or (isinstance(epochs, int) and epochs >= 1)):
-        raise UserError(f"`epochs` must be 'best' or a positive number of epochs, but got {epochs!r}")
+    policy = policy_of(
+        policy, top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag
+    )
+    seeds, epochs, final_fit = policy.seeds, policy.epochs, policy.final_fit
+    top_k, ensemble = deploy_plan(records, info, policy)
+    folds = bag_folds(info, policy)
     if info.dataset_fingerprint and dataset.fingerprint != info.dataset_fingerprint:
         raise UserError(
             f"dataset {dataset.name!r} is not the data this run searched (fingerprint changed); "
@@ -308,7 +309,7 @@ def retrain_study(
         model_dir=str(out_dir),
         bag=folds,
     )
-    deployed, preprocessor = members[0], dataset.preprocessor  # top_k, seeds >= 1 were checked above
+    deployed, preprocessor = members[0], dataset.preprocessor  # the policy holds top_k, seeds >= 1
     if ensemble and len(members) < 2:
         # A search that finished one config has nothing to average: its model is the deployed one. Only an
         # explicit ``ensemble=True`` gets here: ``auto`` asks for an ensemble only of two finished configs.

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from automl.exceptions import UserError
-from automl.retrain._policy import DatasetRetrain, retrain_study
-from automl.store import StudyInfo, TrialRecord, best_first
+from automl.retrain._policy import DatasetRetrain, policy_of, retrain_study
+from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
@@ -68,15 +68,21 @@ def retrain_run(
     final_fit: bool = False,
     ensemble: bool | str = "auto",
     bag: bool | str = "auto",
+    policy: RetrainPolicy | None = None,
 ) -> list[DatasetRetrain]:
     """Retrain the best model of every dataset of a run (or of ``dataset``) into ``<run>/models/<dataset>/``.
 
     When several spaces searched a dataset, the study with the best validation score is retrained.
+    The retrain values make a :class:`~automl.store.RetrainPolicy` (checked before the run is opened),
+    which may be given whole as ``policy`` instead.
 
     ``data`` supplies the dataset in memory (the Python API), instead of reloading it from the run.
     """
     from automl.store import load_records, load_study_info, open_run
 
+    policy = policy_of(
+        policy, top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag
+    )
     run, manifest, storage = open_run(run_dir)
     entries = {d.name: d for d in manifest.datasets}
     if dataset is not None and dataset not in entries:
@@ -108,13 +114,8 @@ def retrain_run(
             records,
             info,
             run.models_dir / name_of_dataset,
-            top_k=top_k,
-            seeds=seeds,
-            epochs=epochs,
             base_seed=seed,
-            final_fit=final_fit,
-            ensemble=ensemble,
-            bag=bag,  # type: ignore[arg-type]  # checked by retrain_study
+            policy=policy,
         )
         reports.append(report)
     if not reports:

@@ -144,9 +144,16 @@ budget: {trials: 2}
         (BASE.replace("[tiny]", "[tiny, huge]"), 3, "spaces.1: unknown search space 'huge'"),
         (BASE.replace("trials: 2", "timeout: soon"), 4, "budget.timeout: cannot read 'soon' as a duration"),
         (BASE.replace("iris, wine", "iris, wnie"), 2, "datasets.1: unknown dataset 'wnie' (did you mean 'wine'?)"),
+        (BASE.replace("trials: 2", "trials: 2, trial_timeout: 0s"), 4, "budget.trial_timeout: a duration must be positive, but got '0s'"),
+        (BASE + "retrain: {seeds: 0}\n", 5, "retrain.seeds: seeds must be at least 1, but got 0"),
+        (BASE + "retrain:\n  top_k: 2\n  epochs: soon\n", 7, "retrain.epochs: epochs must be 'best' or a positive number of epochs, but got 'soon'"),
+        (BASE + "retrain: {bag: maybe}\n", 5, "retrain.bag: give true, false or auto, not 'maybe'"),
+        (BASE + "retrain: {final_fit: yes please}\n", 5, "retrain.final_fit: give true or false, not 'yes please'"),
+        (BASE + "retrain:\n  final_fit: true\n  bag: true\n", 5, "retrain: `final_fit` and `bag` deploy different models: choose one"),
     ],
     ids=["unknown-key", "dataset-twice", "budget-0", "no-workers", "no-gpus", "gpus-and-workers", "algorithm", "backend", "option", "report",
-         "space", "duration", "dataset-typo"],
+         "space", "duration", "dataset-typo", "duration-0", "retrain-seeds", "retrain-epochs", "retrain-bag", "retrain-final-fit",
+         "retrain-contradiction"],
 )  # fmt: skip
 def test_validation_errors_are_one_line_with_file_and_line(tmp_path, capsys, text, line, expected):
     path = write(tmp_path, text)
@@ -157,6 +164,25 @@ def test_validation_errors_are_one_line_with_file_and_line(tmp_path, capsys, tex
     assert f"{path}:{line}: {expected}" in err
     assert not (tmp_path / "run").exists()  # nothing started
     assert time.perf_counter() - started < 10
+
+
+def test_the_budget_and_retrain_sections_are_the_manifests_records(tmp_path):
+    from automl.experiment._config import parse_experiment
+    from automl.store import BudgetEntry, RetrainPolicy
+
+    text = (
+        BASE.replace("trials: 2", "trials: 2, timeout: 1.5h") + "retrain: {top_k: 2, seeds: 3, epochs: 4}\n"
+    )
+    config = parse_experiment(write(tmp_path, text))
+    assert config.budget == BudgetEntry(trials=2, timeout=5400.0)
+    assert config.retrain == RetrainPolicy(top_k=2, seeds=3, epochs=4)
+    assert parse_experiment(write(tmp_path, BASE + "retrain: false\n", "off.yaml")).retrain is None
+    assert parse_experiment(write(tmp_path, BASE, "on.yaml")).retrain == RetrainPolicy()
+    # The policy's refusal, at the line of the key at fault, in the file's words.
+    bad = write(tmp_path, BASE + "retrain:\n  top_k: 1\n  ensemble: true\n", "bad.yaml")
+    with pytest.raises(automl.UserError) as info:
+        parse_experiment(bad)
+    assert str(info.value) == f"{bad}:7: retrain.ensemble: an ensemble needs `top_k` of 2 or more"
 
 
 def test_a_dataset_entry_may_name_its_persistence_column(tmp_path):

@@ -148,7 +148,7 @@ def test_cli_retrain_and_predict(tmp_path, capsys):
     assert _main(["predict", str(run_dir), "--dataset", "wine", "--input", str(rows)]) == 2
     assert "no retrained model for dataset 'wine'" in capsys.readouterr().err
     assert _main(["retrain", str(run_dir), "--epochs", "soon"]) == 2
-    assert "--epochs: expected 'best' or a positive number, but got 'soon'" in capsys.readouterr().err
+    assert "--epochs must be 'best' or a positive number of epochs, but got 'soon'" in capsys.readouterr().err
     assert _main(["retrain", str(run_dir), "--dataset", "digits"]) == 2
     assert "the run has no dataset 'digits'" in capsys.readouterr().err
 
