@@ -66,3 +66,16 @@ def postgres_url() -> Iterator[str]:
     finally:
         # FORCE ends connections a test left open (a killed worker's, a pool's).
         admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def storage_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A fresh, empty storage for this test alone, once per kind: a SQLite file in ``tmp_path``, and a
+    PostgreSQL database of its own (``postgres_url``: marked ``postgres``, skipped without a server).
+
+    For the tests of what both storages must do alike (trial numbers, seeds, workers sharing a study);
+    other tests stay on SQLite.
+    """
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'automl.db'}"
+    return request.getfixturevalue("postgres_url")

@@ -1,7 +1,8 @@
 """Database-server storages: one clear line per mistake, and a password that never leaves the URL.
 
 Tests marked ``postgres`` run on a real server (``postgres_url``: a fresh database per test, see
-tests/conftest.py); the driver messages need none.
+tests/conftest.py); the driver messages need none. What both storages must do alike (numbering, batched
+writes) is tested on each in test_numbering.py.
 """
 
 from __future__ import annotations
@@ -122,62 +123,3 @@ def test_unknown_driver_is_a_missing_dependency_not_a_traceback(monkeypatch):
         open_storage("postgresql+pg8000://me:pw-9f3k2@127.0.0.1:1/automl")
     message = _one_line_without(excinfo.value, "pw-9f3k2")
     assert "pg8000" in message
-
-
-# --------------------------------------------------------------------------------- batched writes
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'automl.db'}"
-    return request.getfixturevalue("postgres_url")
-
-
-def test_batched_results_read_back_as_optunas_own_setters_write_them(any_url):
-    import math
-
-    import numpy as np
-
-    from automl.store._numbering import write_trial_results
-
-    study = optuna.create_study(storage=open_storage(any_url, heartbeat_interval=None))
-    one, batched = study.ask(), study.ask()
-    values = {1: 0.5, 2: float("nan"), 3: float("inf"), 4: -float("inf"), 5: 0.25}
-    attrs = {
-        "history": {"val_accuracy": [0.5, None]},
-        "seed": np.int64(3),
-        "fit_seconds": 1.5,
-        "device": "cpu",
-    }
-    for step, value in values.items():
-        one.report(value, step)
-    for key, value in {**attrs, "seed": 3}.items():
-        one.set_user_attr(key, value)
-    write_trial_results(study._storage, batched._trial_id, intermediate=values, user_attrs=attrs)
-    # a second write updates in place, as Optuna's setters do
-    write_trial_results(
-        study._storage, batched._trial_id, intermediate={5: 0.25}, user_attrs={"device": "cpu"}
-    )
-    study.tell(one, 1.0)
-    study.tell(batched, 1.0)
-
-    first, second = optuna.load_study(study_name=study.study_name, storage=open_storage(any_url)).trials
-    assert second.user_attrs == first.user_attrs == {**attrs, "seed": 3}
-
-    def same(value):
-        return "nan" if math.isnan(value) else value
-
-    assert {k: same(v) for k, v in second.intermediate_values.items()} == {
-        k: same(v) for k, v in first.intermediate_values.items()
-    }
-    assert sorted(second.intermediate_values) == [1, 2, 3, 4, 5]
-
-
-def test_batched_results_refuse_a_finished_trial(any_url):
-    from automl.store._numbering import write_trial_results
-
-    study = optuna.create_study(storage=open_storage(any_url, heartbeat_interval=None))
-    trial = study.ask()
-    study.tell(trial, state=optuna.trial.TrialState.FAIL)
-    with pytest.raises(optuna.exceptions.UpdateFinishedTrialError):
-        write_trial_results(study._storage, trial._trial_id, intermediate={1: 0.5}, user_attrs={})
-    assert study.trials[0].intermediate_values == {}

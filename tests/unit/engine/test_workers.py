@@ -1,7 +1,9 @@
-"""Workers across processes on a real PostgreSQL study: unique numbers and seeds, a killed worker loses only
-its trial, and the password stays out of every file, log and manifest.
+"""Workers across processes on one study, in a SQLite file and on a PostgreSQL server: unique numbers and
+seeds, a killed worker loses only its trial, and a server's password stays out of every file, log and
+manifest.
 
-Each test gets a fresh database (``postgres_url``, tests/conftest.py); the trainer is the stub, so the real
+Each test gets a fresh storage (``storage_url``: a SQLite file, and a PostgreSQL database marked
+``postgres``; or ``postgres_url`` alone, see tests/conftest.py); the trainer is the stub, so the real
 engine, backend and storage run without TensorFlow.
 """
 
@@ -26,9 +28,7 @@ from stub_search import STUDY, stub_space
 
 from automl.backends import get_backend
 from automl.engine import open_study
-from automl.store import load_records, open_storage, reserve_trial, trial_seed
-
-pytestmark = pytest.mark.postgres
+from automl.store import load_records, open_storage, trial_seed
 
 HERE = Path(__file__).parent
 
@@ -51,11 +51,12 @@ def _start(script: str, *args: str) -> subprocess.Popen:
     )
 
 
-def _wait(processes: list[subprocess.Popen], secret: str | None = None) -> list[str]:
-    """Each process's stdout, once it exited cleanly; ``secret`` (the password) appears in no output."""
+def _wait(processes: list[subprocess.Popen], url: str) -> list[str]:
+    """Each process's stdout, once it exited cleanly; the URL's password (if any) appears in no output."""
+    secret = make_url(url).password
     outputs = []
     for process in processes:
-        out, err = process.communicate(timeout=120)
+        out, err = process.communicate(timeout=240)
         assert process.returncode == 0, err[-3000:]
         if secret:
             assert secret not in out and secret not in err
@@ -63,50 +64,30 @@ def _wait(processes: list[subprocess.Popen], secret: str | None = None) -> list[
     return outputs
 
 
-def _password(url: str) -> str:
-    password = make_url(url).password
-    assert password, "the test server's URL has no password: password handling would go untested"
-    return password
-
-
-def _create(url: str, iris, *, heartbeat_interval: int | None = None) -> optuna.storages.BaseStorage:
+def _create(
+    url: str,
+    iris,
+    *,
+    backend: str = "optuna",
+    algorithm: str = "random",
+    heartbeat_interval: int | None = None,
+) -> optuna.storages.BaseStorage:
     """The parent creates schema and study before any worker starts (concurrent creation races)."""
     storage = open_storage(url, heartbeat_interval=heartbeat_interval, grace_period=2)
     open_study(
         storage, STUDY, space=stub_space(), dataset=iris, metric="accuracy", direction="maximize",
-        backend=get_backend("optuna")(algorithm="random", seed=0), seed=0, resume=False, local=False,
+        backend=get_backend(backend)(algorithm=algorithm, seed=0), seed=0, resume=False, local=False,
     )  # fmt: skip
     return storage
 
 
-def test_reserved_numbers_are_unique_across_two_processes(postgres_url):
-    optuna.create_study(study_name="shared", storage=open_storage(postgres_url))
-    script = """
-        import json, sys
-        import optuna
-        from optuna.distributions import FloatDistribution
-        from automl.store import open_storage, reserve_trial
-        study = optuna.load_study(study_name="shared", storage=open_storage(sys.argv[1]))
-        numbers = [reserve_trial(study, {"dropout": 0.1}, {"dropout": FloatDistribution(0, 1)})[1]
-                   for _ in range(40)]
-        print(json.dumps(numbers))
-    """
-    first, second = (
-        json.loads(out)
-        for out in _wait([_start(script, postgres_url) for _ in range(2)], _password(postgres_url))
-    )
-    assert sorted(first + second) == list(range(80))
-    assert first == sorted(first) and second == sorted(second)
-
-
-# A worker: the stub search of stub_search.py, on a storage with 1 s heartbeats. The trainer sleeps
-# `seconds` per epoch; from trial `slow_from` on (this process's count) it sleeps a minute instead.
-# `pruner`: median compares with finished trials' per-epoch scores in the server; none writes a trial's
-# scores once, at its end.
+# A worker: joins the study the parent created (as automl's workers do: resume, not local, no prepare),
+# on a storage with 1 s heartbeats, and searches it with the stub trainer. The trainer sleeps `seconds`
+# per epoch; from trial `slow_from` on (this process's count) it sleeps a minute instead. `pruner`: median
+# compares with finished trials' per-epoch scores in the storage; none writes a trial's scores once, at
+# its end. `directory`: the KerasTuner project folder, one per worker.
 _WORKER = """
-    import json, sys, types
-    # run_session imports automl._keras (TensorFlow, ~6 s) even when given a device; the stub needs none.
-    sys.modules["automl._keras"] = types.SimpleNamespace(configure_process=lambda: "stub")
+    import json, sys
     from automl.backends import get_backend
     from automl.datasets import load_dataset
     from automl.engine import Budget, open_study, run_session
@@ -114,7 +95,8 @@ _WORKER = """
     from automl.testing import StubTrainer
     from stub_search import STUDY, stub_space
 
-    url, trials, seconds, slow_from, pruner = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    url, backend_name, algorithm, pruner, directory = sys.argv[1:6]
+    trials, seconds, slow_from = int(sys.argv[6]), float(sys.argv[7]), int(sys.argv[8])
 
     class Trainer(StubTrainer):
         def __call__(self, config, dataset, **kwargs):
@@ -123,7 +105,8 @@ _WORKER = """
             return super().__call__(config, dataset, **kwargs)
 
     iris, space = load_dataset("iris", seed=0), stub_space()
-    backend = get_backend("optuna")(algorithm="random", pruner=pruner, seed=0)
+    options = {"directory": directory} if backend_name == "keras_tuner" else None
+    backend = get_backend(backend_name)(algorithm=algorithm, pruner=pruner, seed=0, options=options)
     storage = open_storage(url, heartbeat_interval=1, grace_period=2)
     study, info = open_study(
         storage, STUDY, space=space, dataset=iris, metric="accuracy", direction="maximize",
@@ -135,10 +118,28 @@ _WORKER = """
 """
 
 
-def test_two_optuna_workers_share_one_study_without_collisions(postgres_url, iris):
-    storage = _create(postgres_url, iris)
-    workers = [_start(_WORKER, postgres_url, "12", "0.02", "1000", "median") for _ in range(2)]
-    trained = [json.loads(out.splitlines()[-1]) for out in _wait(workers, _password(postgres_url))]
+def _worker(url: str, *, backend="optuna", algorithm="random", pruner="none", directory=".", trials=12,
+            seconds=0.02, slow_from=1000) -> subprocess.Popen:  # fmt: skip
+    """Start :data:`_WORKER` on ``url`` (arguments as there)."""
+    args = (backend, algorithm, pruner, directory, trials, seconds, slow_from)
+    return _start(_WORKER, url, *map(str, args))
+
+
+@pytest.mark.parametrize(
+    ("backend", "algorithm", "pruner"),
+    [("optuna", "random", "median"), ("keras_tuner", "random", "none")],
+)
+def test_two_workers_share_one_study_without_collisions(
+    storage_url, iris, tmp_path, backend, algorithm, pruner
+):
+    storage = _create(storage_url, iris, backend=backend, algorithm=algorithm)
+    workers = [
+        _worker(
+            storage_url, backend=backend, algorithm=algorithm, pruner=pruner, directory=tmp_path / f"kt{i}"
+        )
+        for i in (1, 2)
+    ]
+    trained = [json.loads(out.splitlines()[-1]) for out in _wait(workers, storage_url)]
     records = load_records(storage, STUDY)
     numbers = [r.number for r in records]
     seeds = [r.seed for r in records]
@@ -149,7 +150,8 @@ def test_two_optuna_workers_share_one_study_without_collisions(postgres_url, iri
     # Each worker checks the budget before it starts a trial: at most one in flight each past it.
     assert 12 <= len([r for r in records if r.state.finished]) <= 12 + 2
     assert sum(trained) == len(records)
-    # the median pruner read the others' per-epoch scores from the server while trials ran
+    # every trial's per-epoch scores are in the storage: all three epochs, or those before it was pruned
+    # (with the median pruner, which read the other worker's scores from the storage while trials ran)
     study = optuna.load_study(study_name=STUDY, storage=storage)
     for trial in study.trials:
         assert sorted(trial.intermediate_values) == list(range(1, len(trial.intermediate_values) + 1))
@@ -157,10 +159,10 @@ def test_two_optuna_workers_share_one_study_without_collisions(postgres_url, iri
         assert len(trial.intermediate_values) in expected, trial
 
 
-def test_a_killed_worker_loses_only_its_trial_which_the_heartbeat_fails(postgres_url, iris):
-    storage = _create(postgres_url, iris, heartbeat_interval=1)
+def test_a_killed_worker_loses_only_its_trial_which_the_heartbeat_fails(storage_url, iris):
+    storage = _create(storage_url, iris, heartbeat_interval=1)
     # The first worker finishes two trials, then hangs in its third, and is killed there.
-    doomed = _start(_WORKER, postgres_url, "6", "0.02", "2", "none")
+    doomed = _worker(storage_url, trials=6, slow_from=2)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -177,7 +179,7 @@ def test_a_killed_worker_loses_only_its_trial_which_the_heartbeat_fails(postgres
     killed = running[0]
     time.sleep(2.5)  # the grace period (2 s) passes without a heartbeat
     # The second worker finds the silent trial, fails it (Optuna's heartbeat check) and retries its config.
-    _wait([_start(_WORKER, postgres_url, "6", "0.02", "1000", "none")], _password(postgres_url))
+    _wait([_worker(storage_url, trials=6)], storage_url)
 
     records = load_records(storage, STUDY)
     by_number = {r.number: r for r in records}
@@ -194,20 +196,39 @@ def test_a_killed_worker_loses_only_its_trial_which_the_heartbeat_fails(postgres
     assert len({r.seed for r in records}) == len(records)
 
 
+def _module_calling_run_session() -> types.ModuleType:
+    """The module whose ``run_session`` an in-process :class:`AutoMLSearch` calls (to stub its trainer).
+
+    The one private import of these tests: ``automl.workers._launch`` once the search launches its
+    sessions from the ``automl.workers`` package, ``automl.search`` before.
+    """
+    import importlib
+
+    for name in ("automl.workers._launch", "automl.search"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "run_session"):
+            return module
+    raise AssertionError("no module calls run_session for AutoMLSearch: update this helper")
+
+
+@pytest.mark.postgres
 def test_the_password_stays_out_of_files_logs_and_the_manifest(postgres_url, tmp_path, monkeypatch, caplog):
-    import automl.search
     from automl import AutoMLSearch
     from automl.store import manifest_from_storage
     from automl.testing import StubTrainer
 
     password = make_url(postgres_url).password
     assert password
-    real = automl.search.run_session
+    caller = _module_calling_run_session()
+    real = caller.run_session
 
     def stub_session(*args, **kwargs):
         return real(*args, **{**kwargs, "trainer": StubTrainer(), "device": "stub"})
 
-    monkeypatch.setattr(automl.search, "run_session", stub_session)
+    monkeypatch.setattr(caller, "run_session", stub_session)
     if "automl._keras" not in sys.modules:  # run_session imports it (TensorFlow) even when given a device
         monkeypatch.setitem(
             sys.modules, "automl._keras", types.SimpleNamespace(configure_process=lambda: "stub")
@@ -236,23 +257,8 @@ def test_the_password_stays_out_of_files_logs_and_the_manifest(postgres_url, tmp
     assert len(load_records(open_storage(manifest.storage), search.study_name_)) == 3
 
 
-def test_a_running_trial_is_visible_to_other_processes_before_it_ends(postgres_url, iris):
-    """A reserved trial is a row in the server at once: another connection sees it RUNNING, numbered."""
-    from optuna.distributions import FloatDistribution
-
-    study = optuna.create_study(study_name="seen", storage=open_storage(postgres_url))
-    _, number = reserve_trial(study, {"dropout": 0.3}, {"dropout": FloatDistribution(0, 1)})
-    other = optuna.load_study(study_name="seen", storage=open_storage(postgres_url, heartbeat_interval=None))
-    (trial,) = other.get_trials(deepcopy=False)
-    assert (trial.number, trial.state, trial.params) == (
-        number,
-        optuna.trial.TrialState.RUNNING,
-        {"dropout": 0.3},
-    )
-
-
 @pytest.mark.parametrize("pruner", ["none", "median"])
-def test_a_trial_writes_its_epochs_once_without_a_pruner_and_per_epoch_with_one(postgres_url, iris, pruner):
+def test_a_trial_writes_its_epochs_once_without_a_pruner_and_per_epoch_with_one(storage_url, iris, pruner):
     """Without a pruner nothing reads a running trial's per-epoch scores, so they are written with its
     record, in one statement; a pruner gets them per epoch. Readers see the same trials either way."""
     from sqlalchemy import event
@@ -275,11 +281,11 @@ def test_a_trial_writes_its_epochs_once_without_a_pruner_and_per_epoch_with_one(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(module, "open_storage", counting_open)
         result = stub_search(
-            postgres_url, iris, StubTrainer(), trials=4, space=stub_space(epochs=6), pruner=pruner,
+            storage_url, iris, StubTrainer(), trials=4, space=stub_space(epochs=6), pruner=pruner,
             options={"pruner_startup_trials": 10} if pruner == "median" else None,
         )  # fmt: skip
     assert [r.state.value for r in result.records] == ["complete"] * 4
-    study = optuna.load_study(study_name=STUDY, storage=open_storage(postgres_url))
+    study = optuna.load_study(study_name=STUDY, storage=open_storage(storage_url))
     assert all(sorted(t.intermediate_values) == [1, 2, 3, 4, 5, 6] for t in study.trials)
     assert all(
         len(r.history["val_accuracy"]) == 6 and r.worker and r.seed is not None for r in result.records
