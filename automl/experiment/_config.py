@@ -15,8 +15,7 @@ from automl._durations import parse_duration
 from automl._yaml import YamlDocument, read_yaml
 from automl.exceptions import UserError
 from automl.space import DEFAULT_SPACE
-from automl.store import BudgetEntry, RetrainPolicy
-from automl.store._policy import PolicyError
+from automl.store import BudgetEntry, RetrainPolicy, RetrainPolicyError
 
 if TYPE_CHECKING:
     from automl.space import SearchSpace
@@ -314,7 +313,7 @@ def _retrain(check: _Checker, value: Any) -> RetrainPolicy | None:
     entry = check.keys(value, ("retrain",), _RETRAIN_KEYS)
     try:
         return RetrainPolicy(**entry)
-    except PolicyError as exc:
+    except RetrainPolicyError as exc:
         key = exc.key if exc.key in entry else None
         raise check.fail(("retrain",) if key is None else ("retrain", key), exc.in_file) from None
 

@@ -5,7 +5,7 @@ No TensorFlow here: leaderboards and reports read a run through this package alo
 
 from automl.store._manifest_io import manifest_from_storage, open_run, read_manifest, write_manifest
 from automl.store._numbering import finish_reserved_trial, reserve_trial, trial_seed, write_trial_results
-from automl.store._policy import RetrainPolicy
+from automl.store._policy import RetrainPolicy, RetrainPolicyError
 from automl.store._provenance import Environment, environment_info, file_sha256, split_files
 from automl.store._records import (
     SCHEMA_VERSION,
@@ -43,6 +43,7 @@ __all__ = [
     "Environment",
     "RetrainEntry",
     "RetrainPolicy",
+    "RetrainPolicyError",
     "RunDir",
     "RunManifest",
     "SpaceEntry",

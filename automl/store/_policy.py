@@ -16,13 +16,13 @@ from typing import Literal
 
 from automl.exceptions import UserError
 
-__all__ = ["Choice", "PolicyError", "RetrainPolicy"]
+__all__ = ["Choice", "RetrainPolicy", "RetrainPolicyError"]
 
 #: ``ensemble`` and ``bag``: always, never, or as :func:`automl.retrain.deploy_plan` and ``bag_folds`` decide.
 Choice = bool | Literal["auto"]
 
 
-class PolicyError(UserError):
+class RetrainPolicyError(UserError):
     """A retrain value refused by :class:`RetrainPolicy`.
 
     ``key`` is the value at fault (``None`` for two values that contradict each other, both named in the
@@ -45,7 +45,7 @@ def _whole(value: object) -> bool:
 
 def _choice(value: object, key: str) -> None:
     if not (isinstance(value, bool) or value == "auto"):
-        raise PolicyError(
+        raise RetrainPolicyError(
             f"`{key}` takes true, false or 'auto', not {value!r}",
             key=key,
             in_file=f"give true, false or auto, not {value!r}",
@@ -62,8 +62,8 @@ class RetrainPolicy:
     each config as the average of its fold models.
 
     Raises:
-        PolicyError: (a :class:`UserError`) a value out of its range, or two values that contradict each
-            other (``final_fit`` with ``ensemble`` or ``bag``, an ensemble of ``top_k`` 1).
+        RetrainPolicyError: (a :class:`UserError`) a value out of its range, or two values that contradict
+            each other (``final_fit`` with ``ensemble`` or ``bag``, an ensemble of ``top_k`` 1).
     """
 
     top_k: int | None = None
@@ -75,16 +75,16 @@ class RetrainPolicy:
 
     def __post_init__(self) -> None:
         if self.top_k is not None and not (_whole(self.top_k) and self.top_k >= 1):
-            raise PolicyError(f"`top_k` must be at least 1, but got {self.top_k!r}", key="top_k")
+            raise RetrainPolicyError(f"`top_k` must be at least 1, but got {self.top_k!r}", key="top_k")
         if not (_whole(self.seeds) and self.seeds >= 1):
-            raise PolicyError(f"`seeds` must be at least 1, but got {self.seeds!r}", key="seeds")
+            raise RetrainPolicyError(f"`seeds` must be at least 1, but got {self.seeds!r}", key="seeds")
         if not (self.epochs == "best" or (_whole(self.epochs) and int(self.epochs) >= 1)):
-            raise PolicyError(
+            raise RetrainPolicyError(
                 f"`epochs` must be 'best' or a positive number of epochs, but got {self.epochs!r}",
                 key="epochs",
             )
         if not isinstance(self.final_fit, bool):
-            raise PolicyError(
+            raise RetrainPolicyError(
                 f"`final_fit` takes true or false, not {self.final_fit!r}",
                 key="final_fit",
                 in_file=f"give true or false, not {self.final_fit!r}",
@@ -93,9 +93,9 @@ class RetrainPolicy:
         _choice(self.bag, "bag")
         for other in ("ensemble", "bag"):
             if self.final_fit and getattr(self, other) is True:
-                raise PolicyError(f"`final_fit` and `{other}` deploy different models: choose one")
+                raise RetrainPolicyError(f"`final_fit` and `{other}` deploy different models: choose one")
         if self.ensemble is True and self.top_k == 1:
-            raise PolicyError(
+            raise RetrainPolicyError(
                 "an ensemble needs at least 2 configs: retrain with `top_k` of 2 or more",
                 key="ensemble",
                 in_file="an ensemble needs `top_k` of 2 or more",

@@ -8,12 +8,11 @@ import dataclasses
 import pytest
 
 from automl.exceptions import UserError
-from automl.store import RetrainEntry, RetrainPolicy
-from automl.store._policy import PolicyError
+from automl.store import RetrainEntry, RetrainPolicy, RetrainPolicyError
 
 
-def refusal(**values) -> PolicyError:
-    with pytest.raises(PolicyError) as info:
+def refusal(**values) -> RetrainPolicyError:
+    with pytest.raises(RetrainPolicyError) as info:
         RetrainPolicy(**values)
     assert isinstance(info.value, UserError) and "\n" not in str(info.value)
     return info.value
