@@ -257,20 +257,20 @@ def retrain_study(
         truncated = record.stopped_by in _TRUNCATED
         if folds:
             fixed = f"{epochs} epochs each" if epochs != "best" else "each early-stopped on its fold"
-            policy, early = f"bag of {folds} fold models, {fixed}", epochs == "best"
+            epochs_policy, early = f"bag of {folds} fold models, {fixed}", epochs == "best"
             n_epochs = None if epochs == "best" else int(epochs)
         elif epochs != "best":
-            policy, early, n_epochs = f"fixed {epochs}", False, int(epochs)
+            epochs_policy, early, n_epochs = f"fixed {epochs}", False, int(epochs)
         elif truncated:
-            policy, early = f"early stop on slice ({record.stopped_by})", True
+            epochs_policy, early = f"early stop on slice ({record.stopped_by})", True
             n_epochs = int(record.config.get("epochs", 100))
         else:
-            policy, early, n_epochs = (
+            epochs_policy, early, n_epochs = (
                 f"best epoch {record.best_epoch}",
                 False,
                 int(record.best_epoch or 1),
             )
-        entry = RetrainedConfig(rank, record.number, record.score, dict(record.config), policy)
+        entry = RetrainedConfig(rank, record.number, record.score, dict(record.config), epochs_policy)
         for offset in range(seeds):
             seed = base_seed + offset
             if folds:
