@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 __all__ = [
     "AutoMLError",
     "AutoMLWarning",
@@ -20,6 +23,7 @@ __all__ = [
     "SpaceError",
     "TrialFailed",
     "UserError",
+    "did_you_mean",
 ]
 
 
@@ -63,6 +67,12 @@ class TrialFailed(AutoMLError):
 
 class FatalError(AutoMLError):
     """The search cannot continue; every finished trial is kept."""
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``options`` to a mistyped ``word``, or an empty string."""
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class AutoMLWarning(UserWarning):

@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,15 +21,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from automl.engine import Budget, check_family, check_same_search, open_study, resolve_dataset, run_session
-from automl.engine._devices import (
-    RECYCLE_AFTER,
-    check_backend_fits,
-    in_process,
-    parse_devices,
-    plan_slots,
-    short_search,
-)
+from automl.datasets import resolve_dataset
+from automl.engine import Budget, check_family
 from automl.exceptions import UserError
 from automl.space import DEFAULT_SPACE
 from automl.store import (
@@ -36,6 +30,7 @@ from automl.store import (
     BudgetEntry,
     DatasetEntry,
     Environment,
+    RetrainPolicy,
     RunDir,
     RunManifest,
     SpaceEntry,
@@ -44,22 +39,25 @@ from automl.store import (
     best_first,
     load_records,
     load_study_info,
-    mask_password,
     open_run,
-    open_storage,
-    prepare_run_dir,
     read_manifest,
-    resolve_run_path,
+    reload_dataset,
     split_files,
-    storage_url_for,
-    study_name,
     write_manifest,
+)
+from automl.workers import (
+    RECYCLE_AFTER,
+    check_backend_fits,
+    check_same_search,
+    parse_devices,
+    plan_slots,
+    prepare_run,
+    prepare_study,
+    run_study,
+    short_search,
 )
 
 if TYPE_CHECKING:
-    import optuna
-
-    from automl.datasets import Dataset
     from automl.engine import Progress
     from automl.report import ReportPath
     from automl.retrain import Predictor
@@ -211,7 +209,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         from automl.backends import get_backend
         from automl.metrics import get_metric
         from automl.space import load_space
-        from automl.warmstart import check_warm_start, plan_warm_start, resumed_warm_start, warm_start_study
+        from automl.warmstart import check_warm_start, plan_warm_start, resumed_warm_start
 
         clock_started = time.time()  # the time budget covers set-up too: the user waits for all of it
         data, target = _with_labels(data, y, target)
@@ -226,12 +224,13 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         )
         warm = plan_warm_start(self.warm_start, space, backend)
         setting = check_warm_start(self.warm_start)
-        budget = Budget(
+        record = BudgetEntry(
             trials=_trial_budget(self.n_trials, self.timeout),
             timeout=self.timeout,
             trial_timeout=self.trial_timeout,
             max_consecutive_failures=self.max_consecutive_failures,
         )
+        budget = Budget.of(record, timeout=self.timeout)
         slots = plan_slots(parse_devices(self.devices), short=short_search(budget.trials, budget.timeout))
         check_backend_fits(backend, slots)
         if self.oracle_port is not None:
@@ -250,35 +249,19 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         )  # fmt: skip
         check_family(space, dataset)
         metric = get_metric(self.metric or space.objective, dataset.task)
-        path = resolve_run_path(
-            name=self.name, run_dir=self.run_dir, default_name=f"{dataset.name}-{space.name}-{backend.name}"
-        )
-        run = prepare_run_dir(path, resume=self.resume, overwrite=self.overwrite)
-        if self.resume and run.has_manifest:
-            previous = read_manifest(run)
-            check_same_search(previous, dataset.name, space.name, backend)
-            setting = resumed_warm_start(previous.warm_start, self.warm_start)
-        url = storage_url_for(run.path, self.storage)
-        storage = open_storage(url, heartbeat_interval=self.heartbeat_interval)
-        name = study_name(run.path.name, dataset.name, space.name, backend.name, backend.algorithm)
-        study, info = open_study(
-            storage,
-            name,
-            space=space,
-            dataset=dataset,
-            metric=metric.name,
-            direction=metric.direction,
-            backend=backend,
-            seed=self.seed,
-            resume=self.resume,
-            local=self.storage in (None, "", "sqlite"),
-            cv=self.cv,
-            timed=budget.timeout is not None,
-        )
-        warm_start_study(
-            study, backend, space, warm, dataset=dataset.name, fingerprint=dataset.fingerprint,
-            n_trials=budget.trials,
+        prepared = prepare_run(
+            name=self.name, run_dir=self.run_dir, default_name=f"{dataset.name}-{space.name}-{backend.name}",
+            storage=self.storage, resume=self.resume, overwrite=self.overwrite, kind="search",
+            heartbeat_interval=self.heartbeat_interval,
         )  # fmt: skip
+        if prepared.previous is not None:
+            check_same_search(prepared.previous, dataset.name, space.name, backend)
+            setting = resumed_warm_start(prepared.previous.warm_start, self.warm_start)
+        launch = prepare_study(
+            prepared, dataset=dataset, space=space, backend=backend, metric=metric, budget=budget,
+            seed=self.seed, resume=self.resume, cv=self.cv, warm=warm,
+        )  # fmt: skip
+        run, name, storage, info = prepared.run, launch.name, prepared.storage, launch.info
         manifest = RunManifest(
             kind="search",
             name=run.path.name,
@@ -298,15 +281,9 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             backend=BackendEntry(backend.name, backend.algorithm, backend.pruner, dict(backend.options)),
             studies=(name,),
             metric=metric.name,
-            budget=BudgetEntry(
-                trials=budget.trials,
-                timeout=budget.timeout,
-                trial_timeout=budget.trial_timeout,
-                max_consecutive_failures=budget.max_consecutive_failures,
-                trials_per_study={name: budget.trials},
-            ),
+            budget=replace(record, trials_per_study={name: budget.trials}),
             devices={"workers": len(slots), "slots": [slot.to_dict() for slot in slots]},
-            storage="sqlite" if self.storage in (None, "", "sqlite") else mask_password(url),
+            storage=prepared.storage_label(),
             seed=self.seed,
             environment=Environment.current(),
             warm_start=setting,
@@ -318,76 +295,18 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         self.dataset_ = dataset
         self.space_ = space
         self._storage = storage
-        self._slots = slots
-        self._url = url
-        self._reloadable = isinstance(data, str | os.PathLike)
         try:
-            self._search(backend, study, info, space, dataset, metric.name, budget, clock_started)
+            run_study(
+                launch, backend, prepared=prepared, slots=slots, seed=self.seed, started=clock_started,
+                progress=self.progress, recycle_after=self.recycle_after,
+                heartbeat_interval=self.heartbeat_interval, oracle_port=self.oracle_port,
+                reloadable=isinstance(data, str | os.PathLike),
+            )  # fmt: skip
         finally:
             self._collect(storage, name, info)
             run.leaderboard_file.write_text(self.leaderboard_.to_csv(index=False), encoding="utf-8")
             RunDir.detach_log(handler)
         return self
-
-    def _search(
-        self,
-        backend: Any,
-        study: optuna.Study,
-        info: StudyInfo,
-        space: SearchSpace,
-        dataset: Dataset,
-        metric: str,
-        budget: Budget,
-        clock_started: float,
-    ) -> None:
-        from automl.engine._join import record_window
-
-        # For workers that join from other machines.
-        window = record_window(study, budget, self.heartbeat_interval, started=clock_started)
-        if in_process(self._slots) and self.oracle_port is None:
-            run_session(
-                backend,
-                study,
-                info,
-                space,
-                dataset,
-                budget,
-                seed=self.seed,
-                progress=self.progress,
-                run_dir=self.run_dir_,
-                deadline=window.deadline,
-            )
-            return
-        from automl.engine import Chief, Supervisor
-
-        dataset_file = None
-        if not self._reloadable:
-            # Data from Python objects has no source a worker could reload: hand it over as a file.
-            import joblib
-
-            dataset_file = Path(self.run_dir_) / "workers" / "dataset.joblib"
-            dataset_file.parent.mkdir(parents=True, exist_ok=True)
-            joblib.dump(dataset, dataset_file)
-        Supervisor(
-            study=study,
-            info=info,
-            url=self._url,
-            slots=self._slots,
-            budget=budget,
-            run_dir=Path(self.run_dir_),
-            recycle_after=self.recycle_after,
-            heartbeat_interval=self.heartbeat_interval,
-            dataset_file=dataset_file,
-            progress=self.progress,
-            chief=Chief.of(backend, **self._chief_address()),
-            since=window.since,
-            deadline=window.deadline,
-        ).run()
-
-    def _chief_address(self) -> dict[str, Any]:
-        if self.oracle_port is None:
-            return {}
-        return {"bind": "0.0.0.0", "port": self.oracle_port}
 
     # ------------------------------------------------------------------ results
     def _collect(self, storage: Any, name: str, info: StudyInfo) -> None:
@@ -463,25 +382,22 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
 
         if not hasattr(self, "trials_"):
             raise UserError("retrain() needs a search: call fit() or AutoMLSearch.load() first")
+        # Bad values stop before the data is loaded again.
+        policy = RetrainPolicy(
+            top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag
+        )
         dataset = getattr(self, "dataset_", None)
         if dataset is None:
-            from automl.retrain import _reload_dataset
-
             manifest = read_manifest(self.run_dir_)
-            dataset = _reload_dataset(manifest.datasets[0], manifest.seed)
+            dataset = reload_dataset(manifest.datasets[0], manifest.seed)
             self.dataset_ = dataset
         report, predictor = retrain_study(
             dataset,
             self.trials_,
             self.study_info_,
             Path(self.run_dir_) / "models" / dataset.name,
-            top_k=top_k,
-            seeds=seeds,
-            epochs=epochs,
             base_seed=self.seed,
-            final_fit=final_fit,
-            ensemble=ensemble,
-            bag=bag,  # type: ignore[arg-type]  # checked by retrain_study
+            policy=policy,
         )
         best = report.configs[0]
         self.retrain_report_ = report

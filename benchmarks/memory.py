@@ -76,7 +76,7 @@ def main() -> None:
         print("RESULT " + json.dumps(seen))
         return
 
-    from automl.engine._devices import RECYCLE_AFTER
+    from automl.workers import RECYCLE_AFTER
 
     results = {}
     for mode in [args.only] if args.only else ["runner", "plain"]:

@@ -17,12 +17,11 @@ def backends_command(
     ] = "table",
 ) -> None:
     """List the search backends: algorithms, pruners and the options of each (--option KEY=VALUE)."""
-    from automl.backends._registry import (
-        BACKENDS,
-        describe_algorithms,
-        describe_pruners,
-        markdown_table,
-    )
+    from automl.backends import registry
+
+    BACKENDS = registry.BACKENDS
+    describe_algorithms, describe_pruners = registry.describe_algorithms, registry.describe_pruners
+    markdown_table = registry.markdown_table
     from automl.exceptions import UserError
 
     if fmt == "markdown":

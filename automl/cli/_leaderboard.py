@@ -60,7 +60,8 @@ def leaderboard_command(
     across = across_datasets(frames) if len(frames) > 1 else None
     diagnoses: dict[str, Any] = {}
     if diagnose:
-        from automl.cli._report import render_diagnosis, study_diagnoses
+        from automl.cli._report import study_diagnoses
+        from automl.report import render_diagnosis
 
         diagnoses = study_diagnoses(run_dir, [f.attrs["study"] for f in frames], top or 5)
 

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
-from automl.backends import _registry as registry
+from automl.backends import registry
 from automl.cli._console import console, err_console, print_json, stops_handled
 from automl.cli._report import NO_REPORT_HELP
-from automl.engine._devices import RECYCLE_AFTER
 from automl.space import DEFAULT_SPACE
+from automl.workers import RECYCLE_AFTER
 
 
 def _per_backend(describe: Any) -> str:

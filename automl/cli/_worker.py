@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from automl.cli._console import console, err_console, print_json
-from automl.engine._devices import RECYCLE_AFTER
+from automl.workers import RECYCLE_AFTER
 
 
 def worker_command(
@@ -62,9 +62,9 @@ def worker_command(
     """
     from automl.cli._progress import RichProgress
     from automl.cli._search import device_request, parse_duration
-    from automl.engine._join import join, list_studies
     from automl.exceptions import FatalError
     from automl.store import mask_password, open_storage
+    from automl.workers import join, list_studies
 
     if study is None:
         rows = list_studies(open_storage(storage, heartbeat_interval=None))

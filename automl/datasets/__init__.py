@@ -13,7 +13,7 @@ predict on raw inputs. Nothing here imports Keras or TensorFlow.
 from __future__ import annotations
 
 from automl.datasets._baselines import baselines, baselines_on_test, validation_baselines
-from automl.datasets._build import resolve_task
+from automl.datasets._build import resolve_task, take_rows
 from automl.datasets._dataset import Dataset, InputKind
 from automl.datasets._download import cache_root
 from automl.datasets._files import SUPPORTED_EXTENSIONS
@@ -21,8 +21,11 @@ from automl.datasets._folds import cv_folds, fold_indices
 from automl.datasets._load import from_arrays, from_frame, load_dataset
 from automl.datasets._preprocess import Preprocessor
 from automl.datasets._registry import DatasetInfo, list_datasets, register_dataset, unregister_dataset
+from automl.datasets._resolve import resolve_dataset
+from automl.datasets._split import SPLITS
 
 __all__ = [
+    "SPLITS",
     "SUPPORTED_EXTENSIONS",
     "Dataset",
     "DatasetInfo",
@@ -38,7 +41,9 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "register_dataset",
+    "resolve_dataset",
     "resolve_task",
+    "take_rows",
     "unregister_dataset",
     "validation_baselines",
 ]

@@ -98,7 +98,7 @@ def build_dataset(
     if missing.any():
         info["rows_without_target"] = info.get("rows_without_target", 0) + int(missing.sum())
         keep = np.flatnonzero(~missing)
-        x, y = _take(x, keep), y[keep]
+        x, y = take_rows(x, keep), y[keep]
     resolved, how = resolve_task(task, raw.task, y)
     info["task_note"] = how
     labels = y if resolved.is_classification else None
@@ -115,14 +115,14 @@ def build_dataset(
         info["validation_split"] = "given"
     else:
         val = next(parts)
-        x_val, y_val = _take(x, val), y[val]
+        x_val, y_val = take_rows(x, val), y[val]
         info["validation_split"] = f"{where} {val_fraction:g} of the rows"
     if raw.has_test:
         x_test, y_test = raw.x_test, target_values(raw.y_test)
         info["test_split"] = test_origin
     else:
         test = next(parts)
-        x_test, y_test = _take(x, test), y[test]
+        x_test, y_test = take_rows(x, test), y[test]
         info["test_split"] = f"{where} {test_fraction:g} of the rows"
     info["split"] = split
     pre = Preprocessor(
@@ -133,7 +133,7 @@ def build_dataset(
         num_words=raw.num_words,
         class_names=raw.class_names,
     )
-    pre.fit(_take(x, train), y[train])
+    pre.fit(take_rows(x, train), y[train])
     if raw.kind == "table":
         info.update(numeric_columns=list(pre.numeric_), categorical_columns=list(pre.categorical_))
         if pre.dropped_:
@@ -158,7 +158,7 @@ def build_dataset(
         name=name,
         task=resolved,
         kind="image" if raw.kind == "image" else "tabular",
-        x_train=pre.transform(_take(x, train)),
+        x_train=pre.transform(take_rows(x, train)),
         y_train=pre.encode_target(y[train]),
         x_val=pre.transform(x_val),
         y_val=y_val_encoded,
@@ -176,7 +176,7 @@ def build_dataset(
         info=info,
         persistence_val=persistence_val,
         persistence_test=persistence_test,
-        raw_rows=(_join([_take(x, train), x_val, x_test]), np.concatenate([y[train], y_val, y_test])),
+        raw_rows=(_join([take_rows(x, train), x_val, x_test]), np.concatenate([y[train], y_val, y_test])),
     )
 
 
@@ -241,7 +241,8 @@ def _join(parts: list[Any]) -> Any:
     return [row for part in parts for row in part]
 
 
-def _take(x: Any, rows: np.ndarray) -> Any:
+def take_rows(x: Any, rows: np.ndarray) -> Any:
+    """Rows ``rows`` of ``x``: a DataFrame (re-indexed), an array, or a list (a text column)."""
     if isinstance(x, pd.DataFrame):
         return x.iloc[rows].reset_index(drop=True)
     if isinstance(x, np.ndarray):

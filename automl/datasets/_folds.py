@@ -69,7 +69,7 @@ def cv_folds(dataset: Dataset, k: int, *, seed: int | None = None, refit: bool =
     one input, as the members of a bag do). The folds are seeded with ``seed`` (default the dataset's
     own), so every process of a search cuts the same folds.
     """
-    from automl.datasets._build import _take
+    from automl.datasets._build import take_rows
 
     seed = dataset.seed if seed is None else seed
     n = len(dataset.y_train) + len(dataset.y_val)
@@ -92,9 +92,9 @@ def cv_folds(dataset: Dataset, k: int, *, seed: int | None = None, refit: bool =
         x_raw, y_raw = dataset.raw_rows
         folds.append(
             dataset.refitted(
-                (_take(x_raw, train_rows), y_raw[train_rows]),
-                (_take(x_raw, val_rows), y_raw[val_rows]),
-                (_take(x_raw, np.arange(n, len(y_raw))), y_raw[n:]),
+                (take_rows(x_raw, train_rows), y_raw[train_rows]),
+                (take_rows(x_raw, val_rows), y_raw[val_rows]),
+                (take_rows(x_raw, np.arange(n, len(y_raw))), y_raw[n:]),
             )
         )
     return folds

@@ -1,30 +1,35 @@
-"""The engine: one study searched under one budget, whichever backend proposes the configs.
+"""The engine: one study opened and searched under one budget in this process, whichever backend proposes
+the configs.
 
-:class:`Session` is the protocol a backend is typed against (its docstring says how to write a
-backend); :class:`Budget` says how much to search; :class:`TrialRunner` trains one config into a trial record;
-:class:`SearchSession` counts the budget, failures and progress around the runner; :mod:`._studies`
-opens, resumes and searches a study for :class:`automl.AutoMLSearch` and :class:`automl.Experiment`.
+:class:`Session` is the protocol a backend is typed against (its docstring says how to write a backend);
+:class:`Budget` says how much to search; :class:`TrialRunner` trains one config into a trial record;
+:class:`SearchSession` counts the budget, failures and progress around the runner; :func:`open_study`
+creates or reopens a study and :func:`run_session` searches it here. Worker processes, their supervisor and
+launching a search live above the backends, in :mod:`automl.workers`.
 """
 
-from automl.engine._devices import Gpu, Slot, discover_gpus, parse_devices, plan_slots
-from automl.engine._progress import NullProgress, Progress, ProgressState
+from automl.engine._open import check_family, choose_folds, open_study
+from automl.engine._progress import NullProgress, Progress, ProgressState, best_score
 from automl.engine._protocol import ReservedTrial, Session, Trainer
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
-from automl.engine._session import Budget, SearchSession
-from automl.engine._studies import (
-    check_family,
-    check_same_search,
-    choose_folds,
-    open_study,
-    resolve_dataset,
-    run_session,
+from automl.engine._session import Budget, SearchSession, run_session
+from automl.engine._spec import (
+    EXIT_FATAL,
+    EXIT_INTERRUPTED,
+    EXIT_NOTHING_LEFT,
+    EXIT_USER_ERROR,
+    SPEC_VARIABLE,
+    WorkerSpec,
+    load_trainer,
 )
-from automl.engine._supervisor import Chief, Supervisor
 
 __all__ = [
+    "EXIT_FATAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_NOTHING_LEFT",
+    "EXIT_USER_ERROR",
+    "SPEC_VARIABLE",
     "Budget",
-    "Chief",
-    "Gpu",
     "NullProgress",
     "Progress",
     "ProgressState",
@@ -32,18 +37,14 @@ __all__ = [
     "ReservedTrial",
     "SearchSession",
     "Session",
-    "Slot",
-    "Supervisor",
     "Trainer",
     "TrialOutcome",
     "TrialRunner",
+    "WorkerSpec",
+    "best_score",
     "check_family",
-    "check_same_search",
     "choose_folds",
-    "discover_gpus",
+    "load_trainer",
     "open_study",
-    "parse_devices",
-    "plan_slots",
-    "resolve_dataset",
     "run_session",
 ]

@@ -94,6 +94,12 @@ class Session(Protocol):
         ...
 
     @property
+    def device(self) -> str:
+        """Where this process trains (``cpu slot 1``, ``gpu:0 slot 0``): record it on a trial as it
+        starts too (attribute ``device``), so the supervisor can tell which slot is running what."""
+        ...
+
+    @property
     def run_dir(self) -> Path | None:
         """Where a backend may keep its own files (None outside a run directory)."""
         ...

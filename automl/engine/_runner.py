@@ -27,7 +27,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from automl.exceptions import UserError
-from automl.store import StoppedBy, TrialRecord, TrialState, trial_seed
+from automl.outcomes import FailureKind, StopReason
+from automl.store import TrialRecord, TrialState, trial_seed
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
@@ -237,10 +238,11 @@ class TrialRunner:
             raise
         except Exception as exc:  # a bug or a TensorFlow error in one config must not end the search
             log.exception("trial %d raised", number)
-            record.failure = f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[
-                :500
-            ]
-            record.stopped_by = StoppedBy.FAILURE.value
+            kind = FailureKind.STORAGE if _storage_failed(exc) else FailureKind.ERROR
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            record.failure = f"{kind.value}: {type(exc).__name__}: {first}"[:500]
+            record.failure_kind = kind
+            record.stopped_by = StopReason.FAILURE.value
             record.fit_seconds = time.perf_counter() - started
             return TrialOutcome(TrialState.FAIL, None, record)
         history: dict[str, list[float | None]] = {key: list(values) for key, values in result.history.items()}
@@ -256,16 +258,20 @@ class TrialRunner:
             result.best_score if result.best_score is not None and math.isfinite(result.best_score) else None
         )
         if pruned["flag"]:
-            record.stopped_by = StoppedBy.PRUNED.value
+            record.stopped_by = StopReason.PRUNED.value
             record.state = TrialState.PRUNED
             record.score = pruned["score"]
             return TrialOutcome(TrialState.PRUNED, pruned["score"], record, result)
-        if result.failure == "timeout" and by_deadline and score is not None:
-            record.stopped_by = StoppedBy.BUDGET.value
+        if result.failure == FailureKind.TIMEOUT and by_deadline and score is not None:
+            record.stopped_by = StopReason.BUDGET.value
         elif result.failure is not None:
-            record.stopped_by = StoppedBy.FAILURE.value
-            record.failure = result.failure + (f": {result.failure_detail}" if result.failure_detail else "")
-            if result.failure == "timeout" and by_deadline:
+            record.stopped_by = StopReason.FAILURE.value
+            record.failure_kind = FailureKind(result.failure)
+            record.failure = record.failure_kind.value + (
+                f": {result.failure_detail}" if result.failure_detail else ""
+            )
+            if result.failure == FailureKind.TIMEOUT and by_deadline:
+                record.failure_kind = FailureKind.BUDGET
                 record.failure = "budget: the search's time budget ran out before the first epoch ended"
             return TrialOutcome(TrialState.FAIL, None, record, result)
         else:
@@ -274,9 +280,27 @@ class TrialRunner:
         record.score = score
         if score is None:
             record.state = TrialState.FAIL
+            record.failure_kind = FailureKind.NO_SCORE
             record.failure = "no_score: training ended without a finite validation score"
             return TrialOutcome(TrialState.FAIL, None, record, result)
         return TrialOutcome(TrialState.COMPLETE, score, record, result)
+
+
+def _storage_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` came from the storage (a lost connection, a database restart), not the config.
+
+    Optuna wraps SQLAlchemy's errors in its own ``StorageInternalError``.
+    """
+    import optuna
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, optuna.exceptions.StorageInternalError):
+            return True
+        if type(seen).__module__.split(".")[0] in ("sqlalchemy", "psycopg2", "psycopg", "sqlite3"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _scored(result: TrainResult) -> bool:

@@ -23,16 +23,30 @@ from automl.engine._progress import NullProgress, Progress, ProgressState
 from automl.engine._protocol import ReservedTrial
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
 from automl.exceptions import FatalError
-from automl.store import StudyInfo, TrialRecord, TrialState, finish_reserved_trial, reserve_trial
+from automl.store import (
+    StudyInfo,
+    TrialRecord,
+    TrialState,
+    failure_kind_of,
+    finish_reserved_trial,
+    reserve_trial,
+    worker_alive,
+)
 
 if TYPE_CHECKING:
     import optuna
 
+    from automl.datasets import Dataset
+    from automl.engine._protocol import Trainer
     from automl.space import SearchSpace
+    from automl.store import BudgetEntry
 
-__all__ = ["Budget", "SearchSession"]
+__all__ = ["Budget", "SearchSession", "run_session"]
 
 log = logging.getLogger("automl.session")
+
+#: how often a worker waiting for other workers' last trials looks at the study again.
+_WAIT_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,27 @@ class Budget:
             raise UserError(f"`timeout` must be positive seconds, but got {self.timeout}")
         if self.trial_timeout is not None and self.trial_timeout <= 0:
             raise UserError(f"`trial_timeout` must be positive seconds, but got {self.trial_timeout}")
+
+    @classmethod
+    def of(
+        cls,
+        record: BudgetEntry,
+        *,
+        study: str | None = None,
+        trials: int | None = None,
+        timeout: float | None,
+    ) -> Budget:
+        """One study's budget under the run's budget ``record`` (what the experiment file, the search's
+        arguments and the manifest hold): its trials (``trials``, else the study's share recorded in
+        ``record.trials_per_study``, else ``record.trials``) and ``timeout`` seconds from now."""
+        if trials is None:
+            trials = record.trials_per_study.get(study, record.trials) if study else record.trials
+        return cls(
+            trials=trials,
+            timeout=timeout,
+            trial_timeout=record.trial_timeout,
+            max_consecutive_failures=record.max_consecutive_failures,
+        )
 
 
 class SearchSession:
@@ -146,6 +181,14 @@ class SearchSession:
     def trials_left(self) -> int | None:
         return None if self.budget.trials is None else max(self.budget.trials - self.finished_count(), 0)
 
+    def _running_elsewhere(self) -> int:
+        """Trials other live processes are running now: each may still finish and fill the budget."""
+        from optuna.trial import TrialState as OptunaState
+
+        running = self.study.get_trials(deepcopy=False, states=(OptunaState.RUNNING,))
+        workers = [str(t.user_attrs.get("worker") or "") for t in running]
+        return sum(1 for w in workers if w and w != self.worker and worker_alive(w))
+
     def time_left(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)
 
@@ -153,17 +196,34 @@ class SearchSession:
     def worker(self) -> str:
         return self.runner.worker
 
+    @property
+    def device(self) -> str:
+        return self.runner.device
+
     def should_stop(self) -> bool:
-        """Whether to start no new trial. Raises KeyboardInterrupt if Ctrl-C was pressed."""
-        interrupts.check()
-        if self.fatal is not None:
-            return True
-        if self.max_trials_here is not None and self.trials_here >= self.max_trials_here:
-            return True
-        if self.trials_left() == 0:
-            return True
-        left = self.time_left()
-        return left is not None and left <= (self.shortest_epoch or 0.0)
+        """Whether to start no new trial. Raises KeyboardInterrupt if Ctrl-C was pressed.
+
+        The trial budget is exact over every process: while the trials other workers are running would
+        fill it, this one waits for them (one that fails leaves a trial to run) rather than starting one
+        too many.
+        """
+        while True:
+            interrupts.check()
+            if self.fatal is not None:
+                return True
+            if self.max_trials_here is not None and self.trials_here >= self.max_trials_here:
+                return True
+            left = self.time_left()
+            if left is not None and left <= (self.shortest_epoch or 0.0):
+                return True
+            trials = self.trials_left()
+            if trials is None:
+                return False
+            if trials == 0:
+                return True
+            if trials > self._running_elsewhere():
+                return False
+            time.sleep(_WAIT_SECONDS)
 
     def start(self) -> None:
         self.progress.start(self.state)
@@ -259,8 +319,10 @@ class SearchSession:
     def _failure_streak(self, failed: TrialRecord) -> int:
         """Failed trials in a row, ``failed`` included, over every process, since :attr:`since`.
 
-        A trial failed for its process's death (a stale heartbeat, an interruption) says nothing about
-        the space, so it neither counts nor breaks the streak.
+        Only failures whose kind speaks about the config count
+        (:attr:`~automl.outcomes.FailureKind.counts_toward_streak`): a trial failed for its process's death
+        (killed, a stale heartbeat, an interruption) or the storage's says nothing about the space, so it
+        neither counts nor breaks the streak. ``failed`` itself counts only if its kind does.
         """
         from optuna.trial import TrialState as OptunaState
 
@@ -274,14 +336,76 @@ class SearchSession:
             and t.datetime_complete >= self.since
         ]
         ended.sort(key=lambda t: t.datetime_complete or self.since)
-        streak = 1
+        own = failed.failure_kind or failure_kind_of(TrialState.FAIL, {"failure": failed.failure})
+        streak = 1 if own is not None and own.counts_toward_streak else 0
         for trial in reversed(ended):
             if trial.state is not OptunaState.FAIL:
                 break
-            reason = str(trial.user_attrs.get("failure") or "")
-            if reason and not reason.startswith("interrupted"):
+            kind = failure_kind_of(TrialState.FAIL, trial.user_attrs)
+            if kind is not None and kind.counts_toward_streak:
                 streak += 1
         return streak
 
     def stop(self) -> None:
         self.progress.stop(self.state)
+
+
+def run_session(
+    backend: Any,
+    study: optuna.Study,
+    info: StudyInfo,
+    space: SearchSpace,
+    dataset: Dataset,
+    budget: Budget,
+    *,
+    seed: int,
+    progress: Progress | None = None,
+    run_dir: Path | None = None,
+    trainer: Trainer | None = None,
+    device: str | None = None,
+    max_trials_here: int | None = None,
+    since: datetime | None = None,
+    deadline: float | None = None,
+) -> SearchSession:
+    """Search one opened study under ``budget`` with ``backend``; returns the finished session.
+
+    ``trainer`` replaces :func:`automl.train` (tests); ``device`` names the device this process trains on
+    when the caller has set it up already (default: set this process up for training, which imports
+    TensorFlow, and record what it found). A worker stops after ``max_trials_here`` trials (to be
+    recycled) and counts failures in a row from ``since`` (the whole search's start). ``deadline`` (a
+    ``time.time()``) is the search's end when it was fixed before this call, as other processes know it.
+
+    Raises:
+        FatalError: the session stopped on too many failures (finished trials are kept).
+        KeyboardInterrupt: Ctrl-C, after the session is stopped cleanly.
+    """
+    from automl.engine._runner import TrialRunner
+    from automl.interrupts import InterruptGuard
+
+    if device is None:
+        from automl import _keras  # TensorFlow: only when this process trains
+
+        device = _keras.configure_process()
+    runner = TrialRunner(
+        dataset,
+        metric=info.metric,
+        seed=seed,
+        trial_timeout=budget.trial_timeout,
+        device=device,
+        family=space.family,
+        trainer=trainer,
+        cv=info.cv,
+    )
+    session = SearchSession(
+        study=study, info=info, space=space, runner=runner, budget=budget, progress=progress, run_dir=run_dir,
+        max_trials_here=max_trials_here, since=since, deadline=deadline,
+    )  # fmt: skip
+    with InterruptGuard():
+        session.start()
+        try:
+            backend.search(session)
+        finally:
+            session.stop()
+    if session.fatal is not None:
+        raise session.fatal
+    return session

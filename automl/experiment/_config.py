@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from automl._durations import parse_duration
 from automl._yaml import YamlDocument, read_yaml
-from automl.exceptions import UserError
+from automl.exceptions import UserError, did_you_mean
 from automl.space import DEFAULT_SPACE
 from automl.store import BudgetEntry, RetrainPolicy, RetrainPolicyError
 
 if TYPE_CHECKING:
     from automl.space import SearchSpace
 
-__all__ = ["BudgetSpec", "DatasetSpec", "ExperimentConfig", "RetrainSpec", "parse_experiment"]
+__all__ = ["DatasetSpec", "ExperimentConfig", "parse_experiment"]
 
 _TOP_KEYS = (
     "version",
@@ -63,11 +63,6 @@ class DatasetSpec:
     test: str | None = None
 
 
-#: Earlier names of the experiment's budget and retrain policy: the records the run's manifest keeps.
-BudgetSpec = BudgetEntry
-RetrainSpec = RetrainPolicy
-
-
 @dataclass
 class ExperimentConfig:
     """A validated experiment; ``where`` maps a key path (``"metric"``) to its ``file:line``."""
@@ -102,7 +97,6 @@ class _Checker:
         return UserError(f"{self.doc.where(path)}: {dotted}: {message}")
 
     def keys(self, value: Any, path: tuple[str | int, ...], allowed: tuple[str, ...]) -> dict[str, Any]:
-        from automl.space._space import suggest
 
         if not isinstance(value, dict):
             raise self.fail(
@@ -114,7 +108,7 @@ class _Checker:
             if key not in allowed:
                 raise self.fail(
                     (*path, str(key)),
-                    f"unknown key {key!r}{suggest(str(key), allowed)}; allowed: {', '.join(allowed)}",
+                    f"unknown key {key!r}{did_you_mean(str(key), allowed)}; allowed: {', '.join(allowed)}",
                 )
         return value
 
@@ -131,9 +125,7 @@ class _Checker:
 
 
 def _datasets(check: _Checker, value: Any, base: Path) -> list[DatasetSpec]:
-    from automl.datasets import list_datasets
-    from automl.datasets._split import SPLITS
-    from automl.space._space import suggest
+    from automl.datasets import SPLITS, list_datasets
 
     if not isinstance(value, list) or not value:
         raise check.fail(("datasets",), "give a list of at least one dataset (a built-in name or {path: …})")
@@ -160,7 +152,7 @@ def _datasets(check: _Checker, value: Any, base: Path) -> list[DatasetSpec]:
             if name not in builtins:
                 raise check.fail(
                     path,
-                    f"unknown dataset {name!r}{suggest(name, builtins)}; use a built-in name "
+                    f"unknown dataset {name!r}{did_you_mean(name, builtins)}; use a built-in name "
                     f"({', '.join(builtins)}) or {{path: file.csv, target: column}}",
                 )
         else:
@@ -220,7 +212,7 @@ def _spaces(check: _Checker, value: Any, base: Path) -> list[SearchSpace]:
 
 def _backend(check: _Checker, value: Any) -> dict[str, Any]:
     # The registry, not the backend class: checking a keras_tuner section must not import TensorFlow.
-    from automl.backends._registry import backend_spec
+    from automl.backends import registry
 
     if value is None:
         value = {"name": "optuna"}
@@ -228,7 +220,7 @@ def _backend(check: _Checker, value: Any) -> dict[str, Any]:
         value = {"name": value}
     entry = check.keys(value, ("backend",), _BACKEND_KEYS)
     try:
-        spec = backend_spec(str(entry.get("name", "optuna")))
+        spec = registry.backend_spec(str(entry.get("name", "optuna")))
     except UserError as exc:
         raise check.fail(("backend", "name"), str(exc)) from None
     try:
@@ -287,7 +279,7 @@ def _budget(check: _Checker, value: Any, pairs: int) -> BudgetEntry:
 def _devices(check: _Checker, value: Any) -> dict[str, Any]:
     """The ``devices`` entry, checked against this machine's devices now (a GPU that is not there, a
     contradiction), so the run does not fail after its datasets have loaded."""
-    from automl.engine import parse_devices, plan_slots
+    from automl.workers import parse_devices, plan_slots
 
     if value is None:
         return {}

@@ -5,18 +5,22 @@
     >>> exp.run().summary_            # doctest: +SKIP
 
 One study per (dataset, space) in one storage, named by :func:`automl.store.study_name`; each is opened,
-resumed and searched by the same functions as :class:`automl.AutoMLSearch` (:func:`automl.engine.open_study`,
-:func:`automl.engine.run_session`). The pairs run one after another in this process (one local slot).
+resumed and searched by the same launch path as :class:`automl.AutoMLSearch`
+(:func:`automl.workers.prepare_run`, :func:`~automl.workers.prepare_study`,
+:func:`~automl.workers.run_study`). The pairs are searched one after another, each by every worker.
 
 Budget: with ``per: dataset`` every pair gets ``trials`` and ``timeout``. With ``per: total`` the trials
 are split evenly up front (the first pairs take the remainder), and the time is shared as it goes: each
 pair gets the time left divided by the pairs left, so time a finished pair did not use passes to the rest.
+The clock starts at the call to :meth:`Experiment.run`: loading the data and opening the studies are spent
+from the first pair's time (``per: dataset``) or from the total.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,26 +31,30 @@ from automl.exceptions import FatalError, UserError
 from automl.experiment._config import ExperimentConfig, parse_experiment
 from automl.store import (
     BackendEntry,
-    BudgetEntry,
     DatasetEntry,
     Environment,
-    RetrainEntry,
     RunDir,
     RunManifest,
     SpaceEntry,
-    mask_password,
-    prepare_run_dir,
-    read_manifest,
-    resolve_run_path,
     split_files,
-    storage_url_for,
-    study_name,
     write_manifest,
+)
+from automl.workers import (
+    RECYCLE_AFTER,
+    PreparedRun,
+    Slot,
+    StudyLaunch,
+    check_backend_fits,
+    parse_devices,
+    plan_slots,
+    prepare_run,
+    prepare_study,
+    run_study,
+    short_search,
 )
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
-    from automl.engine import Progress, Slot
     from automl.report import ReportPath
     from automl.retrain import DatasetRetrain
     from automl.space import SearchSpace
@@ -147,11 +155,10 @@ class Experiment:
             KeyboardInterrupt: after the leaderboards of the finished trials are written.
         """
         from automl.backends import get_backend
-        from automl.engine import open_study
         from automl.interrupts import InterruptGuard
-        from automl.store import open_storage
-        from automl.warmstart import plan_warm_start, resumed_warm_start, warm_start_study
+        from automl.warmstart import plan_warm_start, resumed_warm_start
 
+        started = time.time()  # the time budget covers set-up too: the user waits for all of it
         cfg = self.config
         datasets = self._load_datasets()
         pairs = self._pairs(datasets)
@@ -165,19 +172,12 @@ class Experiment:
         self._check_devices(backend, len(pairs))  # a user mistake: before the run directory exists
         warm = {space.name: plan_warm_start(cfg.warm_start, space, backend) for space in cfg.spaces}
         warm_setting = cfg.warm_start
-        path = resolve_run_path(
-            name=None if self.run_dir else cfg.name, run_dir=self.run_dir, default_name=cfg.name
-        )
-        run = prepare_run_dir(path, resume=resume, overwrite=overwrite)
-        if resume and run.has_manifest and read_manifest(run).kind != "experiment":
-            raise UserError(
-                f"{run.path} holds a single search, not an experiment; resume it with automl search"
-            )
-        if resume and run.has_manifest:
-            warm_setting = resumed_warm_start(read_manifest(run).warm_start, cfg.warm_start)
-        url = storage_url_for(run.path, cfg.storage)
-        storage = open_storage(url)
-        local = cfg.storage in (None, "", "sqlite")
+        prepared = prepare_run(
+            name=None if self.run_dir else cfg.name, run_dir=self.run_dir, default_name=cfg.name,
+            storage=cfg.storage, resume=resume, overwrite=overwrite, kind="experiment",
+        )  # fmt: skip
+        if prepared.previous is not None:
+            warm_setting = resumed_warm_start(prepared.previous.warm_start, cfg.warm_start)
         trials = (
             split_trials(cfg.budget.trials, len(pairs))
             if cfg.budget.per == "total" and cfg.budget.trials is not None
@@ -185,43 +185,40 @@ class Experiment:
         )
         # Every study (and its baselines) is created before the first trial, so a mistake found while
         # opening one (e.g. a changed space on resume) stops the experiment before any training.
-        opened = []
-        for (dataset, space), n in zip(pairs, trials, strict=True):
-            metric = metrics[(dataset.name, space.name)]
-            name = study_name(run.path.name, dataset.name, space.name, backend.name, backend.algorithm)
-            study, info = open_study(
-                storage, name, space=space, dataset=dataset, metric=metric.name, direction=metric.direction,
-                backend=backend, seed=cfg.seed, resume=resume, local=local, cv=cfg.cv,
-                timed=cfg.budget.timeout is not None,
-            )  # fmt: skip
-            warm_start_study(
-                study, backend, space, warm[space.name], dataset=dataset.name,
-                fingerprint=dataset.fingerprint, n_trials=n,
-            )  # fmt: skip
-            opened.append((dataset, space, name, study, info, n))
-        self.studies_ = [o[2] for o in opened]
-        self.budgets_ = {o[2]: o[5] for o in opened}
-        write_manifest(run, storage, self._manifest(run, url, datasets, warm_start=warm_setting))
-        self.run_dir_ = run.path
-        handler = run.attach_log()
+        launches = [
+            prepare_study(
+                prepared,
+                dataset=dataset,
+                space=space,
+                backend=backend,
+                metric=metrics[(dataset.name, space.name)],
+                budget=Budget.of(cfg.budget, trials=n, timeout=cfg.budget.timeout),
+                seed=cfg.seed,
+                resume=resume,
+                cv=cfg.cv,
+                warm=warm[space.name],
+            )
+            for (dataset, space), n in zip(pairs, trials, strict=True)
+        ]
+        self.studies_ = [launch.name for launch in launches]
+        self.budgets_ = {launch.name: launch.budget.trials for launch in launches}
+        write_manifest(
+            prepared.run, prepared.storage, self._manifest(prepared, datasets, warm_start=warm_setting)
+        )
+        self.run_dir_ = prepared.path
+        handler = prepared.run.attach_log()
         fatal: list[str] = []
-        started = time.monotonic()
         try:
             with InterruptGuard():
-                for i, (dataset, space, name, study, info, n) in enumerate(opened):
-                    budget = Budget(
-                        trials=n,
-                        timeout=self._timeout(i, len(opened), started),
-                        trial_timeout=cfg.budget.trial_timeout,
-                        max_consecutive_failures=cfg.budget.max_consecutive_failures,
+                for i, launch in enumerate(launches):
+                    log.info(
+                        "experiment %s: searching %s (%d/%d)", cfg.name, launch.name, i + 1, len(launches)
                     )
-                    log.info("experiment %s: searching %s (%d/%d)", cfg.name, name, i + 1, len(opened))
-                    progress: Progress | None = self.progress(name) if self.progress else None
                     try:
-                        self._search_pair(backend, study, info, space, dataset, budget, run, url, progress)
+                        self._search(launch, backend, prepared, i, len(launches), started)
                     except FatalError as exc:
-                        log.warning("%s stopped: %s", name, exc)
-                        fatal.append(f"{name}: {exc}")
+                        log.warning("%s stopped: %s", launch.name, exc)
+                        fatal.append(f"{launch.name}: {exc}")
         finally:
             self._collect()
             RunDir.detach_log(handler)
@@ -231,16 +228,15 @@ class Experiment:
         if cfg.retrain is not None:
             from automl.retrain import retrain_run
 
-            self.retrain_ = retrain_run(
-                run.path, top_k=cfg.retrain.top_k, seeds=cfg.retrain.seeds, epochs=cfg.retrain.epochs,
-                final_fit=cfg.retrain.final_fit, ensemble=cfg.retrain.ensemble, bag=cfg.retrain.bag,
-            )  # fmt: skip
+            self.retrain_ = retrain_run(prepared.path, policy=cfg.retrain)
         if cfg.report:
             try:
                 self.report()
             except Exception as exc:  # the results are saved; a report problem must not hide them
                 name = type(exc).__name__
-                log.warning("no report written: %s: %s; retry with automl report %s", name, exc, run.path)
+                log.warning(
+                    "no report written: %s: %s; retry with automl report %s", name, exc, prepared.path
+                )
         return self
 
     def report(self, output: str | Path | None = None) -> ReportPath:
@@ -257,15 +253,10 @@ class Experiment:
 
     def _slots(self, trials: int | None, timeout: float | None) -> list[Slot]:
         """The device slots of one study's search (its budget decides whether ``auto`` pays)."""
-        from automl.engine import parse_devices, plan_slots
-        from automl.engine._devices import short_search
-
         request = {k: v for k, v in self.config.devices.items() if k != "recycle_after"}
         return plan_slots(parse_devices(request), short=short_search(trials, timeout))
 
     def _check_devices(self, backend: Any, pairs: int) -> None:
-        from automl.engine._devices import check_backend_fits
-
         budget = self.config.budget
         trials = budget.trials if budget.per == "dataset" or budget.trials is None else budget.trials // pairs
         try:
@@ -274,66 +265,36 @@ class Experiment:
             where = self.config.where.get("devices", self.config.source)
             raise UserError(f"{where}: devices: {exc}") from None
 
-    def _search_pair(
-        self,
-        backend: Any,
-        study: Any,
-        info: Any,
-        space: SearchSpace,
-        dataset: Dataset,
-        budget: Budget,
-        run: RunDir,
-        url: str,
-        progress: Progress | None,
+    def _search(
+        self, launch: StudyLaunch, backend: Any, prepared: PreparedRun, index: int, count: int, started: float
     ) -> None:
-        """One study's search: in this process, or by the experiment's workers, which all take this study
-        (studies are searched one after another, each by every worker)."""
-        from automl.engine import Chief, Supervisor, run_session
-        from automl.engine._devices import RECYCLE_AFTER, in_process
-        from automl.engine._join import record_window
-        from automl.store._records import HEARTBEAT_INTERVAL
+        """Search one study, by this process or the experiment's workers (each study by every worker).
 
+        Its clock: the experiment's start for the first study (or the whole run, ``per: total``, where
+        each study gets a fair share of what is left), else this study's own start.
+        """
         cfg = self.config
-        slots = self._slots(budget.trials, budget.timeout)
-        window = record_window(study, budget, HEARTBEAT_INTERVAL)  # for workers joining from elsewhere
-        if in_process(slots):
-            run_session(
-                backend,
-                study,
-                info,
-                space,
-                dataset,
-                budget,
-                seed=cfg.seed,
-                progress=progress,
-                run_dir=run.path,
-                deadline=window.deadline,
-            )
-            return
-        Supervisor(
-            study=study, info=info, url=url, slots=slots, budget=budget, run_dir=run.path,
-            recycle_after=cfg.devices.get("recycle_after", RECYCLE_AFTER), progress=progress,
-            chief=Chief.of(backend), since=window.since,
-        ).run()  # fmt: skip
-
-    def _timeout(self, index: int, count: int, started: float) -> float | None:
-        """This pair's seconds: the whole timeout per dataset, or a fair share of what is left in total."""
-        timeout = self.config.budget.timeout
-        if timeout is None or self.config.budget.per == "dataset":
-            return timeout
-        left = timeout - (time.monotonic() - started)
-        # A pair that starts after the time is spent still gets a moment, so it records why it stopped.
-        return max(left / (count - index), 1e-3)
+        timeout = cfg.budget.timeout
+        clock = started if index == 0 else time.time()
+        if timeout is not None and cfg.budget.per == "total":
+            left = timeout - (time.time() - started)
+            # A study that starts after the time is spent still gets a moment, to record why it stopped.
+            timeout, clock = max(left / (count - index), 1e-3), time.time()
+        launch = replace(launch, budget=replace(launch.budget, timeout=timeout))
+        run_study(
+            launch, backend, prepared=prepared, slots=self._slots(launch.budget.trials, timeout),
+            seed=cfg.seed, started=clock, progress=self.progress(launch.name) if self.progress else None,
+            recycle_after=cfg.devices.get("recycle_after", RECYCLE_AFTER),
+        )  # fmt: skip
 
     def _manifest(
-        self, run: RunDir, url: str, datasets: dict[str, Dataset], *, warm_start: str = "none"
+        self, prepared: PreparedRun, datasets: dict[str, Dataset], *, warm_start: str = "none"
     ) -> RunManifest:
         """The run's manifest, which :mod:`automl.report`, retrain and a resume read back."""
         cfg = self.config
-        budget = cfg.budget
         return RunManifest(
             kind="experiment",
-            name=run.path.name,
+            name=prepared.path.name,
             source=str(Path(cfg.source).resolve()),
             datasets=tuple(
                 DatasetEntry(
@@ -357,27 +318,11 @@ class Experiment:
             ),
             studies=tuple(self.studies_),
             metric=cfg.metric,
-            budget=BudgetEntry(
-                trials=budget.trials,
-                timeout=budget.timeout,
-                per=budget.per,
-                trial_timeout=budget.trial_timeout,
-                max_consecutive_failures=budget.max_consecutive_failures,
-                trials_per_study=dict(self.budgets_),
-            ),
+            budget=replace(cfg.budget, trials_per_study=dict(self.budgets_)),
             devices=dict(cfg.devices),
-            storage="sqlite" if cfg.storage in (None, "", "sqlite") else mask_password(url),
+            storage=prepared.storage_label(),
             seed=cfg.seed,
-            retrain=None
-            if cfg.retrain is None
-            else RetrainEntry(
-                top_k=cfg.retrain.top_k,
-                seeds=cfg.retrain.seeds,
-                epochs=cfg.retrain.epochs,
-                final_fit=cfg.retrain.final_fit,
-                ensemble=cfg.retrain.ensemble,
-                bag=cfg.retrain.bag,
-            ),
+            retrain=cfg.retrain,
             environment=Environment.current(),
             warm_start=warm_start,
         )

@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 from automl.model._architecture import Architecture, LayerSpec, count_params, estimate_memory, plan
-from automl.model._config import DEFAULT_STEPS_PER_EXECUTION, infer_family
+from automl.model._config import DEFAULT_STEPS_PER_EXECUTION, infer_family, integer
 from automl.model._schedules import learning_rate_at
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "count_params",
     "estimate_memory",
     "infer_family",
+    "integer",
     "learning_rate_at",
     "make_optimizer",
     "plan",

@@ -44,7 +44,7 @@ from automl.model._config import (
 from automl.tasks import Task
 
 if TYPE_CHECKING:
-    from automl.datasets._dataset import Dataset
+    from automl.datasets import Dataset
 
 __all__ = [
     "BYTES_PER_VALUE",

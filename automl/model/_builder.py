@@ -12,7 +12,7 @@ from automl.model._schedules import learning_rate_at
 from automl.tasks import Task
 
 if TYPE_CHECKING:
-    from automl.datasets._dataset import Dataset
+    from automl.datasets import Dataset
 
 __all__ = ["build_model", "compile_for_task", "make_optimizer"]
 

@@ -3,7 +3,7 @@ report, with their renderings (no TensorFlow)."""
 
 from automl.report._across import COLUMNS, across_datasets, render_across
 from automl.report._data import report_data
-from automl.report._diagnose import Diagnosis, diagnose, diagnose_trials
+from automl.report._diagnose import Diagnosis, diagnose, diagnose_trials, render_diagnosis
 from automl.report._html import REPORT_FILE, ReportPath, render_html, write_report
 from automl.report._leaderboard import (
     BASE_COLUMNS,
@@ -32,6 +32,7 @@ __all__ = [
     "fit_config",
     "render",
     "render_across",
+    "render_diagnosis",
     "render_html",
     "report_data",
     "run_leaderboards",

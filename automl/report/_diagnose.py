@@ -257,3 +257,27 @@ def diagnose_trials(records: Sequence[Any], info: Any, *, top: int = 5) -> list[
         }
         for rank, record, result in diagnose_best(records, info, top=top)
     ]
+
+
+def render_diagnosis(rows: list[dict[str, Any]], fmt: str, title: str) -> Any:
+    """Diagnosis rows as a rich table, CSV or Markdown (JSON callers embed the rows themselves)."""
+    import pandas as pd
+
+    from automl.report._leaderboard import _cell, _markdown
+
+    frame = pd.DataFrame(rows, columns=["rank", "trial", "score", "diagnosis", "epoch", "advice"])
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    if fmt == "markdown":
+        return _markdown(frame)
+    from rich.table import Table
+
+    table = Table(title=title, caption="from each trial's learning curves (automl.diagnose)")
+    for column in frame.columns:
+        table.add_column(column, ratio=1) if column == "advice" else table.add_column(column, no_wrap=True)
+    styles = {"over-fit": "red", "under-fit": "yellow", "unstable": "magenta", "balanced": "green"}
+    for row in frame.itertuples(index=False):
+        cells = [_cell(v) for v in row]
+        cells[3] = f"[{styles.get(row.diagnosis, 'dim')}]{row.diagnosis}[/]"
+        table.add_row(*cells)
+    return table

@@ -15,7 +15,7 @@ from automl.retrain._policy import (
     top_configs,
 )
 from automl.retrain._predictor import Predictor, load_model
-from automl.retrain._run import _reload_dataset, retrain_run
+from automl.retrain._run import retrain_run
 
 __all__ = [
     "ENSEMBLE_SIZE",
@@ -23,7 +23,6 @@ __all__ = [
     "Predictor",
     "RetrainedConfig",
     "SeedRun",
-    "_reload_dataset",
     "deploy_plan",
     "load_model",
     "policy_of",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.datasets._build import _take
+from automl.datasets import take_rows
 from automl.exceptions import UserError
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def all_rows(dataset: Dataset) -> Dataset:
         )
     x_raw, y_raw = dataset.raw_rows
     test = np.arange(len(y_raw) - len(dataset.y_test), len(y_raw))
-    held = (_take(x_raw, test), y_raw[test])
+    held = (take_rows(x_raw, test), y_raw[test])
     return dataset.refitted((x_raw, y_raw), held, held)
 
 

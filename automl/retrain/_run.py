@@ -8,53 +8,12 @@ from typing import TYPE_CHECKING
 
 from automl.exceptions import UserError
 from automl.retrain._policy import DatasetRetrain, policy_of, retrain_study
-from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first
+from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first, reload_dataset
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
-    from automl.store import DatasetEntry
 
-__all__ = ["_reload_dataset", "retrain_run"]
-
-
-def _reload_dataset(entry: DatasetEntry, seed: int) -> Dataset:
-    """The searched splits of ``entry`` again: its recorded source, target and split, the validation and
-    test files it was given (refused if their bytes changed) and the run's seed."""
-    from automl.datasets import load_dataset
-    from automl.store import file_sha256
-
-    source = entry.source
-    if not source or source in ("DataFrame", "arrays"):
-        raise UserError(
-            f"dataset {entry.name!r} came from Python objects, which the run cannot reload; "
-            "retrain from Python with AutoMLSearch.retrain()"
-        )
-    for what, file, recorded in (
-        ("validation", entry.validation_file, entry.validation_sha256),
-        ("test", entry.test_file, entry.test_sha256),
-    ):
-        if file is None:
-            continue
-        if not Path(file).is_file():
-            raise UserError(f"the {what} file {file} of dataset {entry.name!r} is missing; restore it")
-        if recorded is not None and file_sha256(file) != recorded:
-            raise UserError(
-                f"the {what} file {file} of dataset {entry.name!r} changed since the search (its SHA-256 "
-                "differs); restore the file the run was given"
-            )
-    return load_dataset(
-        source,
-        target=entry.target,
-        task=entry.task,
-        seed=seed,
-        name=entry.name,
-        persistence=entry.persistence,
-        split=entry.split or "random",
-        validation=entry.validation_file,
-        test=entry.test_file,
-        val_fraction=entry.val_fraction,
-        test_fraction=entry.test_fraction,
-    )
+__all__ = ["retrain_run"]
 
 
 def retrain_run(
@@ -107,7 +66,7 @@ def retrain_run(
         loaded = (
             data
             if data is not None and data.name == name_of_dataset
-            else _reload_dataset(entries[name_of_dataset], seed)
+            else reload_dataset(entries[name_of_dataset], seed)
         )
         report, _ = retrain_study(
             loaded,

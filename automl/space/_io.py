@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 
 from automl._yaml import YamlDocument, read_yaml
-from automl.exceptions import SpaceError, UserError
+from automl.exceptions import SpaceError, UserError, did_you_mean
 from automl.space._params import Bool, Choice, Fixed, Float, Int, Parameter
-from automl.space._space import SearchSpace, suggest
+from automl.space._space import SearchSpace
 
 __all__ = [
     "DEFAULT_SPACE",
@@ -78,8 +78,8 @@ def load_space(name_or_path: str | Path | SearchSpace) -> SearchSpace:
         shipped = list_spaces()
         if text not in shipped:
             raise SpaceError(
-                f"unknown search space {text!r}{suggest(text, shipped)}; use one of: {', '.join(shipped)} "
-                "or a path to a YAML file"
+                f"unknown search space {text!r}{did_you_mean(text, shipped)}; "
+                f"use one of: {', '.join(shipped)} or a path to a YAML file"
             )
         path = shipped[text]
     if not path.exists():
@@ -104,7 +104,7 @@ def _parameter(name: str, raw: Any, doc: YamlDocument | None, source: str) -> Pa
             raise SpaceError(f"{where}: {key_path}: expected a mapping like {{type: int, low: 1, high: 4}}")
     kind = raw.get("type")
     if kind not in _TYPES:
-        hint = suggest(str(kind), _TYPES) if kind else ""
+        hint = did_you_mean(str(kind), _TYPES) if kind else ""
         raise SpaceError(
             f"{where}: {key_path}.type: {'missing' if kind is None else f'unknown type {kind!r}'}{hint}; "
             f"use one of: {', '.join(_TYPES)}"
@@ -113,7 +113,7 @@ def _parameter(name: str, raw: Any, doc: YamlDocument | None, source: str) -> Pa
         if key not in _KEYS[kind]:
             at = doc.where(("parameters", name, key)) if doc else source
             raise SpaceError(
-                f"{at}: {key_path}: unknown key {key!r}{suggest(str(key), _KEYS[kind])}; "
+                f"{at}: {key_path}: unknown key {key!r}{did_you_mean(str(key), _KEYS[kind])}; "
                 f"a {kind} takes: {', '.join(_KEYS[kind])}"
             )
     for key in _REQUIRED.get(kind, ()):
@@ -156,7 +156,7 @@ def space_from_dict(
     for key in data:
         if key not in _TOP_KEYS:
             raise SpaceError(
-                f"{at(key)}: unknown key {key!r}{suggest(str(key), _TOP_KEYS)}; "
+                f"{at(key)}: unknown key {key!r}{did_you_mean(str(key), _TOP_KEYS)}; "
                 f"allowed: {', '.join(_TOP_KEYS)}"
             )
     version = data.get("version", 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -11,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.exceptions import ConfigError, SpaceError
+from automl.exceptions import ConfigError, SpaceError, did_you_mean
 from automl.space._params import Choice, Fixed, Int, Parameter, Scalar
 from automl.space._vocab import FAMILIES, KNOWN_VALUES
 
@@ -26,12 +25,6 @@ def values_match(value: Any, allowed: Iterable[Scalar]) -> bool:
         if value == a:
             return True
     return False
-
-
-def suggest(word: str, options: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest option, or an empty string."""
-    close = difflib.get_close_matches(word, list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class SearchSpace:
@@ -85,7 +78,8 @@ class SearchSpace:
             raise self._fail(f"family: unknown family {self.family!r}; use one of: {', '.join(FAMILIES)}")
         if self.objective != "auto" and self.objective not in metric_names():
             raise self._fail(
-                f"objective: unknown metric {self.objective!r}{suggest(self.objective, metric_names())}; "
+                f"objective: unknown metric {self.objective!r}"
+                f"{did_you_mean(self.objective, metric_names())}; "
                 f"use auto or one of: {', '.join(metric_names())}"
             )
         if not self.declared:
@@ -100,7 +94,7 @@ class SearchSpace:
             by_name[p.name] = p
             if p.name not in known:
                 raise self._fail(
-                    f"{where}: unknown parameter for family {self.family}{suggest(p.name, known)}; "
+                    f"{where}: unknown parameter for family {self.family}{did_you_mean(p.name, known)}; "
                     f"known: {', '.join(sorted(known))}"
                 )
             allowed = KNOWN_VALUES.get(p.name)
@@ -109,7 +103,7 @@ class SearchSpace:
                 for v in values:
                     if v not in allowed:
                         raise self._fail(
-                            f"{where}: unknown {p.name} {v!r}{suggest(str(v), map(str, allowed))}; "
+                            f"{where}: unknown {p.name} {v!r}{did_you_mean(str(v), map(str, allowed))}; "
                             f"use any of: {', '.join(sorted(map(str, allowed)))}"
                         )
         for p in self.declared:
@@ -119,7 +113,7 @@ class SearchSpace:
                 if parent is None:
                     raise self._fail(
                         f"{where}.active_if: condition on {parent_name!r}, which is not a parameter of this "
-                        f"space{suggest(parent_name, names)}; declare it or remove the condition"
+                        f"space{did_you_mean(parent_name, names)}; declare it or remove the condition"
                     )
                 if parent_name == p.name:
                     raise self._fail(f"{where}.active_if: a parameter cannot depend on itself")
@@ -136,7 +130,7 @@ class SearchSpace:
                 ):
                     raise self._fail(
                         f"{where}.per_layer: {p.per_layer!r} must name an int parameter of this space "
-                        f"(the number of layers){suggest(p.per_layer, names)}"
+                        f"(the number of layers){did_you_mean(p.per_layer, names)}"
                     )
                 if isinstance(layers, Int) and layers.low < 0:
                     raise self._fail(f"{where}.per_layer: {p.per_layer} must have low >= 0")
@@ -264,8 +258,8 @@ class SearchSpace:
         unknown = [k for k in config if k not in self._by_name]
         if unknown:
             raise ConfigError(
-                f"config: unknown parameter {unknown[0]!r}{suggest(unknown[0], self._by_name)} for space "
-                f"{self.name!r}; remove it"
+                f"config: unknown parameter {unknown[0]!r}{did_you_mean(unknown[0], self._by_name)} "
+                f"for space {self.name!r}; remove it"
             )
         checked: dict[str, Scalar] = {}
         for p in self.parameters:

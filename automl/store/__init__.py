@@ -5,15 +5,17 @@ No TensorFlow here: leaderboards and reports read a run through this package alo
 
 from automl.store._manifest_io import manifest_from_storage, open_run, read_manifest, write_manifest
 from automl.store._numbering import finish_reserved_trial, reserve_trial, trial_seed, write_trial_results
+from automl.store._orphans import fail_orphaned_trials, fail_trials_of, worker_alive
 from automl.store._policy import RetrainPolicy, RetrainPolicyError
 from automl.store._provenance import Environment, environment_info, file_sha256, split_files
 from automl.store._records import (
+    HEARTBEAT_INTERVAL,
     SCHEMA_VERSION,
-    StoppedBy,
     StudyInfo,
     TrialRecord,
     TrialState,
     best_first,
+    failure_kind_of,
     load_records,
     load_study_info,
     mask_password,
@@ -21,6 +23,7 @@ from automl.store._records import (
     storage_url_for,
     study_name,
 )
+from automl.store._reload import reload_dataset
 from automl.store._run_dir import RunDir, prepare_run_dir, resolve_run_path
 from automl.store._schema import (
     MANIFEST_ATTR,
@@ -28,12 +31,12 @@ from automl.store._schema import (
     BackendEntry,
     BudgetEntry,
     DatasetEntry,
-    RetrainEntry,
     RunManifest,
     SpaceEntry,
 )
 
 __all__ = [
+    "HEARTBEAT_INTERVAL",
     "MANIFEST_ATTR",
     "MANIFEST_VERSION",
     "SCHEMA_VERSION",
@@ -41,18 +44,19 @@ __all__ = [
     "BudgetEntry",
     "DatasetEntry",
     "Environment",
-    "RetrainEntry",
     "RetrainPolicy",
     "RetrainPolicyError",
     "RunDir",
     "RunManifest",
     "SpaceEntry",
-    "StoppedBy",
     "StudyInfo",
     "TrialRecord",
     "TrialState",
     "best_first",
     "environment_info",
+    "fail_orphaned_trials",
+    "fail_trials_of",
+    "failure_kind_of",
     "file_sha256",
     "finish_reserved_trial",
     "load_records",
@@ -63,12 +67,14 @@ __all__ = [
     "open_storage",
     "prepare_run_dir",
     "read_manifest",
+    "reload_dataset",
     "reserve_trial",
     "resolve_run_path",
     "split_files",
     "storage_url_for",
     "study_name",
     "trial_seed",
+    "worker_alive",
     "write_manifest",
     "write_trial_results",
 ]

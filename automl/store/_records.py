@@ -23,17 +23,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl.exceptions import MissingDependency, UserError
+from automl.outcomes import FailureKind
 
 if TYPE_CHECKING:
     import optuna
 
 __all__ = [
     "SCHEMA_VERSION",
-    "StoppedBy",
     "StudyInfo",
     "TrialRecord",
     "TrialState",
     "best_first",
+    "failure_kind_of",
     "load_records",
     "load_study_info",
     "mask_password",
@@ -59,14 +60,6 @@ class TrialState(StrEnum):
     def finished(self) -> bool:
         """Counts toward the trial budget (failed trials do not)."""
         return self in (TrialState.COMPLETE, TrialState.PRUNED)
-
-
-class StoppedBy(StrEnum):
-    EARLY_STOPPING = "early_stopping"
-    MAX_EPOCHS = "max_epochs"
-    PRUNED = "pruned"
-    BUDGET = "budget"
-    FAILURE = "failure"
 
 
 def _json_safe(value: Any) -> Any:
@@ -134,6 +127,8 @@ class TrialRecord:
     device: str | None = None
     worker: str | None = None
     failure: str | None = None
+    #: what ended a failed trial (policy reads this, never ``failure``'s wording)
+    failure_kind: FailureKind | None = None
     started: datetime | None = None
     finished: datetime | None = None
     #: each fold's best validation score, in fold order, when the study scores trials by cross-validation
@@ -153,6 +148,7 @@ class TrialRecord:
         "device",
         "worker",
         "failure",
+        "failure_kind",
         "cv_scores",
     )
 
@@ -184,10 +180,27 @@ class TrialRecord:
             device=attrs.get("device"),
             worker=attrs.get("worker"),
             failure=attrs.get("failure"),
+            failure_kind=failure_kind_of(state, attrs),
             cv_scores=attrs.get("cv_scores"),
             started=trial.datetime_start,
             finished=trial.datetime_complete,
         )
+
+
+def failure_kind_of(state: TrialState | str, attrs: dict[str, Any]) -> FailureKind | None:
+    """The :class:`FailureKind` of a trial from its state and user attributes (None unless it failed).
+
+    Trials recorded before kinds were stored get theirs from their message (:meth:`FailureKind.infer`).
+    """
+    if state != TrialState.FAIL:
+        return None
+    kind = attrs.get("failure_kind")
+    if kind is not None:
+        try:
+            return FailureKind(kind)
+        except ValueError:
+            pass
+    return FailureKind.infer(attrs.get("failure"))
 
 
 def study_name(experiment: str, dataset: str, space: str, backend: str, algorithm: str) -> str:

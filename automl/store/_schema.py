@@ -29,7 +29,6 @@ __all__ = [
     "BackendEntry",
     "BudgetEntry",
     "DatasetEntry",
-    "RetrainEntry",
     "RunManifest",
     "SpaceEntry",
     "check_version",
@@ -41,7 +40,6 @@ MANIFEST_ATTR = "automl.manifest"
 KINDS = ("search", "experiment")
 
 #: The manifest's retrain entry is the policy itself (the name the manifest's other entries share).
-RetrainEntry = RetrainPolicy
 
 
 class _Damaged(Exception):

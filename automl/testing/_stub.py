@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from automl.training import StopReason, TrainResult
+from automl.outcomes import FailureKind, StopReason
+from automl.training import TrainResult
 
 __all__ = ["StubTrainer", "stub_score"]
 
@@ -65,16 +66,17 @@ class StubTrainer:
         error = self.raises(config)
         if error is not None:
             raise error
-        failure = self.fail(config)
+        asked = self.fail(config)
+        failure = None if asked is None else FailureKind(asked)
         history: dict[str, list[float]] = {f"val_{metric}": [], "loss": []}
         stopped_by = StopReason.MAX_EPOCHS
         for epoch in range(initial_epoch + 1, total + 1):
             if time_limit is not None and time.monotonic() - started >= time_limit:
-                failure = "timeout"
+                failure = FailureKind.TIMEOUT
                 break
             if self.seconds_per_epoch:
                 time.sleep(self.seconds_per_epoch)
-            value = math.nan if failure == "nan_loss" else self.score(config, epoch)
+            value = math.nan if failure is FailureKind.NOT_A_NUMBER else self.score(config, epoch)
             history[f"val_{metric}"].append(value)
             history["loss"].append(1.0 - value if math.isfinite(value) else math.nan)
             if failure is not None:

@@ -17,10 +17,11 @@ import numpy as np
 from automl import interrupts
 from automl import metrics as metrics_module
 from automl._keras import keras, tf
+from automl.outcomes import FailureKind
 from automl.tasks import Task
 
 if TYPE_CHECKING:
-    from automl.datasets._dataset import Dataset
+    from automl.datasets import Dataset
 
 __all__ = ["EpochMonitor", "HeldOutPredictor"]
 
@@ -80,12 +81,12 @@ class EpochMonitor(keras.callbacks.Callback):
         self.best_epoch = initial_epoch if held_out is None else 0
         self.best_score = math.nan
         self.best_weights: list[np.ndarray] | None = None
-        self.failure: str | None = None
+        self.failure: FailureKind | None = None
         self.failure_detail = ""
         self.early_stopped = False
         self.wait = 0  # epochs since the objective last improved
 
-    def _fail(self, reason: str, detail: str) -> None:
+    def _fail(self, reason: FailureKind, detail: str) -> None:
         self.failure, self.failure_detail = reason, detail
         self.model.stop_training = True
 
@@ -107,7 +108,7 @@ class EpochMonitor(keras.callbacks.Callback):
         }
         if not math.isfinite(loss):
             self._fail(
-                "nan_loss",
+                FailureKind.NOT_A_NUMBER,
                 f"training loss became {loss} in epoch {epoch + 1}: the fit diverged "
                 "(a lower learning rate or batch normalisation usually helps)",
             )
@@ -127,14 +128,15 @@ class EpochMonitor(keras.callbacks.Callback):
         # Out of time only matters if the fit was going on: a last or early-stopped epoch finished in time.
         going_on = not self.model.stop_training and epoch + 1 < self.params.get("epochs", math.inf)
         if going_on and self.deadline is not None and time.perf_counter() > self.deadline:
-            self._fail("timeout", f"time limit reached after epoch {epoch + 1}")
+            self._fail(FailureKind.TIMEOUT, f"time limit reached after epoch {epoch + 1}")
 
     def _validate(self, epoch: int) -> dict[str, float]:
         predict, y_std, y_orig = self.held_out  # type: ignore[misc]
         output = predict(self.model)
         if not np.all(np.isfinite(output)):
             self._fail(
-                "nan_loss", f"validation predictions are not finite after epoch {epoch + 1}: the fit diverged"
+                FailureKind.NOT_A_NUMBER,
+                f"validation predictions are not finite after epoch {epoch + 1}: the fit diverged",
             )
             return self._no_scores()
         penalty = float(sum(float(keras.ops.convert_to_numpy(term)) for term in self.model.losses))

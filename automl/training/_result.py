@@ -7,21 +7,12 @@ without importing TensorFlow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Literal
 
 from automl.exceptions import TrialFailed
+from automl.outcomes import FailureKind, StopReason
 
 __all__ = ["StopReason", "TrainResult"]
-
-
-class StopReason(StrEnum):
-    """Why a fit ended (compares equal to its string value)."""
-
-    EARLY_STOPPING = "early_stopping"
-    MAX_EPOCHS = "max_epochs"
-    FAILURE = "failure"
-    CALLBACK = "callback"  # a user callback set ``model.stop_training``
 
 
 @dataclass(frozen=True)
@@ -43,8 +34,8 @@ class TrainResult:
         metric: The objective's name; ``direction`` is ``"maximize"`` or ``"minimize"``.
         epochs_run: Epochs run in this call (``history``'s length).
         stopped_by: A :class:`StopReason`.
-        failure: ``None``, or ``"nan_loss"``, ``"out_of_memory"``, ``"timeout"``; ``failure_detail``
-            says more.
+        failure: ``None``, or a :class:`~automl.outcomes.FailureKind` (``NOT_A_NUMBER``, ``OUT_OF_MEMORY``,
+            ``TIMEOUT``); ``failure_detail`` says more.
         fit_seconds: Wall time of the call: model building, fitting, validation and any retry.
         n_params: Weights in the model.
         effective_batch_size: The batch size the final attempt used (halved after running out of memory).
@@ -60,7 +51,7 @@ class TrainResult:
     direction: Literal["maximize", "minimize"]
     epochs_run: int
     stopped_by: StopReason
-    failure: str | None
+    failure: FailureKind | None
     failure_detail: str
     fit_seconds: float
     n_params: int

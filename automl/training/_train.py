@@ -29,14 +29,14 @@ from automl import interrupts
 from automl import metrics as metrics_module
 from automl._keras import clear_session, is_out_of_memory, set_seed, tf
 from automl.exceptions import UserError
-from automl.model import DEFAULT_STEPS_PER_EXECUTION, build_model, schedule_callbacks
-from automl.model._config import integer
+from automl.model import DEFAULT_STEPS_PER_EXECUTION, build_model, integer, schedule_callbacks
+from automl.outcomes import FailureKind
 from automl.tasks import Task
 from automl.training._epoch_monitor import EpochMonitor, HeldOutPredictor
 from automl.training._result import StopReason, TrainResult
 
 if TYPE_CHECKING:
-    from automl.datasets._dataset import Dataset
+    from automl.datasets import Dataset
 
 __all__ = ["StopReason", "TrainResult", "predict", "train"]
 
@@ -206,7 +206,7 @@ def train(
             if attempt == 0:
                 batch_size = max(1, batch_size // 2)
                 continue
-            monitor.failure = "out_of_memory"
+            monitor.failure = FailureKind.OUT_OF_MEMORY
             monitor.failure_detail = (
                 f"out of memory again at batch size {batch_size} (halved once): "
                 "use a smaller model or batch size"

@@ -286,3 +286,38 @@ def test_a_keras_tuner_worker_killed_mid_trial_loses_only_that_trial(tmp_path):
     assert [n for n, r in records.items() if r.state is TrialState.FAIL] == [killed]
     assert sum(r.state.finished for r in records.values()) >= 10
     assert "ended as failed: worker died: signal 9" in (run / "workers" / "chief.log").read_text()
+
+
+def test_an_experiments_workers_share_one_deadline_counted_from_the_call(tmp_path):
+    """An experiment's clock starts at ``run()`` as a search's does at ``fit()``: the deadline its workers
+    get (recorded in the study for machines that join) is the call's start plus the timeout, and the run
+    ends within a search's tolerance of it."""
+    import datetime
+
+    from automl import Experiment
+    from automl.workers import read_window
+
+    timeout = 15
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        "version: 1\nname: timed\ndatasets: [iris]\n"
+        f"spaces: [{space(tmp_path, epochs=1)}]\n"
+        "backend: {name: optuna, algorithm: random, pruner: none}\n"
+        f"budget: {{timeout: {timeout}, per: total}}\ndevices: {{workers: 2}}\nretrain: false\nreport: false\n"
+    )
+    experiment = Experiment.from_yaml(path, run_dir=tmp_path / "run")
+    called, called_at = time.time(), datetime.datetime.now()
+    experiment.run()
+    elapsed = time.time() - called
+    storage = f"sqlite:///{tmp_path / 'run' / 'automl.db'}"
+    [name] = experiment.studies_
+    study = optuna.load_study(study_name=name, storage=storage)
+    window = read_window(study)
+    assert window is not None and window.deadline is not None
+    assert called + timeout <= window.deadline <= called + timeout + 0.5  # set-up spent from the budget
+    trials = study.trials
+    assert trials and {t.user_attrs["device"] for t in trials} <= {"cpu slot 0", "cpu slot 1"}
+    deadline = called_at + datetime.timedelta(seconds=timeout + 0.5)
+    assert all(t.datetime_start <= deadline for t in trials), "a trial started after the deadline"
+    # As a search: the workers stop at their first epoch end past the deadline (one-epoch trials here).
+    assert elapsed <= timeout + 10, f"the experiment ran {elapsed:.1f} s on a {timeout} s budget"

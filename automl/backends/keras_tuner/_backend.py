@@ -47,11 +47,12 @@ from automl import _keras  # first: it sets the Keras backend before keras_tuner
 import keras_tuner  # isort: skip
 
 from automl.backends._base import Backend
+from automl.backends._distributions import distribution
 from automl.backends.keras_tuner import _checkpoints as checkpoints
 from automl.backends.keras_tuner._oracle import build_oracle, write_json
 from automl.backends.keras_tuner._space import config_from_values
-from automl.backends.optuna._space import distribution
 from automl.exceptions import FatalError, UserError
+from automl.outcomes import FailureKind
 from automl.store import TrialRecord, TrialState
 
 if TYPE_CHECKING:
@@ -300,6 +301,7 @@ class _Search:
             # loop ends its trials, rather than RUNNING until a resume cleans it up.
             record = TrialRecord(number=reserved.number, state=TrialState.FAIL, score=None, params=params)
             record.failure = f"interrupted: {type(exc).__name__}"
+            record.failure_kind = FailureKind.INTERRUPTED
             self.session.finish_trial(reserved, record)
             raise
         if (

@@ -18,7 +18,7 @@ own:
   shortly after the search's deadline.
 
 Run as ``python -c "from automl.backends.keras_tuner._chief import main; main()"`` with the
-:class:`automl.engine._worker.WorkerSpec` in ``AUTOML_WORKER_SPEC``. This module imports keras_tuner only
+:class:`automl.engine.WorkerSpec` in ``AUTOML_WORKER_SPEC``. This module imports keras_tuner only
 inside :func:`serve`, so the supervisor reads :func:`environment` without TensorFlow.
 """
 
@@ -32,7 +32,8 @@ import threading
 import time
 from typing import Any
 
-from automl.engine._supervisor import ABANDONED
+from automl.outcomes import FailureKind
+from automl.store import failure_kind_of
 
 __all__ = ["end_abandoned_trials", "environment", "main", "serve"]
 
@@ -89,7 +90,8 @@ def end_abandoned_trials(search: Any) -> int:
     for frozen in search.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.FAIL,)):
         attrs = frozen.user_attrs
         kt_id = str(attrs.get("keras_tuner_trial_id"))
-        if attrs.get(ABANDONED) and attrs.get("keras_tuner_project") == search.project and kt_id in ongoing:
+        died = failure_kind_of("fail", attrs) is FailureKind.WORKER_DIED
+        if died and attrs.get("keras_tuner_project") == search.project and kt_id in ongoing:
             trial = ongoing.pop(kt_id)
             trial.status = keras_tuner.engine.trial.TrialStatus.FAILED
             trial.message = str(attrs.get("failure") or "its worker died")
@@ -108,7 +110,7 @@ def serve(spec: Any, stop: threading.Event) -> int:
     from keras_tuner.src.distribute.oracle_chief import OracleServicer
 
     from automl.backends.keras_tuner._backend import _LogWriter
-    from automl.engine._worker import EXIT_USER_ERROR
+    from automl.engine import EXIT_USER_ERROR
 
     search = _open(spec)
     search.tuner.save()
@@ -144,7 +146,7 @@ def serve(spec: Any, stop: threading.Event) -> int:
 
 
 def main() -> None:
-    from automl.engine._worker import EXIT_USER_ERROR, WorkerSpec
+    from automl.engine import EXIT_USER_ERROR, SPEC_VARIABLE, WorkerSpec
     from automl.exceptions import UserError
 
     logging.basicConfig(
@@ -155,7 +157,7 @@ def main() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        code = serve(WorkerSpec.from_json(os.environ["AUTOML_WORKER_SPEC"]), stop)
+        code = serve(WorkerSpec.from_json(os.environ[SPEC_VARIABLE]), stop)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         code = EXIT_USER_ERROR

@@ -16,6 +16,7 @@ from automl._logs import optuna_verbosity
 from automl.backends._base import Backend
 from automl.backends.optuna._space import suggest
 from automl.exceptions import MissingDependency, TrialFailed, UserError
+from automl.outcomes import FailureKind
 from automl.store import TrialState, write_trial_results
 
 if TYPE_CHECKING:
@@ -137,7 +138,12 @@ class OptunaBackend(Backend):
 
         def objective(trial: optuna.Trial) -> float:
             # Written first: a RUNNING trial names its process, so a dead one's trial can be failed.
-            trial.set_user_attr("worker", session.worker)
+            write_trial_results(
+                study._storage,
+                trial._trial_id,
+                intermediate={},
+                user_attrs={"worker": session.worker, "device": session.device},
+            )
             config, params = suggest(trial, session.space)
             reported: dict[int, float] = {}
 
@@ -153,9 +159,10 @@ class OptunaBackend(Backend):
             except KeyboardInterrupt:
                 # Optuna fails the trial as it re-raises; the reason keeps it out of the failure streak.
                 trial.set_user_attr("failure", _INTERRUPTED)
+                trial.set_user_attr("failure_kind", FailureKind.INTERRUPTED.value)
                 raise
             # One transaction for the per-epoch values and the record (the worker is already there).
-            attrs = {k: v for k, v in outcome.record.user_attrs().items() if k != "worker"}
+            attrs = {k: v for k, v in outcome.record.user_attrs().items() if k not in ("worker", "device")}
             write_trial_results(study._storage, trial._trial_id, intermediate=reported, user_attrs=attrs)
             session.trial_finished(outcome.record)
             if outcome.state is TrialState.PRUNED:

@@ -1,32 +1,15 @@
-"""The neutral search space in Optuna's terms: distributions, and define-by-run suggestion."""
+"""The neutral search space in Optuna's terms: define-by-run suggestion (distributions: `_distributions`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from automl.space import Bool, Choice, Fixed, Float, Int, Parameter, SearchSpace
+from automl.space import Choice, Float, Int, Parameter, SearchSpace
 
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["distribution", "suggest"]
-
-
-def distribution(p: Parameter) -> optuna.distributions.BaseDistribution | None:
-    """The Optuna distribution of ``p`` (None for a fixed value, which is never searched)."""
-    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-
-    if isinstance(p, Int):
-        return IntDistribution(int(p.low), int(p.high), log=p.log, step=int(p.step or 1))
-    if isinstance(p, Float):
-        return FloatDistribution(p.low, p.high, log=p.log, step=p.step)
-    if isinstance(p, Choice):
-        return CategoricalDistribution(p.values)
-    if isinstance(p, Bool):
-        return CategoricalDistribution((False, True))
-    if isinstance(p, Fixed):
-        return None
-    raise TypeError(f"no Optuna distribution for {type(p).__name__}")
+__all__ = ["suggest"]
 
 
 def suggest(trial: optuna.Trial, space: SearchSpace) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -13,9 +13,10 @@ from sklearn.model_selection import StratifiedKFold
 from stub_search import stub_search
 
 from automl.exceptions import UserError
-from automl.store import StoppedBy, TrialState, load_study_info, open_storage
+from automl.outcomes import StopReason
+from automl.store import TrialState, load_study_info, open_storage
 from automl.testing import StubTrainer
-from automl.training import StopReason, TrainResult
+from automl.training import TrainResult
 
 
 @dataclass
@@ -68,7 +69,7 @@ def test_the_pruner_sees_a_running_mean_after_each_fold(url, iris):
     pruned = [r for r in result.records if r.state is TrialState.PRUNED]
     assert pruned, "some below-median configs are pruned at a fold boundary"
     for record in pruned:
-        assert record.stopped_by == StoppedBy.PRUNED
+        assert record.stopped_by == StopReason.PRUNED
         assert 1 <= len(record.cv_scores) < 4
         assert record.score == pytest.approx(statistics.fmean(record.cv_scores))
     complete = [r for r in result.records if r.state is TrialState.COMPLETE]

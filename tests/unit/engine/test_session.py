@@ -9,7 +9,8 @@ import pytest
 from stub_search import STUDY, stub_search, stub_space
 
 from automl.exceptions import FatalError, UserError
-from automl.store import StoppedBy, TrialState, trial_seed
+from automl.outcomes import FailureKind, StopReason
+from automl.store import TrialState, trial_seed
 from automl.testing import StubTrainer
 
 
@@ -55,7 +56,7 @@ def test_failed_trials_do_not_count_and_a_streak_stops_the_search(url, iris):
     failed = [r for r in result.records if r.state is TrialState.FAIL]
     assert len(finished) == 6 and failed, "the budget counts finished trials only"
     assert all(r.config["dropout"] < 0.45 for r in failed)
-    assert all(r.failure.startswith("nan_loss") and r.stopped_by == StoppedBy.FAILURE for r in failed)
+    assert all(r.failure.startswith("nan_loss") and r.stopped_by == StopReason.FAILURE for r in failed)
     assert all(r.config["dropout"] >= 0.45 for r in finished)
 
 
@@ -91,6 +92,31 @@ def test_an_exception_in_training_fails_the_trial_and_the_search_goes_on(url, ir
     assert len(result.finished) == 2
 
 
+@pytest.mark.parametrize("backend", ["optuna", "keras_tuner"])
+def test_storage_failures_are_their_own_kind_and_never_stop_the_search(url, iris, backend):
+    """A database that restarts under trials says nothing about the space: with a limit of 2 failures in
+    a row, four storage failures in a row leave the search running to its budget."""
+    import optuna
+
+    errors = iter([optuna.exceptions.StorageInternalError("server closed the connection")] * 4)
+    trainer = StubTrainer(raises=lambda c: next(errors, None))
+    result = stub_search(url, iris, trainer, trials=3, backend=backend, max_consecutive_failures=2)
+    failed = [r for r in result.records if r.state is TrialState.FAIL]
+    assert len(failed) == 4 and len(result.finished) == 3
+    assert {r.failure_kind for r in failed} == {FailureKind.STORAGE}
+    assert all(r.failure.startswith("storage: StorageInternalError") for r in failed)
+
+
+def test_config_failures_stop_the_search_whatever_process_failures_lie_between(url, iris):
+    """Failures of other kinds between them neither count nor break a streak of config failures."""
+    import optuna
+
+    outcomes = iter([ValueError("bad"), optuna.exceptions.StorageInternalError("lost"), ValueError("bad")])
+    trainer = StubTrainer(raises=lambda c: next(outcomes, None))
+    with pytest.raises(FatalError, match="2 trials failed in a row"):
+        stub_search(url, iris, trainer, trials=5, max_consecutive_failures=2)
+
+
 def test_a_user_error_inside_training_stops_the_search(url, iris):
     trainer = StubTrainer(raises=lambda c: UserError("class_weight applies to classification only"))
     with pytest.raises(UserError, match="class_weight"):
@@ -106,7 +132,7 @@ def test_the_deadline_stops_new_trials_and_cuts_the_running_one(url, iris):
     # One long trial: it started before the deadline and was cut by it, keeping its best epoch.
     assert len(result.records) == 1
     cut = result.records[0]
-    assert cut.state is TrialState.COMPLETE and cut.stopped_by == StoppedBy.BUDGET
+    assert cut.state is TrialState.COMPLETE and cut.stopped_by == StopReason.BUDGET
     assert 3 <= cut.epochs_run <= 10
 
 
@@ -154,7 +180,7 @@ def test_median_pruning_prunes_poor_configs_and_pruned_trials_count(url, iris):
     pruned = [r for r in result.records if r.state is TrialState.PRUNED]
     assert pruned, "no trial was pruned"
     assert all(r.config["dropout"] < 0.45 for r in pruned)
-    assert all(r.stopped_by == StoppedBy.PRUNED and r.epochs_run < 5 for r in pruned)
+    assert all(r.stopped_by == StopReason.PRUNED and r.epochs_run < 5 for r in pruned)
     assert len(result.finished) == 14
 
 

@@ -295,4 +295,4 @@ def test_a_trial_writes_its_epochs_once_without_a_pruner_and_per_epoch_with_one(
     ]
     attrs = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO TRIAL_USER_ATTRIBUTES")]
     assert len(inserts) == (4 if pruner == "none" else 4 * 6)
-    assert len(attrs) == 4 * 2  # the worker when a trial starts, then the record in one statement
+    assert len(attrs) == 4 * 2  # its process and device when a trial starts, then the record: one each

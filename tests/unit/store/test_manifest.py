@@ -7,7 +7,6 @@ import optuna
 import pytest
 import yaml
 
-from automl.engine import check_same_search
 from automl.exceptions import UserError
 from automl.report import run_leaderboards
 from automl.space import load_space, shipped_spaces_dir
@@ -18,7 +17,7 @@ from automl.store import (
     BudgetEntry,
     DatasetEntry,
     Environment,
-    RetrainEntry,
+    RetrainPolicy,
     RunDir,
     RunManifest,
     SpaceEntry,
@@ -32,6 +31,7 @@ from automl.store import (
     study_name,
     write_manifest,
 )
+from automl.workers import check_same_search
 
 OWN_SPACE = """\
 version: 1
@@ -65,7 +65,7 @@ def manifest(run="run", spaces=None, kind="experiment", datasets=("iris", "wine"
         budget=BudgetEntry(trials=4, timeout=60.0, per="total", trials_per_study=dict.fromkeys(studies, 2)),
         devices={"workers": 1},
         seed=7,
-        retrain=RetrainEntry(top_k=2, seeds=3, epochs="best"),
+        retrain=RetrainPolicy(top_k=2, seeds=3, epochs="best"),
         environment=Environment.current(),
     )
 

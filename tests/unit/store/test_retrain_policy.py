@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from automl.exceptions import UserError
-from automl.store import RetrainEntry, RetrainPolicy, RetrainPolicyError
+from automl.store import RetrainPolicy, RetrainPolicyError
 
 
 def refusal(**values) -> RetrainPolicyError:
@@ -25,7 +25,6 @@ def test_the_defaults_and_every_value_in_range_are_accepted():
     # `auto` gives way to a final fit (deploy_plan and bag_folds decide): no contradiction.
     RetrainPolicy(final_fit=True, ensemble="auto", bag="auto")
     RetrainPolicy(top_k=1, ensemble="auto")
-    assert RetrainEntry is RetrainPolicy  # the manifest's retrain entry is the policy
 
 
 def test_the_policy_is_frozen():

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from automl.engine import Gpu, Slot, discover_gpus, parse_devices, plan_slots
-from automl.engine._devices import in_process, short_search
 from automl.exceptions import UserError
+from automl.workers import Gpu, Slot, discover_gpus, in_process, parse_devices, plan_slots, short_search
 
 A100 = "GPU-5d5ba0d6-d33d-2b2c-524d-9e3d8d2b8a77"
 P100 = "GPU-9a1c33e0-7f52-11ee-b962-0242ac120002"
@@ -53,7 +52,7 @@ def test_gpus_are_discovered_from_nvidia_smi_without_tensorflow(fake_nvidia_smi)
         Gpu(1, "Tesla P100-PCIE-16GB", 16384, 6.0, uuid=P100),
     ]
     assert [g.supports_mixed for g in gpus] == [True, False]
-    probe = "import sys, automl.engine as e; e.discover_gpus(); print('tensorflow' in sys.modules)"
+    probe = "import sys, automl.workers as w; w.discover_gpus(); print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -188,8 +187,8 @@ def test_a_cpu_worker_pins_its_threads_and_prints_no_cuda_error(tmp_path):
     slot = Slot(0, threads=1)
     probe = (
         "import json, sys\n"
-        "from automl.engine._devices import Slot\n"
-        "from automl.engine._worker import configure\n"
+        "from automl.workers import Slot\n"
+        "from automl.workers._worker import configure\n"
         "device = configure(Slot.from_dict(json.loads(sys.argv[1])))\n"
         "import tensorflow as tf, keras\n"
         "print(json.dumps([device, tf.config.threading.get_intra_op_parallelism_threads(),\n"
@@ -224,9 +223,8 @@ def test_a_gpu_worker_is_shown_only_its_gpu(fake_nvidia_smi):
 def test_worker_processes_need_a_backend_that_can_share_its_search():
     from types import SimpleNamespace
 
-    from automl.engine import parse_devices, plan_slots
-    from automl.engine._devices import check_backend_fits
     from automl.exceptions import UserError
+    from automl.workers import check_backend_fits, parse_devices, plan_slots
 
     alone = SimpleNamespace(name="mine", spec=SimpleNamespace(runs_on_workers=False))
     check_backend_fits(alone, plan_slots(parse_devices(1)))

@@ -2,7 +2,7 @@
 
 The parent process has already created the storage, the study and the run manifest (concurrent creation
 races on the schema); each worker then joins the study from the storage alone
-(:mod:`automl.engine._worker`). The supervisor
+(:mod:`automl.workers._worker`). The supervisor
 
 * starts the workers in their own process group, each with its slot's environment and its own log file
   (``<run dir>/workers/w<slot>.log``), so a terminal's Ctrl-C reaches the supervisor only;
@@ -19,8 +19,9 @@ finished trials, so a replacement never gets a fresh timeout.
 A backend whose proposals live in a coordinator process rather than in the study (KerasTuner's oracle:
 its registry entry names a ``chief``) gets that process too, started beside the workers and stopped after
 them (``<run dir>/workers/chief.log``). Its trials have no heartbeat the chief could follow, so when a
-worker dies the supervisor records the worker's running trial as failed and ``abandoned`` in the store;
-the chief reads that and ends the trial in its oracle.
+worker dies the supervisor records the worker's running trial as failed, of kind ``worker_died``, in the
+store; the chief reads that and ends the trial in its oracle. A death says nothing about the config: it
+does not count toward the study's failure streak.
 """
 
 from __future__ import annotations
@@ -39,19 +40,29 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from automl import interrupts
-from automl.engine._devices import Slot
-from automl.engine._progress import NullProgress, Progress, ProgressState, best_score
-from automl.engine._worker import EXIT_FATAL, EXIT_NOTHING_LEFT, EXIT_USER_ERROR, WorkerSpec
+from automl.engine import (
+    EXIT_FATAL,
+    EXIT_NOTHING_LEFT,
+    EXIT_USER_ERROR,
+    SPEC_VARIABLE,
+    NullProgress,
+    Progress,
+    ProgressState,
+    WorkerSpec,
+    best_score,
+)
 from automl.exceptions import FatalError, UserError
-from automl.store import TrialRecord, TrialState
+from automl.outcomes import FailureKind
+from automl.store import TrialRecord, TrialState, fail_trials_of
+from automl.workers._slots import Slot
 
 if TYPE_CHECKING:
     import optuna
 
-    from automl.engine._session import Budget
+    from automl.engine import Budget
     from automl.store import StudyInfo
 
-__all__ = ["ABANDONED", "Chief", "Supervisor"]
+__all__ = ["Chief", "Supervisor"]
 
 log = logging.getLogger("automl.supervisor")
 
@@ -59,8 +70,6 @@ log = logging.getLogger("automl.supervisor")
 _MAX_DEATHS_IN_A_ROW = 3
 _POLL_SECONDS = 0.5
 _STOP_GRACE_SECONDS = 30.0
-#: the user attribute of a trial failed because its worker process died (a chief ends it in its oracle).
-ABANDONED = "abandoned"
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,7 @@ class Supervisor:
         chief: The coordinator process the backend needs, if any (:meth:`Chief.of`).
         since: When the search began (ISO time): failures in a row count from there (default now).
         deadline: When the time budget ends (``time.time()``), if the search's clock started earlier.
+        trainer: ``module:name`` of a stand-in for :func:`automl.train` the workers use (tests).
     """
 
     def __init__(
@@ -144,6 +154,7 @@ class Supervisor:
         chief: Chief | None = None,
         since: str | None = None,
         deadline: float | None = None,
+        trainer: str | None = None,
     ) -> None:
         self.study = study
         self.info = info
@@ -156,20 +167,19 @@ class Supervisor:
         if deadline is None and budget.timeout is not None:
             deadline = time.time() + budget.timeout
         self.deadline = deadline
-        self.spec = WorkerSpec(
+        self.spec = WorkerSpec.of(
+            budget,
             storage=url,
             study=study.study_name,
             slot={},
             run_dir=None if self.run_dir is None else str(self.run_dir),
             deadline=self.deadline,
-            trials=budget.trials,
-            trial_timeout=budget.trial_timeout,
-            max_consecutive_failures=budget.max_consecutive_failures,
             recycle_after=recycle_after,
             heartbeat_interval=heartbeat_interval,
             grace_period=grace_period,
             since=since or datetime.now().isoformat(),
             dataset_file=None if dataset_file is None else str(dataset_file),
+            trainer=trainer,
         )
         self.workers: dict[int, _Worker] = {}
         if chief is not None and chief.port == 0:
@@ -251,7 +261,7 @@ class Supervisor:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             # The spec holds the storage URL, password included: the environment, not the command line.
-            env={**os.environ, **env, "AUTOML_WORKER_SPEC": spec},
+            env={**os.environ, **env, SPEC_VARIABLE: spec},
             start_new_session=True,  # Ctrl-C at the terminal reaches the supervisor, which stops them
         )
         return process, log_file, handle
@@ -289,7 +299,7 @@ class Supervisor:
             env.update(self.chief.environment(tuner))
         spec = replace(self.spec, slot={**slot.to_dict(), "worker": self.started_workers})
         process, log_file, handle = self._spawn(
-            "automl.engine._worker", f"w{slot.index}",
+            "automl.workers._worker", f"w{slot.index}",
             f"worker {self.started_workers} on slot {slot.index} ({slot.device})", env, spec.to_json(),
         )  # fmt: skip
         self.workers[slot.index] = _Worker(slot, process, log_file, handle)
@@ -326,17 +336,10 @@ class Supervisor:
             self._start(worker.slot)
 
     def _abandon_trials_of(self, pid: int, died: str) -> None:
-        """Record the running trial of dead worker ``pid`` as failed and abandoned (see the module doc)."""
-        import optuna
-
+        """Record the running trial of dead worker ``pid`` as failed, its worker died (see the module doc)."""
         label = f"{socket.gethostname()}:{pid}"
-        storage = self.study._storage  # Optuna has no public call that fails another process's trial
-        for trial in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-            if trial.user_attrs.get("worker") == label:
-                storage.set_trial_user_attr(trial._trial_id, "failure", f"worker died: {died}")
-                storage.set_trial_user_attr(trial._trial_id, ABANDONED, True)
-                storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
-                log.warning("worker %s died (%s) in trial %d: recorded as failed", label, died, trial.number)
+        for number in fail_trials_of(self.study, label, FailureKind.WORKER_DIED, died):
+            log.warning("worker %s died (%s) in trial %d: recorded as failed", label, died, number)
 
     def _check_chief(self) -> None:
         chief = self.chief_process

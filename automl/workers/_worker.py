@@ -1,68 +1,35 @@
 """A worker process: one device slot pulling trials from a shared study until the search's budget is spent.
 
-Started by the supervisor (:mod:`automl.engine._supervisor`) as a Python process calling :func:`main`
-with a JSON :class:`WorkerSpec` in ``AUTOML_WORKER_SPEC``. Everything else the worker needs it reads
-from the storage: the run manifest (space, dataset source, backend) and the study's facts. It imports
-TensorFlow and loads the dataset once, sets its slot up (threads, GPU memory, precision), then searches
-through the same :func:`automl.engine.run_session` as a single-process search, so a trial means the same
-thing here.
-
-Exit codes: 0 the budget is spent, the deadline passed or the worker is due for recycling; 2 a user
-mistake (the message is the last line of its log); 3 the study's failure limit stopped the search; 4 the
-backend had nothing left to propose (an exhausted grid); 130 Ctrl-C.
+Started by the supervisor (:mod:`automl.workers._supervisor`) as a Python process calling :func:`main`
+with a JSON :class:`~automl.engine.WorkerSpec` in ``AUTOML_WORKER_SPEC`` (exit codes there). Everything else
+the worker needs it reads from the storage: the run manifest (space, dataset source, backend) and the
+study's facts. It imports TensorFlow and loads the dataset once, sets its slot up (threads, GPU memory,
+precision), then searches through the same :func:`automl.engine.run_session` as a single-process search,
+so a trial means the same thing here.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from automl.engine._devices import Slot
+from automl.engine import (
+    EXIT_FATAL,
+    EXIT_INTERRUPTED,
+    EXIT_NOTHING_LEFT,
+    EXIT_USER_ERROR,
+    SPEC_VARIABLE,
+    WorkerSpec,
+    load_trainer,
+)
+from automl.workers._slots import Slot
 
-__all__ = ["EXIT_FATAL", "EXIT_NOTHING_LEFT", "EXIT_USER_ERROR", "WorkerSpec", "main"]
-
-EXIT_USER_ERROR = 2
-EXIT_FATAL = 3
-#: the backend had nothing left to propose (an exhausted grid): a replacement would end the same way.
-EXIT_NOTHING_LEFT = 4
-EXIT_INTERRUPTED = 130
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    """What a worker is told on its command line (the rest comes from the storage)."""
-
-    storage: str
-    study: str
-    slot: dict[str, Any]
-    run_dir: str | None = None
-    #: wall-clock time (``time.time()``) at which the whole search ends; a replacement worker gets what
-    #: is left, never a fresh timeout.
-    deadline: float | None = None
-    trials: int | None = None
-    trial_timeout: float | None = None
-    max_consecutive_failures: int = 5
-    recycle_after: int | None = None
-    heartbeat_interval: int = 60
-    grace_period: int | None = None
-    #: ISO time the search started: failures in a row count from there, over every worker.
-    since: str | None = None
-    #: a pickled Dataset for data that came from Python objects (nothing to reload it from).
-    dataset_file: str | None = None
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> WorkerSpec:
-        return cls(**json.loads(text))
+__all__ = ["configure", "main", "run"]
 
 
 def _dataset(spec: WorkerSpec, manifest: Any, name: str) -> Any:
@@ -70,9 +37,9 @@ def _dataset(spec: WorkerSpec, manifest: Any, name: str) -> Any:
         import joblib
 
         return joblib.load(spec.dataset_file)
-    from automl.retrain import _reload_dataset
+    from automl.store import reload_dataset
 
-    return _reload_dataset(manifest.dataset(name), manifest.seed)
+    return reload_dataset(manifest.dataset(name), manifest.seed)
 
 
 def configure(slot: Slot) -> str:
@@ -92,14 +59,15 @@ def configure(slot: Slot) -> str:
 def run(spec: WorkerSpec) -> int:
     """Search ``spec.study`` from this process; returns the exit code (see the module doc)."""
     from automl.backends import recorded_backend
-    from automl.engine._session import Budget
-    from automl.engine._studies import open_study, run_session
+    from automl.engine import open_study, run_session
     from automl.exceptions import FatalError, UserError
     from automl.store import load_study_info, manifest_from_storage, open_storage
 
     slot = Slot.from_dict(spec.slot)
     try:
-        device = configure(slot)
+        trainer = None if spec.trainer is None else load_trainer(spec.trainer)
+        # A stand-in trains nothing: the process needs no TensorFlow set-up.
+        device = "cpu" if trainer is not None else configure(slot)
         storage = open_storage(
             spec.storage, heartbeat_interval=spec.heartbeat_interval, grace_period=spec.grace_period
         )
@@ -124,14 +92,8 @@ def run(spec: WorkerSpec) -> int:
         left = None if spec.deadline is None else spec.deadline - time.time()
         if left is not None and left <= 0:
             return 0
-        budget = Budget(
-            trials=spec.trials,
-            timeout=left,
-            trial_timeout=spec.trial_timeout,
-            max_consecutive_failures=spec.max_consecutive_failures,
-        )
         session = run_session(
-            backend, study, info, space, dataset, budget, seed=manifest.seed,
+            backend, study, info, space, dataset, spec.budget_left(left), seed=manifest.seed, trainer=trainer,
             run_dir=None if spec.run_dir is None else Path(spec.run_dir),
             device=f"{device} slot {slot.index}", max_trials_here=spec.recycle_after,
             since=None if spec.since is None else datetime.fromisoformat(spec.since),
@@ -158,9 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("optuna").setLevel(logging.WARNING)
-    # The spec comes through the environment, not the command line, where `ps` would show the storage
-    # URL's password.
-    code = run(WorkerSpec.from_json(args[0] if args else os.environ["AUTOML_WORKER_SPEC"]))
+    code = run(WorkerSpec.from_json(args[0] if args else os.environ[SPEC_VARIABLE]))
     sys.stdout.flush()
     sys.stderr.flush()
     # Everything is in the storage by now; a library thread left running (a trial's heartbeat after a

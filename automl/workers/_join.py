@@ -26,8 +26,7 @@ from automl.exceptions import UserError
 if TYPE_CHECKING:
     import optuna
 
-    from automl.engine._progress import Progress
-    from automl.engine._session import Budget
+    from automl.engine import Budget, Progress
 
 __all__ = ["Window", "join", "list_studies", "read_window", "record_window"]
 
@@ -140,11 +139,10 @@ def join(
 
     from automl._logs import optuna_verbosity
     from automl.backends import recorded_backend
-    from automl.engine._devices import RECYCLE_AFTER, parse_devices, plan_slots
-    from automl.engine._session import Budget
-    from automl.engine._supervisor import Chief, Supervisor
-    from automl.store import load_study_info, open_storage
-    from automl.store._records import HEARTBEAT_INTERVAL
+    from automl.engine import Budget
+    from automl.store import HEARTBEAT_INTERVAL, load_study_info, open_storage
+    from automl.workers._slots import RECYCLE_AFTER, parse_devices, plan_slots
+    from automl.workers._supervisor import Chief, Supervisor
 
     storage = open_storage(url, heartbeat_interval=None)
     manifest = _wait_for_manifest(storage, study_name, wait)
@@ -181,12 +179,8 @@ def join(
     heartbeat_interval = (window and window.heartbeat_interval) or HEARTBEAT_INTERVAL
     if deadline is not None and deadline <= time.time():
         return False
-    trials = manifest.budget.trials_per_study.get(study_name, manifest.budget.trials)
-    budget = Budget(
-        trials=trials,
-        timeout=None if deadline is None else deadline - time.time(),
-        trial_timeout=manifest.budget.trial_timeout,
-        max_consecutive_failures=manifest.budget.max_consecutive_failures,
+    budget = Budget.of(
+        manifest.budget, study=study_name, timeout=None if deadline is None else deadline - time.time()
     )
     slots = plan_slots(parse_devices(devices))
     storage = open_storage(url, heartbeat_interval=heartbeat_interval)
@@ -230,11 +224,11 @@ def _wait_for_manifest(storage: Any, study_name: str, wait: float) -> Any:
 
 def _check_data_here(manifest: Any, info: Any) -> None:
     """The study's dataset loads on this machine and is the same data (its fingerprint)."""
-    from automl.retrain import _reload_dataset
+    from automl.store import reload_dataset
 
     entry = manifest.dataset(info.dataset)
     try:
-        dataset = _reload_dataset(entry, manifest.seed)
+        dataset = reload_dataset(entry, manifest.seed)
     except UserError as exc:
         raise UserError(f"this machine cannot load dataset {entry.name!r} ({entry.source}): {exc}") from None
     if dataset.fingerprint != info.dataset_fingerprint:

@@ -1,0 +1,86 @@
+"""What a process of a search is told when it starts: :class:`WorkerSpec`, and how it tells its end.
+
+The supervisor (:mod:`automl.workers`) starts worker processes and, for a backend with a coordinator, its
+chief; each reads one JSON :class:`WorkerSpec` from ``AUTOML_WORKER_SPEC`` (the environment, not the
+command line, where ``ps`` would show the storage URL's password) and reads everything else from the
+storage. It lives below the backends because a backend's chief process reads it too.
+
+Exit codes: 0 the budget is spent, the deadline passed or the worker is due for recycling; 2 a user
+mistake (the message is the last line of its log); 3 the study's failure limit stopped the search; 4 the
+backend had nothing left to propose (an exhausted grid); 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from automl.engine._session import Budget
+
+__all__ = [
+    "EXIT_FATAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_NOTHING_LEFT",
+    "EXIT_USER_ERROR",
+    "SPEC_VARIABLE",
+    "WorkerSpec",
+    "load_trainer",
+]
+
+EXIT_USER_ERROR = 2
+EXIT_FATAL = 3
+#: the backend had nothing left to propose (an exhausted grid): a replacement would end the same way.
+EXIT_NOTHING_LEFT = 4
+EXIT_INTERRUPTED = 130
+#: the environment variable holding a process's spec.
+SPEC_VARIABLE = "AUTOML_WORKER_SPEC"
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker (or chief) is told (the rest comes from the storage).
+
+    ``budget`` is the study's :class:`~automl.engine.Budget` as a mapping; a worker spends what is left of
+    it: the study's finished trials count toward ``trials``, and ``deadline`` replaces ``timeout``.
+    """
+
+    storage: str
+    study: str
+    slot: dict[str, Any]
+    budget: dict[str, Any] = field(default_factory=dict)
+    run_dir: str | None = None
+    #: wall-clock time (``time.time()``) at which the whole search ends; a replacement worker gets what
+    #: is left, never a fresh timeout.
+    deadline: float | None = None
+    recycle_after: int | None = None
+    heartbeat_interval: int = 60
+    grace_period: int | None = None
+    #: ISO time the search started: failures in a row count from there, over every worker.
+    since: str | None = None
+    #: a pickled Dataset for data that came from Python objects (nothing to reload it from).
+    dataset_file: str | None = None
+    #: ``module:name`` of a stand-in for :func:`automl.train` (the engine's fast test tier), or None
+    trainer: str | None = None
+
+    @classmethod
+    def of(cls, budget: Budget, **fields: Any) -> WorkerSpec:
+        return cls(budget=asdict(budget), **fields)
+
+    def budget_left(self, seconds_left: float | None) -> Budget:
+        """The study's budget with ``seconds_left`` (from :attr:`deadline`) as its timeout."""
+        return Budget(**{**self.budget, "timeout": seconds_left})
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> WorkerSpec:
+        return cls(**json.loads(text))
+
+
+def load_trainer(path: str) -> Any:
+    """The trainer a spec names as ``module:name``: a factory called with no arguments."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)()

@@ -1,0 +1,97 @@
+"""Trials left RUNNING by a process that is gone: found, failed with their kind, and retried.
+
+Other processes may be searching the same study (workers, other machines), so a RUNNING trial is failed
+only when its process is known to be dead: its heartbeat is stale (Optuna's rule, which also retries it),
+it names a worker on this machine whose process no longer exists, or the supervisor saw that worker die.
+Optuna has no public call that fails another process's trial; the storage API used here is stable across
+its versions.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import warnings
+from typing import TYPE_CHECKING
+
+from automl.outcomes import FailureKind
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = ["fail_orphaned_trials", "fail_trials_of", "worker_alive"]
+
+
+def fail_trials_of(
+    study: optuna.Study, worker: str, kind: FailureKind, message: str, *, retry: bool = False
+) -> list[int]:
+    """Fail the RUNNING trials that ``worker`` (``host:pid``) recorded; returns their numbers.
+
+    With ``retry`` each failed config is enqueued again, once (as for a stale heartbeat).
+    """
+    import optuna
+
+    failed = []
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        if trial.user_attrs.get("worker") != worker:
+            continue
+        _fail(study, trial, kind, message, retry=retry)
+        failed.append(trial.number)
+    return failed
+
+
+def fail_orphaned_trials(study: optuna.Study, *, local: bool, retry: bool) -> int:
+    """Fail every RUNNING trial whose process is gone (see the module doc); returns how many.
+
+    ``local``: the storage is the run's own SQLite file, where a RUNNING trial that names no worker
+    (written before workers recorded themselves) is an orphan too. ``retry``: a backend whose proposals
+    come from the study retries each config once.
+    """
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    count = 0
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        worker = trial.user_attrs.get("worker")
+        if (worker is None and local) or (worker is not None and not worker_alive(str(worker))):
+            _fail(study, trial, FailureKind.INTERRUPTED, "its process ended mid-trial", retry=retry)
+            count += 1
+    return count
+
+
+def _fail(
+    study: optuna.Study, trial: optuna.trial.FrozenTrial, kind: FailureKind, message: str, *, retry: bool
+) -> None:
+    import optuna
+
+    storage = study._storage
+    storage.set_trial_user_attr(trial._trial_id, "failure", f"{_label(kind)}: {message}")
+    storage.set_trial_user_attr(trial._trial_id, "failure_kind", kind.value)
+    storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+    if retry:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)(
+                study, storage.get_trial(trial._trial_id)
+            )
+
+
+def _label(kind: FailureKind) -> str:
+    """How a message names its kind: ``worker died``, as people read it, else the kind's value."""
+    return "worker died" if kind is FailureKind.WORKER_DIED else kind.value
+
+
+def worker_alive(worker: str) -> bool:
+    """Whether the process ``host:pid`` may still run (True for another machine's: only it can tell)."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

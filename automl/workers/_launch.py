@@ -1,0 +1,220 @@
+"""Launching a search: the one path :class:`automl.AutoMLSearch` and :class:`automl.Experiment` share.
+
+Three steps, each one function: :func:`prepare_run` makes the run directory and opens its storage (a
+resumed run's manifest read back); :func:`prepare_study` opens one study in it (created with its baselines,
+or reopened to resume) and enqueues its warm start; :func:`run_study` records the study's window (its
+deadline and start, for workers joining from other machines) and searches it, in this process or by the
+worker processes of a :class:`~automl.workers.Supervisor` (with the backend's chief where it needs one).
+What travels from the second to the third is one typed record, :class:`StudyLaunch`.
+
+The time budget's clock starts when the caller's call started (``started``): loading data, baselines and
+the storage are spent from it too, in this process and in every worker, which get the same absolute
+deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from automl.engine import Budget, load_trainer, open_study, run_session
+from automl.exceptions import UserError
+from automl.store import (
+    HEARTBEAT_INTERVAL,
+    RunDir,
+    RunManifest,
+    StudyInfo,
+    open_storage,
+    prepare_run_dir,
+    read_manifest,
+    resolve_run_path,
+    storage_url_for,
+    study_name,
+)
+from automl.workers._join import record_window
+from automl.workers._slots import RECYCLE_AFTER, Slot, in_process
+from automl.workers._supervisor import Chief, Supervisor
+
+if TYPE_CHECKING:
+    import optuna
+
+    from automl.datasets import Dataset
+    from automl.engine import Progress
+    from automl.space import SearchSpace
+
+__all__ = ["PreparedRun", "StudyLaunch", "check_same_search", "prepare_run", "prepare_study", "run_study"]
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """A run directory with its storage open.
+
+    ``local``: the storage is the run's own SQLite file (every RUNNING trial in it is an orphan of a dead
+    process). ``previous``: the manifest of the run being resumed, None for a new run.
+    """
+
+    run: RunDir
+    url: str
+    storage: Any
+    local: bool
+    previous: RunManifest | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.run.path
+
+    def storage_label(self) -> str:
+        """How the manifest names the storage: ``sqlite``, or the URL with its password masked."""
+        from automl.store import mask_password
+
+        return "sqlite" if self.local else mask_password(self.url)
+
+
+@dataclass(frozen=True)
+class StudyLaunch:
+    """One opened study and everything searching it needs."""
+
+    name: str
+    study: optuna.Study
+    info: StudyInfo
+    space: SearchSpace
+    dataset: Dataset
+    budget: Budget
+
+
+def prepare_run(
+    *,
+    name: str | None,
+    run_dir: str | Path | None,
+    default_name: str,
+    storage: str | None,
+    resume: bool,
+    overwrite: bool,
+    kind: str,
+    heartbeat_interval: int = HEARTBEAT_INTERVAL,
+) -> PreparedRun:
+    """The run directory (created, or checked for ``resume`` / ``overwrite``) and its storage.
+
+    Raises:
+        UserError: the run exists without ``resume``/``overwrite``, or ``resume`` of a run of another
+            ``kind`` (a search resumed as an experiment, or the other way round).
+    """
+    path = resolve_run_path(name=name, run_dir=run_dir, default_name=default_name)
+    run = prepare_run_dir(path, resume=resume, overwrite=overwrite)
+    previous = read_manifest(run) if resume and run.has_manifest else None
+    if previous is not None and previous.kind != kind:
+        how = "automl search" if previous.kind == "search" else "automl run"
+        raise UserError(f"{run.path} holds {_a(previous.kind)}, not {_a(kind)}; resume it with {how}")
+    url = storage_url_for(run.path, storage)
+    opened = open_storage(url, heartbeat_interval=heartbeat_interval)
+    return PreparedRun(run, url, opened, storage in (None, "", "sqlite"), previous)
+
+
+def _a(kind: str) -> str:
+    return "a single search" if kind == "search" else "an experiment"
+
+
+def prepare_study(
+    prepared: PreparedRun,
+    *,
+    dataset: Dataset,
+    space: SearchSpace,
+    backend: Any,
+    metric: Any,
+    budget: Budget,
+    seed: int,
+    resume: bool,
+    cv: int | str | None,
+    warm: Any = None,
+) -> StudyLaunch:
+    """Open the study of (``dataset``, ``space``) in the run and enqueue its warm start ``warm`` (a plan
+    from :func:`automl.warmstart.plan_warm_start`; None for none).
+
+    Raises:
+        UserError: see :func:`automl.engine.open_study`.
+    """
+    from automl.warmstart import warm_start_study
+
+    name = study_name(prepared.path.name, dataset.name, space.name, backend.name, backend.algorithm)
+    study, info = open_study(
+        prepared.storage, name, space=space, dataset=dataset, metric=metric.name, direction=metric.direction,
+        backend=backend, seed=seed, resume=resume, local=prepared.local, cv=cv,
+        timed=budget.timeout is not None,
+    )  # fmt: skip
+    if warm is not None:
+        warm_start_study(
+                dataset=dataset.name, fingerprint=dataset.fingerprint, n_trials=budget.trials,
+        )  # fmt: skip
+    return StudyLaunch(name, study, info, space, dataset, budget)
+
+
+def run_study(
+    launch: StudyLaunch,
+    backend: Any,
+    *,
+    prepared: PreparedRun,
+    slots: list[Slot],
+    seed: int,
+    started: float,
+    progress: Progress | None = None,
+    recycle_after: int | None = RECYCLE_AFTER,
+    heartbeat_interval: int = HEARTBEAT_INTERVAL,
+    oracle_port: int | None = None,
+    reloadable: bool = True,
+    trainer: str | None = None,
+) -> None:
+    """Search ``launch``'s study until its budget is spent, its clock started at ``started``
+    (``time.time()``).
+
+    In this process when the slots say so (and no chief must listen for other machines), else by one
+    worker process per slot. ``reloadable``: the dataset can be loaded again from the run's manifest;
+    data from Python objects is handed to the workers as a file instead. ``trainer``: ``module:name`` of
+    a stand-in for :func:`automl.train` (tests).
+
+    Raises:
+        FatalError: too many failures in a row (finished trials kept).
+        UserError: a worker refused the search.
+        KeyboardInterrupt: after the search stopped cleanly.
+    """
+    window = record_window(launch.study, launch.budget, heartbeat_interval, started=started)
+    if in_process(slots) and oracle_port is None:
+        run_session(
+            backend, launch.study, launch.info, launch.space, launch.dataset, launch.budget, seed=seed,
+            progress=progress, run_dir=prepared.path, deadline=window.deadline,
+            trainer=None if trainer is None else load_trainer(trainer),
+        )  # fmt: skip
+        return
+    dataset_file = None
+    if not reloadable:
+        import joblib
+
+        dataset_file = prepared.path / "workers" / "dataset.joblib"
+        dataset_file.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(launch.dataset, dataset_file)
+    address = {} if oracle_port is None else {"bind": "0.0.0.0", "port": oracle_port}
+    Supervisor(
+        study=launch.study, info=launch.info, url=prepared.url, slots=slots, budget=launch.budget,
+        run_dir=prepared.path, recycle_after=recycle_after, heartbeat_interval=heartbeat_interval,
+        dataset_file=dataset_file, progress=progress, chief=Chief.of(backend, **address),
+        since=window.since, deadline=window.deadline, trainer=trainer,
+    ).run()  # fmt: skip
+
+
+def check_same_search(previous: RunManifest, dataset: str, space: str, backend: Any) -> None:
+    """A resumed run continues its own study: the dataset, space and backend must be the run's."""
+    before = previous.backend
+    was = f"{before.name}/{before.algorithm}"
+    now = f"{backend.name}/{backend.algorithm}"
+    if was != now:
+        raise UserError(
+            f"`resume` with another backend or algorithm: the run was searched with {was}, not {now}; "
+            f"pass `backend` {before.name} and `algorithm` {before.algorithm}, "
+            "or start a new run with another `name`"
+        )
+    names = [d.name for d in previous.datasets]
+    if names and dataset not in names:
+        raise UserError(f"`resume` on another dataset: the run searched {names[0]!r}, not {dataset!r}")
+    spaces = [s.name for s in previous.spaces]
+    if spaces and space not in spaces:
+        raise UserError(f"`resume` with another space: the run searched {spaces[0]!r}, not {space!r}")
