@@ -11,8 +11,9 @@ launching a search live above the backends, in :mod:`automl.workers`.
 from automl.engine._open import check_family, choose_folds, open_study
 from automl.engine._progress import NullProgress, Progress, ProgressState, best_score
 from automl.engine._protocol import ReservedTrial, Session, Trainer
+from automl.engine._run import run_session
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
-from automl.engine._session import Budget, SearchSession, run_session
+from automl.engine._session import Budget, SearchSession
 from automl.engine._spec import (
     EXIT_FATAL,
     EXIT_INTERRUPTED,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from automl._logs import optuna_verbosity
-from automl.exceptions import UserError
+from automl.exceptions import Argument, UserError
 from automl.store import StudyInfo, fail_orphaned_trials, load_study_info
 
 if TYPE_CHECKING:
@@ -123,26 +123,42 @@ def open_study(
     if exists:
         if not resume:
             raise UserError(
-                f"study {name!r} already exists in the storage: add `resume` to continue it, "
-                "or `overwrite` / another `name` to start afresh"
+                "study {study!r} already exists in the storage: add {resume} to continue it, "
+                "or {overwrite} / another {name} to start afresh",
+                study=name,
+                resume=Argument("resume"),
+                overwrite=Argument("overwrite"),
+                name=Argument("name"),
             )
         info = load_study_info(storage, name)
         if info.space_hash != space.content_hash:
             raise UserError(
-                f"`resume` with a different search space: {space.name!r} changed since the run started "
-                f"(hash {info.space_hash} → {space.content_hash}); restore it, or start a new run "
-                "with another `name`"
+                "{resume} with a different search space: {space!r} changed since the run started "
+                "(hash {was} → {now}); restore it, or start a new run with another {name}",
+                resume=Argument("resume"),
+                space=space.name,
+                was=info.space_hash,
+                now=space.content_hash,
+                name=Argument("name"),
             )
         if info.dataset_fingerprint != dataset.fingerprint:
             raise UserError(
-                f"`resume` with different data: dataset {dataset.name!r} no longer matches the run's "
-                "(fingerprint changed); restore it or the `seed`, or start a new run with another `name`"
+                "{resume} with different data: dataset {dataset!r} no longer matches the run's "
+                "(fingerprint changed); restore it or the {seed}, or start a new run with another {name}",
+                resume=Argument("resume"),
+                dataset=dataset.name,
+                seed=Argument("seed"),
+                name=Argument("name"),
             )
         if cv not in (None, "auto") and choose_folds(cv, dataset, backend) != info.cv:
             raise UserError(
-                f"`resume` with `cv={cv}`: the run scored its trials with "
-                f"{f'{info.cv}-fold cross-validation' if info.cv else 'the validation split'} "
-                f"(`cv={info.cv}`); resume with that, or start a new run with another `name`"
+                "{resume} with `cv={cv}`: the run scored its trials with {scored} (`cv={was}`); "
+                "resume with that, or start a new run with another {name}",
+                resume=Argument("resume"),
+                cv=cv,
+                scored=f"{info.cv}-fold cross-validation" if info.cv else "the validation split",
+                was=info.cv,
+                name=Argument("name"),
             )
         with optuna_verbosity(optuna.logging.WARNING):
             study = optuna.load_study(study_name=name, storage=storage)

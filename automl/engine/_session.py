@@ -22,7 +22,7 @@ from automl import interrupts
 from automl.engine._progress import NullProgress, Progress, ProgressState
 from automl.engine._protocol import ReservedTrial
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
-from automl.exceptions import FatalError
+from automl.exceptions import Argument, FatalError
 from automl.store import (
     StudyInfo,
     TrialRecord,
@@ -36,12 +36,10 @@ from automl.store import (
 if TYPE_CHECKING:
     import optuna
 
-    from automl.datasets import Dataset
-    from automl.engine._protocol import Trainer
     from automl.space import SearchSpace
     from automl.store import BudgetEntry
 
-__all__ = ["Budget", "SearchSession", "run_session"]
+__all__ = ["Budget", "SearchSession"]
 
 log = logging.getLogger("automl.session")
 
@@ -68,15 +66,28 @@ class Budget:
     def __post_init__(self) -> None:
         from automl.exceptions import UserError
 
+        n_trials, timeout = Argument("n_trials"), Argument("timeout")
         if self.trials is None and self.timeout is None:
-            raise UserError("the search needs a budget: give `n_trials`, `timeout` (seconds), or both")
+            raise UserError(
+                "the search needs a budget: give {n_trials}, {timeout} (seconds), or both",
+                n_trials=n_trials,
+                timeout=timeout,
+            )
         # Named as AutoMLSearch's caller wrote them (``trials`` is ``n_trials`` there); the CLI says flags.
         if self.trials is not None and self.trials < 1:
-            raise UserError(f"`n_trials` must be at least 1, but got {self.trials}")
+            raise UserError(
+                "{n_trials} must be at least 1, but got {got}", n_trials=n_trials, got=self.trials
+            )
         if self.timeout is not None and self.timeout <= 0:
-            raise UserError(f"`timeout` must be positive seconds, but got {self.timeout}")
+            raise UserError(
+                "{timeout} must be positive seconds, but got {got}", timeout=timeout, got=self.timeout
+            )
         if self.trial_timeout is not None and self.trial_timeout <= 0:
-            raise UserError(f"`trial_timeout` must be positive seconds, but got {self.trial_timeout}")
+            raise UserError(
+                "{trial_timeout} must be positive seconds, but got {got}",
+                trial_timeout=Argument("trial_timeout"),
+                got=self.trial_timeout,
+            )
 
     @classmethod
     def of(
@@ -297,9 +308,12 @@ class SearchSession:
             log.warning("trial %d failed: %s", record.number, record.failure)
             if self.consecutive_failures >= self.budget.max_consecutive_failures:
                 self.fatal = FatalError(
-                    f"{self.consecutive_failures} trials failed in a row (last: {record.failure}); "
-                    "the search stopped with every finished trial kept. Check the space (e.g. lower the "
-                    "learning-rate range) and continue with `resume`"
+                    "{failures} trials failed in a row (last: {failure}); the search stopped with every "
+                    "finished trial kept. Check the space (e.g. lower the learning-rate range) and continue "
+                    "with {resume}",
+                    failures=self.consecutive_failures,
+                    failure=record.failure,
+                    resume=Argument("resume"),
                 )
         else:
             self.consecutive_failures = 0
@@ -348,64 +362,3 @@ class SearchSession:
 
     def stop(self) -> None:
         self.progress.stop(self.state)
-
-
-def run_session(
-    backend: Any,
-    study: optuna.Study,
-    info: StudyInfo,
-    space: SearchSpace,
-    dataset: Dataset,
-    budget: Budget,
-    *,
-    seed: int,
-    progress: Progress | None = None,
-    run_dir: Path | None = None,
-    trainer: Trainer | None = None,
-    device: str | None = None,
-    max_trials_here: int | None = None,
-    since: datetime | None = None,
-    deadline: float | None = None,
-) -> SearchSession:
-    """Search one opened study under ``budget`` with ``backend``; returns the finished session.
-
-    ``trainer`` replaces :func:`automl.train` (tests); ``device`` names the device this process trains on
-    when the caller has set it up already (default: set this process up for training, which imports
-    TensorFlow, and record what it found). A worker stops after ``max_trials_here`` trials (to be
-    recycled) and counts failures in a row from ``since`` (the whole search's start). ``deadline`` (a
-    ``time.time()``) is the search's end when it was fixed before this call, as other processes know it.
-
-    Raises:
-        FatalError: the session stopped on too many failures (finished trials are kept).
-        KeyboardInterrupt: Ctrl-C, after the session is stopped cleanly.
-    """
-    from automl.engine._runner import TrialRunner
-    from automl.interrupts import InterruptGuard
-
-    if device is None:
-        from automl import _keras  # TensorFlow: only when this process trains
-
-        device = _keras.configure_process()
-    runner = TrialRunner(
-        dataset,
-        metric=info.metric,
-        seed=seed,
-        trial_timeout=budget.trial_timeout,
-        device=device,
-        family=space.family,
-        trainer=trainer,
-        cv=info.cv,
-    )
-    session = SearchSession(
-        study=study, info=info, space=space, runner=runner, budget=budget, progress=progress, run_dir=run_dir,
-        max_trials_here=max_trials_here, since=since, deadline=deadline,
-    )  # fmt: skip
-    with InterruptGuard():
-        session.start()
-        try:
-            backend.search(session)
-        finally:
-            session.stop()
-    if session.fatal is not None:
-        raise session.fatal
-    return session

@@ -11,6 +11,7 @@ This package sits above the backends: a worker builds the backend its run record
 imports TensorFlow in the parent process.
 """
 
+from automl.workers._chief import Chief
 from automl.workers._discovery import Gpu, discover_gpus
 from automl.workers._join import Window, join, list_studies, read_window, record_window
 from automl.workers._launch import (
@@ -31,7 +32,7 @@ from automl.workers._slots import (
     plan_slots,
     short_search,
 )
-from automl.workers._supervisor import Chief, Supervisor
+from automl.workers._supervisor import Supervisor
 
 __all__ = [
     "RECYCLE_AFTER",

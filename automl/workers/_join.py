@@ -141,8 +141,9 @@ def join(
     from automl.backends import recorded_backend
     from automl.engine import Budget
     from automl.store import HEARTBEAT_INTERVAL, load_study_info, open_storage
+    from automl.workers._chief import Chief
     from automl.workers._slots import RECYCLE_AFTER, parse_devices, plan_slots
-    from automl.workers._supervisor import Chief, Supervisor
+    from automl.workers._supervisor import Supervisor
 
     storage = open_storage(url, heartbeat_interval=None)
     manifest = _wait_for_manifest(storage, study_name, wait)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl.engine import Budget, load_trainer, open_study, run_session
-from automl.exceptions import UserError
+from automl.exceptions import Argument, UserError
 from automl.store import (
     HEARTBEAT_INTERVAL,
     RunDir,
@@ -32,9 +32,10 @@ from automl.store import (
     storage_url_for,
     study_name,
 )
+from automl.workers._chief import Chief
 from automl.workers._join import record_window
 from automl.workers._slots import RECYCLE_AFTER, Slot, in_process
-from automl.workers._supervisor import Chief, Supervisor
+from automl.workers._supervisor import Supervisor
 
 if TYPE_CHECKING:
     import optuna
@@ -144,7 +145,8 @@ def prepare_study(
     )  # fmt: skip
     if warm is not None:
         warm_start_study(
-                dataset=dataset.name, fingerprint=dataset.fingerprint, n_trials=budget.trials,
+            study, backend, space, warm, dataset=dataset.name, fingerprint=dataset.fingerprint,
+            n_trials=budget.trials,
         )  # fmt: skip
     return StudyLaunch(name, study, info, space, dataset, budget)
 
@@ -208,13 +210,31 @@ def check_same_search(previous: RunManifest, dataset: str, space: str, backend: 
     now = f"{backend.name}/{backend.algorithm}"
     if was != now:
         raise UserError(
-            f"`resume` with another backend or algorithm: the run was searched with {was}, not {now}; "
-            f"pass `backend` {before.name} and `algorithm` {before.algorithm}, "
-            "or start a new run with another `name`"
+            "{resume} with another backend or algorithm: the run was searched with {was}, not {now}; "
+            "pass {backend} {name_was} and {algorithm} {algorithm_was}, "
+            "or start a new run with another {name}",
+            resume=Argument("resume"),
+            was=was,
+            now=now,
+            backend=Argument("backend"),
+            name_was=before.name,
+            algorithm=Argument("algorithm"),
+            algorithm_was=before.algorithm,
+            name=Argument("name"),
         )
     names = [d.name for d in previous.datasets]
     if names and dataset not in names:
-        raise UserError(f"`resume` on another dataset: the run searched {names[0]!r}, not {dataset!r}")
+        raise UserError(
+            "{resume} on another dataset: the run searched {was!r}, not {now!r}",
+            resume=Argument("resume"),
+            was=names[0],
+            now=dataset,
+        )
     spaces = [s.name for s in previous.spaces]
     if spaces and space not in spaces:
-        raise UserError(f"`resume` with another space: the run searched {spaces[0]!r}, not {space!r}")
+        raise UserError(
+            "{resume} with another space: the run searched {was!r}, not {now!r}",
+            resume=Argument("resume"),
+            was=spaces[0],
+            now=space,
+        )

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from automl.exceptions import UserError
+from automl.exceptions import Argument, UserError
 from automl.workers._discovery import Gpu, Precision, discover_gpus
 
 __all__ = [
@@ -144,7 +144,11 @@ def _gpu_ids(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise UserError(f"`gpu_ids` takes GPU numbers separated by commas, e.g. 0,2; not {text!r}") from None
+        raise UserError(
+            "{gpu_ids} takes GPU numbers separated by commas, e.g. 0,2; not {text!r}",
+            gpu_ids=Argument("gpu_ids"),
+            text=text,
+        ) from None
 
 
 def plan_slots(
@@ -166,22 +170,41 @@ def plan_slots(
     found = discover_gpus() if gpus is None else gpus
     cores = cpu_count or os.cpu_count() or 1
     if request.precision not in ("auto", "float32", "mixed_float16", "mixed"):
-        raise UserError(f"`precision` takes auto, float32 or mixed, not {request.precision!r}")
+        raise UserError(
+            "{precision} takes auto, float32 or mixed, not {given!r}",
+            precision=Argument("precision"),
+            given=request.precision,
+        )
     precision_asked = "mixed_float16" if request.precision == "mixed" else request.precision
     if request.trials_per_gpu < 1:
-        raise UserError(f"`trials_per_gpu` must be at least 1, but got {request.trials_per_gpu}")
+        raise UserError(
+            "{trials_per_gpu} must be at least 1, but got {got}",
+            trials_per_gpu=Argument("trials_per_gpu"),
+            got=request.trials_per_gpu,
+        )
     wants_gpus = request.gpus is not None or request.gpu_ids is not None
     if wants_gpus and request.workers is not None:
         raise UserError(
-            "`workers` makes CPU slots and `gpus` / `gpu_ids` GPU slots: give one of them "
-            "(with GPUs, `trials_per_gpu` sets the workers per GPU)"
+            "{workers} makes CPU slots and {gpus} / {gpu_ids} GPU slots: give one of them "
+            "(with GPUs, {trials_per_gpu} sets the workers per GPU)",
+            workers=Argument("workers"),
+            gpus=Argument("gpus"),
+            gpu_ids=Argument("gpu_ids"),
+            trials_per_gpu=Argument("trials_per_gpu"),
         )
     if request.gpus is not None and request.gpu_ids is not None:
-        raise UserError("give either `gpus` (all or a count) or `gpu_ids` (which ones), not both")
+        raise UserError(
+            "give either {gpus} (all or a count) or {gpu_ids} (which ones), not both",
+            gpus=Argument("gpus"),
+            gpu_ids=Argument("gpu_ids"),
+        )
     if wants_gpus or (request.workers is None and found):
         return _gpu_slots(request, found, precision_asked)
     if request.trials_per_gpu != 1:
-        raise UserError("`trials_per_gpu` needs GPUs: this machine has none (no nvidia-smi); drop it")
+        raise UserError(
+            "{trials_per_gpu} needs GPUs: this machine has none (no nvidia-smi); drop it",
+            trials_per_gpu=Argument("trials_per_gpu"),
+        )
     if short and request.workers in (None, "auto"):
         return [Slot(0)]
     return _cpu_slots(request.workers, cores)
@@ -190,8 +213,9 @@ def plan_slots(
 def _gpu_slots(request: DeviceRequest, found: list[Gpu], precision: str) -> list[Slot]:
     if not found:
         raise UserError(
-            "`gpus` asks for GPUs, but this machine shows none (no nvidia-smi, or CUDA_VISIBLE_DEVICES "
-            "hides them); drop it to train on the CPU"
+            "{gpus} asks for GPUs, but this machine shows none (no nvidia-smi, or CUDA_VISIBLE_DEVICES "
+            "hides them); drop it to train on the CPU",
+            gpus=Argument("gpus"),
         )
     chosen = found
     if request.gpu_ids is not None:
@@ -199,17 +223,28 @@ def _gpu_slots(request: DeviceRequest, found: list[Gpu], precision: str) -> list
         missing = [i for i in request.gpu_ids if i not in known]
         if missing:
             raise UserError(
-                f"`gpu_ids`: no GPU {missing[0]} on this machine; it has "
-                f"{', '.join(str(i) for i in sorted(known))}"
+                "{gpu_ids}: no GPU {missing} on this machine; it has {known}",
+                gpu_ids=Argument("gpu_ids"),
+                missing=missing[0],
+                known=", ".join(str(i) for i in sorted(known)),
             )
         if len(set(request.gpu_ids)) != len(request.gpu_ids):
-            raise UserError("`gpu_ids` lists a GPU twice; use `trials_per_gpu` for several workers per GPU")
+            raise UserError(
+                "{gpu_ids} lists a GPU twice; use {trials_per_gpu} for several workers per GPU",
+                gpu_ids=Argument("gpu_ids"),
+                trials_per_gpu=Argument("trials_per_gpu"),
+            )
         # A GPU split into MIG instances brings each of them.
         chosen = [g for i in request.gpu_ids for g in found if g.index == i]
     elif request.gpus not in (None, "all"):
         count = _count(request.gpus, "gpus", "all")
         if count > len(found):
-            raise UserError(f"`gpus` asks for {count} GPUs, but this machine has {len(found)}")
+            raise UserError(
+                "{gpus} asks for {count} GPUs, but this machine has {found}",
+                gpus=Argument("gpus"),
+                count=count,
+                found=len(found),
+            )
         chosen = found[:count]
     slots: list[Slot] = []
     k = request.trials_per_gpu
@@ -217,8 +252,12 @@ def _gpu_slots(request: DeviceRequest, found: list[Gpu], precision: str) -> list
         mixed = gpu.supports_mixed if precision == "auto" else precision == "mixed_float16"
         if precision == "mixed_float16" and not gpu.supports_mixed:
             raise UserError(
-                f"`precision` mixed needs compute capability 7.0 or more; GPU {gpu.index} ({gpu.name}) has "
-                f"{gpu.capability}; use float32"
+                "{precision} mixed needs compute capability 7.0 or more; GPU {index} ({gpu}) has "
+                "{capability}; use float32",
+                precision=Argument("precision"),
+                index=gpu.index,
+                gpu=gpu.name,
+                capability=gpu.capability,
             )
         # Several workers on one GPU each get a hard share of its memory (growth alone lets one take all).
         cap = None if k == 1 else max(int(gpu.memory_mb * 0.9 / k), 256)
@@ -247,9 +286,16 @@ def _count(value: Any, name: str, word: str) -> int:
     try:
         count = int(value)
     except (TypeError, ValueError):
-        raise UserError(f"`{name}` takes a number or {word!r}, not {value!r}") from None
+        raise UserError(
+            "{argument} takes a number or {word!r}, not {value!r}",
+            argument=Argument(name),
+            word=word,
+            value=value,
+        ) from None
     if count < 1:
-        raise UserError(f"`{name}` must be at least 1, but got {count}")
+        raise UserError(
+            "{argument} must be at least 1, but got {count}", argument=Argument(name), count=count
+        )
     return count
 
 
@@ -258,8 +304,11 @@ def check_backend_fits(backend: Any, slots: list[Slot]) -> None:
     says ``shares_study`` or names a ``chief``). Raises UserError in one line otherwise."""
     if not in_process(slots) and not backend.spec.runs_on_workers:
         raise UserError(
-            f"{len(slots)} worker processes need a backend that shares its search between processes; "
-            f"the {backend.name} backend searches in one process: set `workers` to 1"
+            "{slots} worker processes need a backend that shares its search between processes; "
+            "the {backend} backend searches in one process: set {workers} to 1",
+            slots=len(slots),
+            backend=backend.name,
+            workers=Argument("workers"),
         )
 
 

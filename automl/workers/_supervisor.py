@@ -26,7 +26,6 @@ does not count toward the study's failure streak.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import signal
@@ -37,7 +36,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from automl import interrupts
 from automl.engine import (
@@ -54,6 +53,7 @@ from automl.engine import (
 from automl.exceptions import FatalError, UserError
 from automl.outcomes import FailureKind
 from automl.store import TrialRecord, TrialState, fail_trials_of
+from automl.workers._chief import Chief, free_port
 from automl.workers._slots import Slot
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from automl.engine import Budget
     from automl.store import StudyInfo
 
-__all__ = ["Chief", "Supervisor"]
+__all__ = ["Supervisor"]
 
 log = logging.getLogger("automl.supervisor")
 
@@ -70,44 +70,6 @@ log = logging.getLogger("automl.supervisor")
 _MAX_DEATHS_IN_A_ROW = 3
 _POLL_SECONDS = 0.5
 _STOP_GRACE_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class Chief:
-    """The coordinator process of a backend that has one (see the module doc).
-
-    Args:
-        module: Its module (the backend registry's ``chief``): ``main()`` and ``environment()``.
-        bind: The address the chief listens on (``0.0.0.0`` to let other machines' workers join).
-        connect: The address this machine's workers reach it at.
-        port: Its port; 0 picks a free one.
-        start: False when the chief runs elsewhere and these workers only join it.
-    """
-
-    module: str
-    bind: str = "127.0.0.1"
-    connect: str = "127.0.0.1"
-    port: int = 0
-    start: bool = True
-
-    @classmethod
-    def of(cls, backend: Any, **where: Any) -> Chief | None:
-        """The chief ``backend``'s worker processes need, or None when they share the study itself."""
-        module = backend.spec.chief
-        return None if module is None or backend.spec.shares_study else cls(module, **where)
-
-    def environment(self, tuner_id: str, *, chief: bool = False) -> dict[str, str]:
-        env: dict[str, str] = importlib.import_module(self.module).environment(
-            tuner_id, self.bind if chief else self.connect, self.port
-        )
-        return env
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host if host != "0.0.0.0" else "", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -183,7 +145,7 @@ class Supervisor:
         )
         self.workers: dict[int, _Worker] = {}
         if chief is not None and chief.port == 0:
-            chief = replace(chief, port=_free_port(chief.bind))
+            chief = replace(chief, port=free_port(chief.bind))
         self.chief = chief
         self.chief_process: _Worker | None = None
         self.started_workers = 0

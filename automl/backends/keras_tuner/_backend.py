@@ -27,6 +27,9 @@ KerasTuner proposes configs; automl trains and records them, as for Optuna (see 
   writes the project's files and prunes checkpoints; workers write only checkpoints.
 
 keras_tuner is imported here, in :mod:`._oracle` and in :mod:`._chief`, each after :mod:`automl._keras`.
+
+Over 400 lines for a reason: the tuner KerasTuner's loop drives and the backend that drives it are one
+concept, held together by the rules above; the space, oracle, queue, checkpoints and chief are apart.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from automl.backends._distributions import distribution
 from automl.backends.keras_tuner import _checkpoints as checkpoints
 from automl.backends.keras_tuner._oracle import build_oracle, write_json
 from automl.backends.keras_tuner._space import config_from_values
-from automl.exceptions import FatalError, UserError
+from automl.exceptions import Argument, FatalError, UserError
 from automl.outcomes import FailureKind
 from automl.store import TrialRecord, TrialState
 
@@ -181,8 +184,11 @@ class _Search:
         exists = (self.project_dir / "oracle.json").exists()
         if self.mirrored and not exists and self.role != "worker":
             raise UserError(
-                f"the KerasTuner project {self.project_dir} of this run is missing, so its search cannot "
-                "continue; restore it, or start afresh with `overwrite` or another `name`"
+                "the KerasTuner project {project} of this run is missing, so its search cannot continue; "
+                "restore it, or start afresh with {overwrite} or another {name}",
+                project=self.project_dir,
+                overwrite=Argument("overwrite"),
+                name=Argument("name"),
             )
         with contextlib.redirect_stdout(_LogWriter()):
             self.tuner = _Tuner(

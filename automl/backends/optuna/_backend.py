@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from automl._logs import optuna_verbosity
 from automl.backends._base import Backend
 from automl.backends.optuna._space import suggest
-from automl.exceptions import MissingDependency, TrialFailed, UserError
+from automl.exceptions import Argument, MissingDependency, TrialFailed, UserError
 from automl.outcomes import FailureKind
 from automl.store import TrialState, write_trial_results
 
@@ -60,7 +60,8 @@ class OptunaBackend(Backend):
                 if importlib.util.find_spec("torch") is None:
                     raise MissingDependency(
                         "the gp algorithm needs PyTorch: install it with `pip install automl[gp]`, "
-                        "or choose `algorithm='tpe'`"
+                        "or choose {algorithm}",
+                        algorithm=Argument("algorithm", "tpe"),
                     )
                 return optuna.samplers.GPSampler(seed=seed, n_startup_trials=startup)
         return optuna.samplers.RandomSampler(seed=seed)
@@ -99,8 +100,12 @@ class OptunaBackend(Backend):
         size = space.grid_size()
         if size > _MAX_GRID:
             raise UserError(
-                f"{space.source}: the grid has {size} configs (more than {_MAX_GRID}); "
-                "coarsen it with larger `step:` values or fewer choices, or use `algorithm='tpe'`"
+                "{source}: the grid has {size} configs (more than {most}); "
+                "coarsen it with larger `step:` values or fewer choices, or use {algorithm}",
+                source=space.source,
+                size=size,
+                most=_MAX_GRID,
+                algorithm=Argument("algorithm", "tpe"),
             )
         fixed = space.fixed
         for config in space.grid():
