@@ -147,7 +147,8 @@ def test_two_workers_share_one_study_without_collisions(
     assert len(set(seeds)) == len(seeds) and seeds == [trial_seed(0, n) for n in numbers]
     assert all(n > 0 for n in trained), f"a worker trained nothing: {trained}"
     assert len({r.worker for r in records}) == 2
-    # Each worker checks the budget before it starts a trial: at most one in flight each past it.
+    # A worker waits for the trials others run before it starts one: only two starting in the same
+    # instant can overshoot the budget, by one.
     assert 12 <= len([r for r in records if r.state.finished]) <= 12 + 2
     assert sum(trained) == len(records)
     # every trial's per-epoch scores are in the storage: all three epochs, or those before it was pruned
