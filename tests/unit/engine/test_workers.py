@@ -16,13 +16,13 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import types
 from pathlib import Path
 
 import optuna
 import pytest
+from processes import start_script, wait_clean
 from sqlalchemy.engine import make_url
 from stub_search import STUDY, stub_space
 
@@ -42,26 +42,7 @@ def _collect_garbage_afterwards():
 
 
 def _start(script: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(script), *args],
-        cwd=HERE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait(processes: list[subprocess.Popen], url: str) -> list[str]:
-    """Each process's stdout, once it exited cleanly; the URL's password (if any) appears in no output."""
-    secret = make_url(url).password
-    outputs = []
-    for process in processes:
-        out, err = process.communicate(timeout=240)
-        assert process.returncode == 0, err[-3000:]
-        if secret:
-            assert secret not in out and secret not in err
-        outputs.append(out)
-    return outputs
+    return start_script(script, *args, cwd=HERE)
 
 
 def _create(
@@ -139,7 +120,7 @@ def test_two_workers_share_one_study_without_collisions(
         )
         for i in (1, 2)
     ]
-    trained = [json.loads(out.splitlines()[-1]) for out in _wait(workers, storage_url)]
+    trained = [json.loads(out.splitlines()[-1]) for out in wait_clean(workers, storage_url)]
     records = load_records(storage, STUDY)
     numbers = [r.number for r in records]
     seeds = [r.seed for r in records]
@@ -180,7 +161,7 @@ def test_a_killed_worker_loses_only_its_trial_which_the_heartbeat_fails(storage_
     killed = running[0]
     time.sleep(2.5)  # the grace period (2 s) passes without a heartbeat
     # The second worker finds the silent trial, fails it (Optuna's heartbeat check) and retries its config.
-    _wait([_worker(storage_url, trials=6)], storage_url)
+    wait_clean([_worker(storage_url, trials=6)], storage_url)
 
     records = load_records(storage, STUDY)
     by_number = {r.number: r for r in records}

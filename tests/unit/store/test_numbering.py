@@ -8,38 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
-import textwrap
 
 import optuna
 import pytest
 from optuna.distributions import FloatDistribution
-from sqlalchemy.engine import make_url
+from processes import start_script, wait_clean
 
 from automl.store import TrialState, finish_reserved_trial, open_storage, reserve_trial, write_trial_results
-
-
-def _start(script: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(script), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait(processes: list[subprocess.Popen], url: str) -> list[str]:
-    """Each process's stdout, once it exited cleanly; the URL's password (if any) appears in no output."""
-    secret = make_url(url).password
-    outputs = []
-    for process in processes:
-        out, err = process.communicate(timeout=240)
-        assert process.returncode == 0, err[-3000:]
-        if secret:
-            assert secret not in out and secret not in err
-        outputs.append(out)
-    return outputs
 
 
 def test_reserved_numbers_are_unique_across_two_processes(storage_url):
@@ -54,7 +29,7 @@ def test_reserved_numbers_are_unique_across_two_processes(storage_url):
                    for _ in range(40)]
         print(json.dumps(numbers))
     """
-    outputs = _wait([_start(script, storage_url) for _ in range(2)], storage_url)
+    outputs = wait_clean([start_script(script, storage_url) for _ in range(2)], storage_url)
     first, second = (json.loads(out) for out in outputs)
     assert sorted(first + second) == list(range(80))
     assert first == sorted(first) and second == sorted(second)
