@@ -6,14 +6,28 @@
   recorded as failed with :attr:`TrialFailed.reason` and the search goes on.
 * :class:`FatalError`: the search cannot go on (too many failures in a row, storage gone). Every finished
   trial is kept; the message says how to resume.
+
+A message that names an argument its caller can set ("`n_trials` must be at least 1", "or choose
+`algorithm='tpe'`") carries it as data: a :class:`Argument` in a field of the message's template. ``str()``
+names it as the Python caller wrote it, in backticks; :meth:`AutoMLError.render` lets another caller word it
+its own way (the command line: ``--trials``, ``--algorithm tpe``)::
+
+    UserError("{n_trials} must be at least 1, but got {got}", n_trials=Argument("n_trials"), got=0)
+
+A message without fields is kept as written, braces included.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import string
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Final, Self
 
 __all__ = [
+    "NO_VALUE",
+    "Argument",
     "AutoMLError",
     "AutoMLWarning",
     "ConfigError",
@@ -27,12 +41,112 @@ __all__ = [
 ]
 
 
+class _NoValue:
+    def __repr__(self) -> str:
+        return "NO_VALUE"
+
+
+#: the value of an :class:`Argument` named alone (`` `resume` ``), not as ``name=value``.
+NO_VALUE: Final = _NoValue()
+
+
+@dataclass(frozen=True)
+class Argument:
+    """An argument a message names: ``name`` alone, or ``name=value`` where the advice is to set it so.
+
+    ``literal``: the Python wording shows ``value`` as a literal (``algorithm='tpe'``); false, as text
+    (``warm_start=portfolio``).
+    """
+
+    name: str
+    value: Any = NO_VALUE
+    literal: bool = True
+
+    def __str__(self) -> str:
+        """As a Python caller writes it, in backticks: `` `n_trials` ``, `` `algorithm='tpe'` ``."""
+        if self.value is NO_VALUE:
+            return f"`{self.name}`"
+        return f"`{self.name}={self.value!r}`" if self.literal else f"`{self.name}={self.value}`"
+
+
+#: how a caller words an argument (e.g. the command line: its flag), or None for the Python wording.
+Wording = Callable[[Argument], "str | None"]
+
+
 class AutoMLError(Exception):
-    """Root of every error raised on purpose by automl."""
+    """Root of every error raised on purpose by automl.
+
+    ``message`` is kept as written, unless ``fields`` are given: then it is a :meth:`str.format` template
+    (literal braces doubled) over them, and the fields holding an :class:`Argument` are the arguments it
+    names (:attr:`arguments`).
+    """
+
+    def __init__(self, message: str = "", /, **fields: Any) -> None:
+        self.template = message
+        self.fields = fields
+        super().__init__(self.render() if fields else message)
+
+    @property
+    def arguments(self) -> tuple[Argument, ...]:
+        """The arguments the message names, in the order of its fields."""
+        return tuple(v for v in self.fields.values() if isinstance(v, Argument))
+
+    def render(self, wording: Wording | None = None) -> str:
+        """The message with each argument as ``wording`` writes it (where it returns None, and without
+        ``wording``: as the Python caller writes it, which is ``str(self)``)."""
+        if not self.fields:
+            return self.template
+        values = {
+            key: _word(value, wording) if isinstance(value, Argument) else value
+            for key, value in self.fields.items()
+        }
+        return self.template.format_map(values)
+
+    @classmethod
+    def of(cls, *parts: str | AutoMLError) -> Self:
+        """An error saying ``parts`` in a row: text as written, errors' messages naming their arguments
+        (each error's fields renamed apart from the others')."""
+        if not any(isinstance(part, AutoMLError) and part.fields for part in parts):
+            return cls("".join(str(part) for part in parts))
+        template: list[str] = []
+        fields: dict[str, Any] = {}
+        for i, part in enumerate(parts):
+            if not isinstance(part, AutoMLError) or not part.fields:
+                template.append(_literal(str(part)))
+                continue
+            for text, field, spec, conversion in string.Formatter().parse(part.template):
+                template.append(_literal(text))
+                if field is not None:
+                    head, rest = _split_field(field)
+                    fields[f"part{i}_{head}"] = part.fields[head]
+                    conversion = f"!{conversion}" if conversion else ""
+                    spec = f":{spec}" if spec else ""
+                    template.append(f"{{part{i}_{head}{rest}{conversion}{spec}}}")
+        return cls("".join(template), **fields)
+
+
+def _literal(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _split_field(field: str) -> tuple[str, str]:
+    """``"x.attr"`` → ``("x", ".attr")``, ``"x[0]"`` → ``("x", "[0]")``."""
+    cut = min((i for i in (field.find("."), field.find("[")) if i >= 0), default=len(field))
+    return field[:cut], field[cut:]
+
+
+def _word(argument: Argument, wording: Wording | None) -> str:
+    text = None if wording is None else wording(argument)
+    return str(argument) if text is None else text
 
 
 class UserError(AutoMLError, ValueError):
     """Something the user gave is wrong; the message names where, and the fix."""
+
+    def prefixed(self, prefix: str, suffix: str = "") -> UserError:
+        """A UserError saying ``prefix`` (e.g. where in a file) before this message (and ``suffix`` after),
+        naming the same arguments."""
+        return UserError.of(prefix, self, suffix)
 
 
 class SpaceError(UserError):

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
             app(args=argv, prog_name="automl")
     except UserError as exc:
         # The library names its Python arguments; whoever typed this command knows its flags.
-        err_console.print(f"[bold red]error:[/bold red] {to_flags(str(exc), flags_of(args))}", soft_wrap=True)
+        err_console.print(f"[bold red]error:[/bold red] {to_flags(exc, flags_of(args))}", soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -44,9 +44,7 @@ def stops_handled() -> Iterator[None]:
         )
         raise typer.Exit(code=130) from None
     except FatalError as exc:
-        err_console.print(
-            f"[bold red]stopped:[/bold red] {to_flags(str(exc), current_flags())}", soft_wrap=True
-        )
+        err_console.print(f"[bold red]stopped:[/bold red] {to_flags(exc, current_flags())}", soft_wrap=True)
         raise typer.Exit(code=1) from None
 
 

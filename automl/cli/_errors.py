@@ -2,16 +2,19 @@
 
 The library names the Python arguments its caller wrote, in backticks: "`n_trials` must be at least 1",
 "or choose `algorithm='tpe'`". Someone at the `automl` command wrote flags, so the messages they read
-name those: "--trials must be at least 1", "or choose --algorithm tpe".
+name those: "--trials must be at least 1", "or choose --algorithm tpe". The library's errors carry the
+arguments they name as data (:class:`automl.exceptions.Argument`); :func:`to_flags` words each through
+:data:`FLAGS`, and leaves the message's text alone.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
+
+from automl.exceptions import NO_VALUE, Argument, AutoMLError
 
 __all__ = ["FLAGS", "command_flags", "current_flags", "flags_of", "invoked", "to_flags"]
 
@@ -57,26 +60,26 @@ FLAGS = {
     "bag": "--bag",
 }
 
-_ARGUMENT = re.compile(r"`([a-z_]+)(?:=([^`]*))?`")
-_QUOTES = "'\""
 
+def to_flags(error: BaseException | str, flags: Collection[str] | None = None) -> str:
+    """The message of ``error`` with each argument it names written as its flag, ``name=value`` as
+    ``--flag value``; anything but an automl error (a plain string included) as it is.
 
-def to_flags(message: str, flags: Collection[str] | None = None) -> str:
-    """``message`` with each backticked argument written as its flag, ``name=value`` as ``--flag value``.
-
-    With ``flags`` (those of the command that ran), an argument is translated only if the command has its
-    flag: elsewhere a backticked word may be something else (a space's ``epochs`` parameter under
-    ``automl search``), and a flag the command lacks would send the user looking for it.
+    With ``flags`` (those of the command that ran), an argument is written as a flag only if the command
+    has it: a flag the command lacks would send the user looking for it, so it keeps its Python name.
     """
+    if not isinstance(error, AutoMLError):
+        return str(error)
 
-    def swap(match: re.Match[str]) -> str:
-        flag = FLAGS.get(match.group(1))
+    def flag_of(argument: Argument) -> str | None:
+        flag = FLAGS.get(argument.name)
         if flag is None or (flags is not None and flag not in flags):
-            return match.group(0)
-        value = match.group(2)
-        return flag if value is None else f"{flag} {value.strip(_QUOTES)}"
+            return None
+        if argument.value is NO_VALUE or argument.value is True:
+            return flag
+        return f"{flag} {argument.value}"
 
-    return _ARGUMENT.sub(swap, message)
+    return error.render(flag_of)
 
 
 def command_flags(command: Any) -> set[str]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from automl._durations import parse_duration
 from automl._yaml import YamlDocument, read_yaml
-from automl.exceptions import UserError, did_you_mean
+from automl.exceptions import NO_VALUE, Argument, UserError, did_you_mean
 from automl.space import DEFAULT_SPACE
 from automl.store import BudgetEntry, RetrainPolicy, RetrainPolicyError
 
@@ -92,9 +92,10 @@ class _Checker:
     def __init__(self, doc: YamlDocument) -> None:
         self.doc = doc
 
-    def fail(self, path: tuple[str | int, ...], message: str) -> UserError:
+    def fail(self, path: tuple[str | int, ...], message: str | UserError) -> UserError:
+        """``message`` after where ``path`` is; an error's message keeps naming its arguments."""
         dotted = ".".join(str(p) for p in path) or "(top level)"
-        return UserError(f"{self.doc.where(path)}: {dotted}: {message}")
+        return UserError.of(f"{self.doc.where(path)}: {dotted}: ", message)
 
     def keys(self, value: Any, path: tuple[str | int, ...], allowed: tuple[str, ...]) -> dict[str, Any]:
 
@@ -121,7 +122,7 @@ class _Checker:
         try:
             return parse_duration(value, name=".".join(str(p) for p in path))
         except UserError as exc:
-            raise UserError(f"{self.doc.where(path)}: {exc}") from None
+            raise exc.prefixed(f"{self.doc.where(path)}: ") from None
 
 
 def _datasets(check: _Checker, value: Any, base: Path) -> list[DatasetSpec]:
@@ -203,7 +204,7 @@ def _spaces(check: _Checker, value: Any, base: Path) -> list[SearchSpace]:
         try:
             space = load_space(text)
         except UserError as exc:
-            raise check.fail(("spaces", i), str(exc)) from None
+            raise check.fail(("spaces", i), exc) from None
         if any(s.name == space.name for s in spaces):
             raise check.fail(("spaces", i), f"space {space.name!r} is listed twice; remove one")
         spaces.append(space)
@@ -222,15 +223,15 @@ def _backend(check: _Checker, value: Any) -> dict[str, Any]:
     try:
         spec = registry.backend_spec(str(entry.get("name", "optuna")))
     except UserError as exc:
-        raise check.fail(("backend", "name"), str(exc)) from None
+        raise check.fail(("backend", "name"), exc) from None
     try:
         algorithm = spec.check_algorithm(entry.get("algorithm"))
     except UserError as exc:
-        raise check.fail(("backend", "algorithm"), str(exc)) from None
+        raise check.fail(("backend", "algorithm"), exc) from None
     try:
         pruner = spec.check_pruner(algorithm, entry.get("pruner"))
     except UserError as exc:
-        raise check.fail(("backend", "pruner"), str(exc)) from None
+        raise check.fail(("backend", "pruner"), exc) from None
     options = entry.get("options") or {}
     if not isinstance(options, dict):
         raise check.fail(("backend", "options"), "write a mapping of option: value, e.g. {factor: 2}")
@@ -239,7 +240,7 @@ def _backend(check: _Checker, value: Any) -> dict[str, Any]:
         try:
             checked[key] = spec.check_option(algorithm, pruner, key, value)
         except UserError as exc:
-            raise check.fail(("backend", "options", key), str(exc)) from None
+            raise check.fail(("backend", "options", key), exc) from None
     return {"name": spec.name, "algorithm": algorithm, "pruner": pruner, "options": checked}
 
 
@@ -290,10 +291,15 @@ def _devices(check: _Checker, value: Any) -> dict[str, Any]:
     try:
         plan_slots(parse_devices(entry))
     except UserError as exc:
-        raise check.fail(("devices",), str(exc).replace("`", "")) from None
+        # In the file the arguments are keys, written bare.
+        raise check.fail(("devices",), exc.render(_as_key)) from None
     if recycle is not None:
         entry["recycle_after"] = recycle
     return entry
+
+
+def _as_key(argument: Argument) -> str:
+    return argument.name if argument.value is NO_VALUE else f"{argument.name}: {argument.value}"
 
 
 def _retrain(check: _Checker, value: Any) -> RetrainPolicy | None:

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automl.exceptions import UserError
+from automl.exceptions import Argument, UserError
 
 __all__ = ["REPORT_FILE", "ReportPath", "render_html", "script_json", "write_report"]
 
@@ -149,7 +149,10 @@ def write_report(run_dir: str | Path, output: str | Path | None = None) -> Repor
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise UserError(
-            f"cannot write the report to {path} ({exc.strerror}); choose another `output`"
+            "cannot write the report to {path} ({problem}); choose another {output}",
+            path=path,
+            problem=exc.strerror,
+            output=Argument("output"),
         ) from None
     logging.getLogger("automl.report").info(
         "report written to %s in %.2f s", path, time.perf_counter() - started

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from automl.exceptions import UserError
+from automl.exceptions import Argument, UserError
 from automl.store import (
     StudyInfo,
     TrialRecord,
@@ -211,6 +211,9 @@ def export_tensorboard(run_dir: str | Path, log_dir: str | Path) -> list[Path]:
             written.append(folder)
     except OSError as exc:
         raise UserError(
-            f"cannot write TensorBoard logs to {root} ({exc.strerror}); choose another `log_dir`"
+            "cannot write TensorBoard logs to {root} ({problem}); choose another {log_dir}",
+            root=root,
+            problem=exc.strerror,
+            log_dir=Argument("log_dir"),
         ) from None
     return written

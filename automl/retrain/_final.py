@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from automl.datasets import take_rows
-from automl.exceptions import UserError
+from automl.exceptions import Argument, UserError
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
@@ -35,8 +35,10 @@ def all_rows(dataset: Dataset) -> Dataset:
     """
     if dataset.raw_rows is None or dataset.preprocessor is None:
         raise UserError(
-            f"a final fit needs dataset {dataset.name!r} as loaded (its raw rows); a Dataset built by hand "
-            "has none: retrain without `final_fit`"
+            "a final fit needs dataset {dataset!r} as loaded (its raw rows); a Dataset built by hand "
+            "has none: retrain without {final_fit}",
+            dataset=dataset.name,
+            final_fit=Argument("final_fit"),
         )
     x_raw, y_raw = dataset.raw_rows
     test = np.arange(len(y_raw) - len(dataset.y_test), len(y_raw))

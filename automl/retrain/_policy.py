@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automl.exceptions import UserError
+from automl.exceptions import Argument, UserError
 from automl.retrain._bag import bag_folds, train_bag
 from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first
 
@@ -200,8 +200,13 @@ def policy_of(policy: RetrainPolicy | None, **values: Any) -> RetrainPolicy:
     default = RetrainPolicy()
     given = [key for key, value in values.items() if value != getattr(default, key)]
     if given:
-        names = ", ".join(f"`{key}`" for key in given)
-        raise UserError(f"give `policy` or {names}, not both: the policy holds every retrain value")
+        arguments = {f"given{i}": Argument(key) for i, key in enumerate(given)}
+        names = ", ".join(f"{{{field}}}" for field in arguments)
+        raise UserError(
+            f"give {{policy}} or {names}, not both: the policy holds every retrain value",
+            policy=Argument("policy"),
+            **arguments,
+        )
     return policy
 
 
@@ -289,8 +294,13 @@ def retrain_study(
                 )
             if result.failure is not None:
                 raise UserError(
-                    f"retraining trial {record.number} failed ({result.failure}: {result.failure_detail}); "
-                    "try fewer `epochs` or another `top_k`"
+                    "retraining trial {number} failed ({failure}: {detail}); "
+                    "try fewer {epochs} or another {top_k}",
+                    number=record.number,
+                    failure=result.failure,
+                    detail=result.failure_detail,
+                    epochs=Argument("epochs"),
+                    top_k=Argument("top_k"),
                 )
             entry.runs.append(
                 SeedRun(seed, result.epochs_run, early, _test_scores(result.model, dataset, info.metric))

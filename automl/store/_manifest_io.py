@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
-from automl.exceptions import UserError
+from automl.exceptions import Argument, UserError
 from automl.store._legacy import from_legacy
 from automl.store._records import mask_password, open_storage
 from automl.store._run_dir import RunDir
@@ -135,7 +135,11 @@ def manifest_from_storage(
         if not found:
             names = ", ".join(s.study_name for s in summaries[:5]) or "none"
             raise UserError(
-                f"no study named {study_name!r} in {label} (it holds: {names}); check `study_name`"
+                "no study named {study!r} in {label} (it holds: {names}); check {study_name}",
+                study=study_name,
+                label=label,
+                names=names,
+                study_name=Argument("study_name"),
             )
         if MANIFEST_ATTR not in found[0].user_attrs:
             raise UserError(
@@ -159,7 +163,11 @@ def manifest_from_storage(
     if len(runs) > 1:
         examples = "; ".join(f"{run}: {names[0]!r}" for run, names in sorted(runs.items()))
         raise UserError(
-            f"{label} holds the manifests of {len(runs)} runs ({examples}); give `study_name` to choose one"
+            "{label} holds the manifests of {count} runs ({examples}); give {study_name} to choose one",
+            label=label,
+            count=len(runs),
+            examples=examples,
+            study_name=Argument("study_name"),
         )
     studies = next(iter(runs.values()))
     # A resume rewrites the manifest on every study it lists; an older copy stays only on a study the

@@ -12,9 +12,9 @@ configs finished, whether it cross-validated) are in :func:`automl.retrain.deplo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from automl.exceptions import UserError
+from automl.exceptions import Argument, UserError
 
 __all__ = ["Choice", "RetrainPolicy", "RetrainPolicyError"]
 
@@ -28,14 +28,17 @@ class RetrainPolicyError(UserError):
     ``key`` is the value at fault (``None`` for two values that contradict each other, both named in the
     message). ``in_file`` is the message as an experiment file words it after ``retrain.<key>:``: it names
     the key as a key, not as the Python argument in backticks (which the command line would show as a
-    flag); by default the message with ``key``'s backticks dropped.
+    flag); by default the message with the argument ``key`` written bare. ``message`` and ``fields`` are
+    those of :class:`~automl.exceptions.UserError`.
     """
 
-    def __init__(self, message: str, *, key: str | None = None, in_file: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, key: str | None = None, in_file: str | None = None, **fields: Any
+    ) -> None:
+        super().__init__(message, **fields)
         self.key = key
         if in_file is None:
-            in_file = message if key is None else message.replace(f"`{key}`", key, 1)
+            in_file = self.render(lambda argument: argument.name if argument.name == key else None)
         self.in_file = in_file
 
 
@@ -46,7 +49,9 @@ def _whole(value: object) -> bool:
 def _choice(value: object, key: str) -> None:
     if not (isinstance(value, bool) or value == "auto"):
         raise RetrainPolicyError(
-            f"`{key}` takes true, false or 'auto', not {value!r}",
+            "{argument} takes true, false or 'auto', not {value!r}",
+            argument=Argument(key),
+            value=value,
             key=key,
             in_file=f"give true, false or auto, not {value!r}",
         )
@@ -75,17 +80,31 @@ class RetrainPolicy:
 
     def __post_init__(self) -> None:
         if self.top_k is not None and not (_whole(self.top_k) and self.top_k >= 1):
-            raise RetrainPolicyError(f"`top_k` must be at least 1, but got {self.top_k!r}", key="top_k")
+            raise RetrainPolicyError(
+                "{top_k} must be at least 1, but got {got!r}",
+                top_k=Argument("top_k"),
+                got=self.top_k,
+                key="top_k",
+            )
         if not (_whole(self.seeds) and self.seeds >= 1):
-            raise RetrainPolicyError(f"`seeds` must be at least 1, but got {self.seeds!r}", key="seeds")
+            raise RetrainPolicyError(
+                "{seeds} must be at least 1, but got {got!r}",
+                seeds=Argument("seeds"),
+                got=self.seeds,
+                key="seeds",
+            )
         if not (self.epochs == "best" or (_whole(self.epochs) and int(self.epochs) >= 1)):
             raise RetrainPolicyError(
-                f"`epochs` must be 'best' or a positive number of epochs, but got {self.epochs!r}",
+                "{epochs} must be 'best' or a positive number of epochs, but got {got!r}",
+                epochs=Argument("epochs"),
+                got=self.epochs,
                 key="epochs",
             )
         if not isinstance(self.final_fit, bool):
             raise RetrainPolicyError(
-                f"`final_fit` takes true or false, not {self.final_fit!r}",
+                "{final_fit} takes true or false, not {got!r}",
+                final_fit=Argument("final_fit"),
+                got=self.final_fit,
                 key="final_fit",
                 in_file=f"give true or false, not {self.final_fit!r}",
             )
@@ -93,10 +112,15 @@ class RetrainPolicy:
         _choice(self.bag, "bag")
         for other in ("ensemble", "bag"):
             if self.final_fit and getattr(self, other) is True:
-                raise RetrainPolicyError(f"`final_fit` and `{other}` deploy different models: choose one")
+                raise RetrainPolicyError(
+                    "{final_fit} and {other} deploy different models: choose one",
+                    final_fit=Argument("final_fit"),
+                    other=Argument(other),
+                )
         if self.ensemble is True and self.top_k == 1:
             raise RetrainPolicyError(
-                "an ensemble needs at least 2 configs: retrain with `top_k` of 2 or more",
+                "an ensemble needs at least 2 configs: retrain with {top_k} of 2 or more",
+                top_k=Argument("top_k"),
                 key="ensemble",
                 in_file="an ensemble needs `top_k` of 2 or more",
             )

@@ -22,7 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automl.exceptions import MissingDependency, UserError
+from automl.exceptions import Argument, MissingDependency, UserError
 from automl.outcomes import FailureKind
 
 if TYPE_CHECKING:
@@ -245,9 +245,11 @@ def _check_url(url: str) -> str:
     scheme = url.split(":", 1)[0].split("+", 1)[0] if "://" in url else ""
     if scheme not in _SCHEMES:
         raise UserError(
-            f"bad storage URL {mask_password(url)!r}: expected sqlite:///path/to/file.db, "
+            "bad storage URL {url!r}: expected sqlite:///path/to/file.db, "
             "postgresql://user:password@host/db or mysql+pymysql://user:password@host/db; "
-            "or omit `storage` for the run's SQLite file"
+            "or omit {storage} for the run's SQLite file",
+            url=mask_password(url),
+            storage=Argument("storage"),
         )
     driver = url.split("://", 1)[0]
     if scheme == "mysql" and driver == "mysql" and not _importable("MySQLdb") and _importable("pymysql"):
@@ -297,7 +299,9 @@ def open_storage(
         folder = Path(url[len("sqlite:///") :]).parent
         if not folder.is_dir() or not os.access(folder, os.W_OK):
             raise UserError(
-                f"cannot write the SQLite storage in {folder}: create it or choose a writable `run_dir`"
+                "cannot write the SQLite storage in {folder}: create it or choose a writable {run_dir}",
+                folder=folder,
+                run_dir=Argument("run_dir"),
             )
     import warnings
 

@@ -22,7 +22,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from automl.exceptions import UserError
+from automl.exceptions import Argument, UserError
 
 __all__ = ["RunDir", "prepare_run_dir", "resolve_run_path"]
 
@@ -121,12 +121,18 @@ class _RunLogHandler(logging.FileHandler):
 def resolve_run_path(*, name: str | None, run_dir: str | Path | None, default_name: str) -> Path:
     """``run_dir`` if given, else ``runs/<name or default_name>``."""
     if run_dir is not None and name is not None:
-        raise UserError("give either `name` or `run_dir`, not both")
+        raise UserError(
+            "give either {name} or {run_dir}, not both", name=Argument("name"), run_dir=Argument("run_dir")
+        )
     if run_dir is not None:
         return Path(run_dir)
     chosen = name or default_name
     if "/" in chosen or chosen in ("", ".", ".."):
-        raise UserError(f"run name {chosen!r} must be a plain folder name; use `run_dir` for a path")
+        raise UserError(
+            "run name {chosen!r} must be a plain folder name; use {run_dir} for a path",
+            chosen=chosen,
+            run_dir=Argument("run_dir"),
+        )
     return DEFAULT_ROOT / chosen
 
 
@@ -138,18 +144,29 @@ def prepare_run_dir(path: Path, *, resume: bool, overwrite: bool) -> RunDir:
             nothing to resume, both at once, or a folder that cannot be written.
     """
     if resume and overwrite:
-        raise UserError("`resume` and `overwrite` exclude each other; pick one")
+        raise UserError(
+            "{resume} and {overwrite} exclude each other; pick one",
+            resume=Argument("resume"),
+            overwrite=Argument("overwrite"),
+        )
     run = RunDir(Path(path))
     if run.is_run:
         if overwrite:
             shutil.rmtree(run.path)
         elif not resume:
             raise UserError(
-                f"run {run.path} already exists: add `resume` to continue it, or `overwrite` to start afresh "
-                "(deletes its trials)"
+                "run {path} already exists: add {resume} to continue it, or {overwrite} to start afresh "
+                "(deletes its trials)",
+                path=run.path,
+                resume=Argument("resume"),
+                overwrite=Argument("overwrite"),
             )
     elif resume:
-        raise UserError(f"nothing to resume in {run.path}: run without `resume` to start a new search")
+        raise UserError(
+            "nothing to resume in {path}: run without {resume} to start a new search",
+            path=run.path,
+            resume=Argument("resume"),
+        )
     try:
         run.path.mkdir(parents=True, exist_ok=True)
         probe = run.path / ".write-test"
@@ -157,6 +174,9 @@ def prepare_run_dir(path: Path, *, resume: bool, overwrite: bool) -> RunDir:
         probe.unlink()
     except OSError as exc:
         raise UserError(
-            f"cannot write the run directory {run.path} ({exc.strerror}); choose another `run_dir`"
+            "cannot write the run directory {path} ({problem}); choose another {run_dir}",
+            path=run.path,
+            problem=exc.strerror,
+            run_dir=Argument("run_dir"),
         ) from None
     return run

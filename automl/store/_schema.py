@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automl.exceptions import UserError
+from automl.exceptions import Argument, UserError
 from automl.store._policy import RetrainPolicy
 from automl.store._provenance import Environment
 from automl.store._records import _json_safe, storage_url_for
@@ -237,7 +237,11 @@ class RunManifest:
             return cls._parse(data)
         except _Damaged as exc:
             raise UserError(
-                f"{where}: damaged run manifest ({exc}); restore it, or start the run afresh with `overwrite`"
+                "{where}: damaged run manifest ({problem}); restore it, or start the run afresh "
+                "with {overwrite}",
+                where=where,
+                problem=exc,
+                overwrite=Argument("overwrite"),
             ) from None
 
     @classmethod

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automl.exceptions import UserError
+from automl.exceptions import Argument, UserError
 from automl.warmstart._portfolio import Portfolio, _valid, load_portfolio, shipped_portfolios
 
 if TYPE_CHECKING:
@@ -78,8 +78,11 @@ def check_warm_start(value: Any) -> str:
             return str(path.resolve())
     given = str(value) if isinstance(value, os.PathLike) else value
     raise UserError(
-        f"`warm_start` takes 'auto', 'portfolio', 'none' or the directory of an earlier run, not {given!r}"
-        + (" (no run there)" if isinstance(value, str | os.PathLike) and str(value).strip() else "")
+        "{warm_start} takes 'auto', 'portfolio', 'none' or the directory of an earlier run, "
+        "not {given!r}{there}",
+        warm_start=Argument("warm_start"),
+        given=given,
+        there=" (no run there)" if isinstance(value, str | os.PathLike) and str(value).strip() else "",
     )
 
 
@@ -123,7 +126,12 @@ def plan_warm_start(value: Any, space: SearchSpace, backend: Any) -> WarmStart:
         portfolio = load_portfolio(space)
         return WarmStart() if portfolio is None else WarmStart("portfolio", portfolio)
     if problem is not None:
-        raise UserError(f"`warm_start={value}` cannot apply: {problem}; use `warm_start='none'` instead")
+        raise UserError(
+            "{asked} cannot apply: {problem}; use {none} instead",
+            asked=Argument("warm_start", value, literal=False),
+            problem=problem,
+            none=Argument("warm_start", "none"),
+        )
     if setting == "portfolio":
         portfolio = load_portfolio(space)
         shipped = shipped_portfolios()
@@ -131,8 +139,12 @@ def plan_warm_start(value: Any, space: SearchSpace, backend: Any) -> WarmStart:
             return WarmStart()  # built for another version of the space: ignored with a warning line
         if portfolio is None:
             raise UserError(
-                f"`warm_start='portfolio'`: space {space.name!r} ships no portfolio (spaces with one: "
-                f"{', '.join(shipped) or 'none'}); use `warm_start='none'` or the directory of an earlier run"
+                "{portfolio}: space {space!r} ships no portfolio (spaces with one: {shipped}); "
+                "use {none} or the directory of an earlier run",
+                portfolio=Argument("warm_start", "portfolio"),
+                space=space.name,
+                shipped=", ".join(shipped) or "none",
+                none=Argument("warm_start", "none"),
             )
         return WarmStart("portfolio", portfolio)
     return WarmStart(setting, ranked=tuple(_ranked_from_run(setting, space)))
@@ -147,8 +159,13 @@ def resumed_warm_start(recorded: str, given: Any) -> str:
     asked = check_warm_start(given)
     if asked not in ("auto", recorded):
         raise UserError(
-            f"`resume` with another `warm_start`: the run started with {recorded!r}, not {asked!r}; "
-            "drop `warm_start`, or start a new run with another `name`"
+            "{resume} with another {warm_start}: the run started with {recorded!r}, not {asked!r}; "
+            "drop {warm_start}, or start a new run with another {name}",
+            resume=Argument("resume"),
+            warm_start=Argument("warm_start"),
+            recorded=recorded,
+            asked=asked,
+            name=Argument("name"),
         )
     return recorded
 
@@ -170,8 +187,13 @@ def _ranked_from_run(path: str, space: SearchSpace) -> list[dict[str, Any]]:
     if not searched:
         spaces = ", ".join(f"{s.name} (hash {s.hash})" for s in manifest.spaces) or "none"
         raise UserError(
-            f"`warm_start`: run {run.path} searched {spaces}, not space {space.name!r} "
-            f"(hash {space.content_hash}); give a run of the same space"
+            "{warm_start}: run {path} searched {spaces}, not space {space!r} (hash {hash}); "
+            "give a run of the same space",
+            warm_start=Argument("warm_start"),
+            path=run.path,
+            spaces=spaces,
+            space=space.name,
+            hash=space.content_hash,
         )
     lists: list[list[dict[str, Any]]] = []
     for name in manifest.studies:
@@ -186,7 +208,12 @@ def _ranked_from_run(path: str, space: SearchSpace) -> list[dict[str, Any]]:
             if params is not None and params not in ranked:
                 ranked.append(params)
     if not ranked:
-        raise UserError(f"`warm_start`: run {run.path} has no complete trial of space {space.name!r} yet")
+        raise UserError(
+            "{warm_start}: run {path} has no complete trial of space {space!r} yet",
+            warm_start=Argument("warm_start"),
+            path=run.path,
+            space=space.name,
+        )
     return ranked
 
 

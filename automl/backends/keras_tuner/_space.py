@@ -12,7 +12,7 @@ import math
 from contextlib import ExitStack
 from typing import Any
 
-from automl.exceptions import UserError
+from automl.exceptions import Argument, UserError
 from automl.space import Bool, Choice, Fixed, Float, Int, Parameter, SearchSpace
 
 __all__ = ["config_from_values", "declare", "kt_value"]
@@ -25,8 +25,11 @@ def _kt_choices(p: Choice) -> list[Any]:
         return [float(v) for v in numbers]
     if len({type(v) for v in p.values}) > 1:
         raise UserError(
-            f"{p.name}: the keras_tuner backend needs choice values of one type, but got {list(p.values)}; "
-            "split the choice, or use `backend='optuna'`"
+            "{param}: the keras_tuner backend needs choice values of one type, but got {values}; "
+            "split the choice, or use {backend}",
+            param=p.name,
+            values=list(p.values),
+            backend=Argument("backend", "optuna"),
         )
     return list(p.values)
 
