@@ -19,7 +19,7 @@ import os
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -372,8 +372,8 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         seeds: int = 1,
         epochs: str | int = "best",
         final_fit: bool = False,
-        ensemble: bool | str = "auto",
-        bag: bool | str = "auto",
+        ensemble: bool | Literal["auto"] = "auto",
+        bag: bool | Literal["auto"] = "auto",
     ) -> Predictor:
         """Retrain the best config(s) on train + validation, score once on test, save the model.
 

@@ -193,12 +193,35 @@ class SearchSession:
         return None if self.budget.trials is None else max(self.budget.trials - self.finished_count(), 0)
 
     def _running_elsewhere(self) -> int:
-        """Trials other live processes are running now: each may still finish and fill the budget."""
+        """Trials other live processes are running that may still finish and fill the budget.
+
+        Only trials younger than twice the study's longest finished trial count: one older than that (a
+        machine gone without a heartbeat, a hung process) is not waited for.
+        """
         from optuna.trial import TrialState as OptunaState
 
-        running = self.study.get_trials(deepcopy=False, states=(OptunaState.RUNNING,))
-        workers = [str(t.user_attrs.get("worker") or "") for t in running]
-        return sum(1 for w in workers if w and w != self.worker and worker_alive(w))
+        trials = self.study.get_trials(
+            deepcopy=False, states=(OptunaState.COMPLETE, OptunaState.PRUNED, OptunaState.RUNNING)
+        )
+        lengths = [
+            (t.datetime_complete - t.datetime_start).total_seconds()
+            for t in trials
+            if t.datetime_complete is not None and t.datetime_start is not None
+        ]
+        if not lengths:
+            return 0
+        now = datetime.now()
+        patience = 2 * max(lengths) + _WAIT_SECONDS
+        count = 0
+        for trial in trials:
+            worker = str(trial.user_attrs.get("worker") or "")
+            if trial.state is not OptunaState.RUNNING or not worker or worker == self.worker:
+                continue
+            young = (
+                trial.datetime_start is not None and (now - trial.datetime_start).total_seconds() < patience
+            )
+            count += young and worker_alive(worker)
+        return count
 
     def time_left(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)

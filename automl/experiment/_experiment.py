@@ -116,7 +116,7 @@ class Experiment:
                     test=spec.test,
                 )
             except UserError as exc:
-                raise UserError(f"{spec.where}: datasets.{i}: {exc}") from None
+                raise exc.prefixed(f"{spec.where}: datasets.{i}: ") from None
         return loaded
 
     def _pairs(self, datasets: dict[str, Dataset]) -> list[tuple[Dataset, SearchSpace]]:
@@ -127,8 +127,8 @@ class Experiment:
             try:
                 check_family(space, dataset)
             except UserError as exc:
-                raise UserError(
-                    f"{self.config.where.get('spaces', self.config.source)}: spaces: {exc}"
+                raise exc.prefixed(
+                    f"{self.config.where.get('spaces', self.config.source)}: spaces: "
                 ) from None
         return pairs
 
@@ -139,7 +139,7 @@ class Experiment:
             return get_metric(self.config.metric or space.objective, dataset.task)
         except UserError as exc:
             where = self.config.where.get("metric", self.config.source)
-            raise UserError(f"{where}: metric: {exc} (dataset {dataset.name!r})") from None
+            raise exc.prefixed(f"{where}: metric: ", f" (dataset {dataset.name!r})") from None
 
     def run(self, *, resume: bool = False, overwrite: bool = False) -> Experiment:
         """Search every (dataset, space) pair, write the leaderboards, retrain as the file says.
@@ -207,7 +207,7 @@ class Experiment:
         )
         self.run_dir_ = prepared.path
         handler = prepared.run.attach_log()
-        fatal: list[str] = []
+        fatal: list[str | FatalError] = []
         try:
             with InterruptGuard():
                 for i, launch in enumerate(launches):
@@ -218,12 +218,13 @@ class Experiment:
                         self._search(launch, backend, prepared, i, len(launches), started)
                     except FatalError as exc:
                         log.warning("%s stopped: %s", launch.name, exc)
-                        fatal.append(f"{launch.name}: {exc}")
+                        fatal += ["; "] if fatal else []
+                        fatal += [f"{launch.name}: ", exc]  # its message keeps naming its arguments
         finally:
             self._collect()
             RunDir.detach_log(handler)
         if fatal:
-            raise FatalError("; ".join(fatal) + " (the other searches finished; nothing was retrained)")
+            raise FatalError.of(*fatal, " (the other searches finished; nothing was retrained)")
         self.retrain_: list[DatasetRetrain] = []
         if cfg.retrain is not None:
             from automl.retrain import retrain_run
@@ -263,29 +264,35 @@ class Experiment:
             check_backend_fits(backend, self._slots(trials, budget.timeout))
         except UserError as exc:
             where = self.config.where.get("devices", self.config.source)
-            raise UserError(f"{where}: devices: {exc}") from None
+            raise exc.prefixed(f"{where}: devices: ") from None
 
     def _search(
         self, launch: StudyLaunch, backend: Any, prepared: PreparedRun, index: int, count: int, started: float
     ) -> None:
-        """Search one study, by this process or the experiment's workers (each study by every worker).
-
-        Its clock: the experiment's start for the first study (or the whole run, ``per: total``, where
-        each study gets a fair share of what is left), else this study's own start.
-        """
+        """Search one study, by this process or the experiment's workers (each study by every worker), on
+        the time :meth:`_clock` gives it."""
         cfg = self.config
-        timeout = cfg.budget.timeout
-        clock = started if index == 0 else time.time()
-        if timeout is not None and cfg.budget.per == "total":
-            left = timeout - (time.time() - started)
-            # A study that starts after the time is spent still gets a moment, to record why it stopped.
-            timeout, clock = max(left / (count - index), 1e-3), time.time()
+        timeout, clock = self._clock(index, count, started)
         launch = replace(launch, budget=replace(launch.budget, timeout=timeout))
         run_study(
             launch, backend, prepared=prepared, slots=self._slots(launch.budget.trials, timeout),
             seed=cfg.seed, started=clock, progress=self.progress(launch.name) if self.progress else None,
             recycle_after=cfg.devices.get("recycle_after", RECYCLE_AFTER),
         )  # fmt: skip
+
+    def _clock(self, index: int, count: int, started: float) -> tuple[float | None, float]:
+        """Study ``index``'s seconds and when they start counting (``time.time()``).
+
+        ``per: dataset``: the whole timeout, from the experiment's start for the first study (its set-up
+        is spent from it) and from its own start for the others. ``per: total``: a fair share of what is
+        left of the total, from now.
+        """
+        timeout = self.config.budget.timeout
+        if timeout is None or self.config.budget.per == "dataset":
+            return timeout, started if index == 0 else time.time()
+        left = timeout - (time.time() - started)
+        # A study that starts after the time is spent still gets a moment, to record why it stopped.
+        return max(left / (count - index), 1e-3), time.time()
 
     def _manifest(
         self, prepared: PreparedRun, datasets: dict[str, Dataset], *, warm_start: str = "none"

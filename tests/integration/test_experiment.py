@@ -258,11 +258,11 @@ def test_total_budget_is_shared_evenly_and_unused_time_passes_on(tmp_path):
     assert split_trials(9, 3) == [3, 3, 3] and split_trials(10, 4) == [3, 3, 2, 2]
     path = write(tmp_path, BASE.replace("trials: 2", "trials: 4, timeout: 60, per: total"))
     exp = automl.Experiment.from_yaml(path)
-    now = time.monotonic()
-    assert exp._timeout(0, 2, now) == pytest.approx(30, abs=0.5)  # half of the total for the first pair
-    assert exp._timeout(1, 2, now - 10) == pytest.approx(
-        50, abs=0.5
-    )  # the first used 10 s: the rest passes on
+    now = time.time()
+    seconds, clock = exp._clock(0, 2, now)
+    assert seconds == pytest.approx(30, abs=0.5) and clock == pytest.approx(now, abs=0.5)  # half the total
+    seconds, _ = exp._clock(1, 2, now - 10)
+    assert seconds == pytest.approx(50, abs=0.5)  # the first used 10 s: the rest passes on
     too_few = write(tmp_path, BASE.replace("trials: 2", "trials: 1, per: total"), "few.yaml")
     with pytest.raises(
         automl.UserError, match=r"few.yaml:4: budget.trials: 1 trials in total for 2 searches"

@@ -265,3 +265,57 @@ def test_resume_fails_only_trials_whose_process_is_gone(url, iris):
     assert resumed.records[gone].failure.startswith("interrupted")
     retried = [r for r in resumed.records if r.number > gone and r.params.get("dropout") == 0.2]
     assert retried and retried[0].state is TrialState.COMPLETE
+
+
+def test_a_worker_waits_for_the_trial_another_runs_rather_than_overshoot_the_budget(url, iris):
+    """With one trial left and another process running one, a worker starts none until that trial ends:
+    it ends the search if it finished, and leaves the trial to run if it failed. A trial far older than
+    the study's longest is not waited for (a machine gone without a heartbeat)."""
+    import threading
+    from datetime import datetime, timedelta
+
+    import optuna
+    from optuna.distributions import FloatDistribution
+
+    from automl.store import reserve_trial
+
+    # The study's one finished trial took about 1.5 s: trials up to twice as old are waited for.
+    study = stub_search(url, iris, StubTrainer(seconds_per_epoch=0.5), trials=1).session.study
+    dist = {"dropout": FloatDistribution(0.0, 0.9)}
+    searched = stub_search(url, iris, StubTrainer(), trials=1, resume=True)
+    session = searched.session
+    session.budget = type(session.budget)(trials=2)
+    _, other = reserve_trial(study, {"dropout": 0.1}, dist, {"worker": "another-machine:1"})
+    trial_id = next(t._trial_id for t in study.get_trials() if t.number == other)
+
+    def finish_later(state):
+        time.sleep(1.0)
+        study._storage.set_trial_state_values(trial_id, state, [0.5] if state.name == "COMPLETE" else None)
+
+    waiter = threading.Thread(target=finish_later, args=(optuna.trial.TrialState.COMPLETE,))
+    started = time.monotonic()
+    waiter.start()
+    assert session.should_stop() is True  # the other's trial filled the budget
+    assert time.monotonic() - started >= 0.9
+    waiter.join()
+
+    session.budget = type(session.budget)(trials=3)
+    _, failing = reserve_trial(study, {"dropout": 0.2}, dist, {"worker": "another-machine:1"})
+    trial_id = next(t._trial_id for t in study.get_trials() if t.number == failing)
+    waiter = threading.Thread(target=finish_later, args=(optuna.trial.TrialState.FAIL,))
+    waiter.start()
+    assert session.should_stop() is False  # it failed: a trial is left for this worker
+    waiter.join()
+
+    _, stuck = reserve_trial(study, {"dropout": 0.3}, dist, {"worker": "another-machine:1"})
+    stuck_id = next(t._trial_id for t in study.get_trials() if t.number == stuck)
+    long_ago = datetime.now() - timedelta(hours=1)
+    from sqlalchemy import create_engine, text
+
+    with create_engine(url).begin() as connection:
+        connection.execute(
+            text("UPDATE trials SET datetime_start = :start WHERE trial_id = :id"),
+            {"start": long_ago, "id": stuck_id},
+        )
+    started = time.monotonic()
+    assert session.should_stop() is False and time.monotonic() - started < 0.5
