@@ -63,7 +63,7 @@ def _everything_written(*folders: Path) -> str:
 
 
 # Slow: its "retried once" check failed in one of four CI runs and is not understood yet (see the note on #12);
-# tests/unit/engine/test_workers.py kills a worker on SQLite and PostgreSQL in the default suite.
+# tests/unit/engine/test_shared_study.py kills a worker on SQLite and PostgreSQL in the default suite.
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_a_second_machine_joins_a_postgres_study_and_a_killed_worker_loses_only_its_trial(
