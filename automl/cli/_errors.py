@@ -58,6 +58,7 @@ FLAGS = {
     "final_fit": "--final-fit",
     "ensemble": "--ensemble",
     "bag": "--bag",
+    "cv": "--cv",
 }
 
 
