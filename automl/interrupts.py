@@ -10,6 +10,12 @@ trials, raises KeyboardInterrupt there. A second Ctrl-C raises at once, for a us
 
 Signals are process-wide, so this state is too. A process started with SIGINT ignored (a background
 job) keeps ignoring it.
+
+The same holds for SIGTERM (what ``kill``, systemd, Docker, Kubernetes and Slurm send before they kill) and
+SIGHUP (a closed terminal): each is a stop request like Ctrl-C, :func:`last_signal` says which one came (the
+command line exits with 128 + its number), and a second signal of any of them ends at once. A handler is
+installed only where the signal's current one is the default (or :func:`raise_interrupt`, which the command
+line installs for the whole command), and only in the main thread; the previous ones are restored after.
 """
 
 from __future__ import annotations
@@ -22,14 +28,42 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
-__all__ = ["InterruptGuard", "check", "requested", "watch_fit"]
+__all__ = [
+    "STOP_SIGNALS",
+    "InterruptGuard",
+    "check",
+    "last_signal",
+    "raise_interrupt",
+    "requested",
+    "watch_fit",
+]
 
-_state = {"requested": False, "depth": 0}
-_previous_handler: Any = None
+#: the signals that ask a search to stop: Ctrl-C, a polite kill, a closed terminal.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_state: dict[str, Any] = {"requested": False, "depth": 0, "signal": signal.SIGINT}
+_previous_handlers: dict[int, Any] = {}
 _fitting: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
+def raise_interrupt(signum: int, frame: Any) -> None:
+    """A handler that raises KeyboardInterrupt, as Python's own does for SIGINT (the command line installs
+    it for SIGTERM and SIGHUP, outside a search too); remembers the signal for :func:`last_signal`."""
+    _state["signal"] = signum
+    raise KeyboardInterrupt
+
+
+def _replaceable(signum: int) -> bool:
+    current = signal.getsignal(signum)
+    return current in (signal.SIG_DFL, signal.default_int_handler, raise_interrupt)
+
+
+def last_signal() -> int:
+    """The signal that asked the last stop (SIGINT unless SIGTERM or SIGHUP did)."""
+    return int(_state["signal"])
+
+
 def _handle(signum: int, frame: Any) -> None:
+    _state["signal"] = signum
     if _state["requested"]:
         raise KeyboardInterrupt
     _state["requested"] = True
@@ -63,19 +97,22 @@ class InterruptGuard:
     """``with InterruptGuard():`` turns Ctrl-C into a request for the duration of a search (see module doc).
 
     Guards nest (an experiment guards all of its studies, each study guards itself); the outermost one
-    restores the previous handler. A request nobody acted on (it landed after the last check) is raised
+    restores the previous handlers. A request nobody acted on (it landed after the last check) is raised
     when the outermost guard exits, so a Ctrl-C is never lost.
     """
 
     def __enter__(self) -> InterruptGuard:
-        global _previous_handler
         if threading.current_thread() is not threading.main_thread():
             return self
         if _state["depth"] == 0:
-            if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-                return self  # ignored (background job) or handled by someone else: leave it alone
+            # A signal ignored (SIGINT in a background job) or handled by someone else is left alone.
+            mine = [signum for signum in STOP_SIGNALS if _replaceable(signum)]
+            if not mine:
+                return self
             _state["requested"] = False
-            _previous_handler = signal.signal(signal.SIGINT, _handle)
+            _state["signal"] = signal.SIGINT
+            for signum in mine:
+                _previous_handlers[signum] = signal.signal(signum, _handle)
         _state["depth"] += 1
         return self
 
@@ -85,14 +122,14 @@ class InterruptGuard:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        global _previous_handler
         if _state["depth"] == 0 or threading.current_thread() is not threading.main_thread():
             return
         _state["depth"] -= 1
         if _state["depth"] > 0:
             return
-        signal.signal(signal.SIGINT, _previous_handler)
-        _previous_handler = None
+        for signum, previous in _previous_handlers.items():
+            signal.signal(signum, previous)
+        _previous_handlers.clear()
         unanswered = _state["requested"] and exc_type is None
         _state["requested"] = False
         if unanswered:

@@ -8,6 +8,7 @@ with code 2; no traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import typer
@@ -61,11 +62,18 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the `automl` console script."""
+    """Entry point of the `automl` console script.
+
+    SIGTERM and SIGHUP take the Ctrl-C path for the whole command (a search turns each into a stop
+    request at its next safe point); the exit status is then 128 + the signal's number.
+    """
+    from automl import interrupts
     from automl.cli._errors import flags_of, invoked, to_flags
     from automl.exceptions import UserError
 
     args = sys.argv[1:] if argv is None else argv
+    stops = _stop_codes()
+    previous = _stop_on_signals() if argv is None else {}
     try:
         with invoked(args):
             app(args=argv, prog_name="automl")
@@ -75,12 +83,33 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
-        _exit_now_if_threads_linger(130, console_script=argv is None)
-        sys.exit(130)
+        code = 128 + interrupts.last_signal()
+        _exit_now_if_threads_linger(code, console_script=argv is None)
+        sys.exit(code)
     except SystemExit as exc:
-        if exc.code == 130:
-            _exit_now_if_threads_linger(130, console_script=argv is None)
+        if exc.code in stops:
+            _exit_now_if_threads_linger(int(exc.code), console_script=argv is None)
         raise
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _stop_codes() -> set[int]:
+    from automl import interrupts
+
+    return {128 + int(signum) for signum in interrupts.STOP_SIGNALS}
+
+
+def _stop_on_signals() -> dict[int, object]:
+    """SIGTERM and SIGHUP raise KeyboardInterrupt, as Ctrl-C does, where nobody handles them already."""
+    from automl import interrupts
+
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            previous[signum] = signal.signal(signum, interrupts.raise_interrupt)
+    return previous
 
 
 def _exit_now_if_threads_linger(code: int, *, console_script: bool) -> None:

@@ -27,9 +27,11 @@ def print_json(data: Any) -> None:
 
 @contextmanager
 def stops_handled() -> Iterator[None]:
-    """Ctrl-C → the resume command, exit 130; FatalError → its message, exit 1 (trials kept either way)."""
+    """Ctrl-C, SIGTERM or SIGHUP → the resume command, exit 128 + the signal's number (130, 143, 129);
+    FatalError → its message, exit 1 (trials kept either way)."""
     import typer
 
+    from automl import interrupts
     from automl.cli._errors import current_flags, to_flags
     from automl.exceptions import FatalError
 
@@ -42,7 +44,7 @@ def stops_handled() -> Iterator[None]:
             + " ".join(["automl", *args, "--resume"]),
             soft_wrap=True,
         )
-        raise typer.Exit(code=130) from None
+        raise typer.Exit(code=128 + interrupts.last_signal()) from None
     except FatalError as exc:
         err_console.print(f"[bold red]stopped:[/bold red] {to_flags(exc, current_flags())}", soft_wrap=True)
         raise typer.Exit(code=1) from None

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from automl import interrupts
 from automl.cli._console import console, err_console, print_json
 from automl.workers import RECYCLE_AFTER
 
@@ -92,7 +93,7 @@ def worker_command(
         err_console.print(
             "[yellow]interrupted[/yellow]: this machine's workers stopped; finished trials are kept"
         )
-        raise typer.Exit(code=130) from None
+        raise typer.Exit(code=128 + interrupts.last_signal()) from None
     except FatalError as exc:
         err_console.print(f"[bold red]stopped:[/bold red] {exc}", soft_wrap=True)
         raise typer.Exit(code=1) from None

@@ -19,8 +19,10 @@ from automl.engine._spec import (
     EXIT_INTERRUPTED,
     EXIT_NOTHING_LEFT,
     EXIT_USER_ERROR,
+    PARENT_VARIABLE,
     SPEC_VARIABLE,
     WorkerSpec,
+    follow_parent,
     load_trainer,
 )
 
@@ -29,6 +31,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_NOTHING_LEFT",
     "EXIT_USER_ERROR",
+    "PARENT_VARIABLE",
     "SPEC_VARIABLE",
     "Budget",
     "NullProgress",
@@ -45,6 +48,7 @@ __all__ = [
     "best_score",
     "check_family",
     "choose_folds",
+    "follow_parent",
     "load_trainer",
     "open_study",
     "run_session",

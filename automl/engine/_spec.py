@@ -12,8 +12,14 @@ backend had nothing left to propose (an exhausted grid); 130 Ctrl-C.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import json
+import os
+import signal
+import sys
+import threading
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,8 +30,10 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_NOTHING_LEFT",
     "EXIT_USER_ERROR",
+    "PARENT_VARIABLE",
     "SPEC_VARIABLE",
     "WorkerSpec",
+    "follow_parent",
     "load_trainer",
 ]
 
@@ -36,6 +44,10 @@ EXIT_NOTHING_LEFT = 4
 EXIT_INTERRUPTED = 130
 #: the environment variable holding a process's spec.
 SPEC_VARIABLE = "AUTOML_WORKER_SPEC"
+#: the environment variable holding the pid of the supervisor that started the process.
+PARENT_VARIABLE = "AUTOML_SUPERVISOR_PID"
+#: Linux's prctl option that signals a process when its parent dies.
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -84,3 +96,37 @@ def load_trainer(path: str) -> Any:
     """The trainer a spec names as ``module:name``: a factory called with no arguments."""
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(module), name)()
+
+
+def follow_parent(watch_seconds: float = 1.0) -> None:
+    """Stop this process (SIGTERM to itself: the Ctrl-C path, its running trial recorded as interrupted)
+    once the supervisor that started it dies, however it died (kill -9 included): no orphan holds a GPU.
+
+    Linux tells the process through ``prctl(PR_SET_PDEATHSIG)``; the parent may have died before that
+    call, so its pid (``AUTOML_SUPERVISOR_PID``) is checked right after. Elsewhere a daemon thread watches
+    the parent every ``watch_seconds``. A process started by hand (no variable) is left alone.
+    """
+    text = os.environ.get(PARENT_VARIABLE, "")
+    if not text.isdigit():
+        return
+    parent = int(text)
+    if not _signal_on_parent_death():
+        threading.Thread(target=_watch_parent, args=(parent, watch_seconds), daemon=True).start()
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _signal_on_parent_death() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int, seconds: float) -> None:
+    while os.getppid() == parent:
+        time.sleep(seconds)
+    os.kill(os.getpid(), signal.SIGTERM)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from automl import interrupts
 from automl.outcomes import FailureKind, StopReason
 from automl.training import TrainResult
 
@@ -81,6 +82,7 @@ class StubTrainer:
             history["loss"].append(1.0 - value if math.isfinite(value) else math.nan)
             if failure is not None:
                 break
+            interrupts.check()  # as the real fit loop does at each epoch end
             if on_epoch is not None and on_epoch(epoch, value):
                 stopped_by = StopReason.CALLBACK
                 break

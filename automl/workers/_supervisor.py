@@ -43,6 +43,7 @@ from automl.engine import (
     EXIT_FATAL,
     EXIT_NOTHING_LEFT,
     EXIT_USER_ERROR,
+    PARENT_VARIABLE,
     SPEC_VARIABLE,
     NullProgress,
     Progress,
@@ -55,6 +56,7 @@ from automl.outcomes import FailureKind
 from automl.store import TrialRecord, TrialState, fail_trials_of
 from automl.workers._chief import Chief, free_port
 from automl.workers._slots import Slot
+from automl.workers._stopping import stop_grace, wait_or_kill
 
 if TYPE_CHECKING:
     import optuna
@@ -69,7 +71,6 @@ log = logging.getLogger("automl.supervisor")
 #: a slot whose worker dies this many times in a row without a trial finished in between is broken.
 _MAX_DEATHS_IN_A_ROW = 3
 _POLL_SECONDS = 0.5
-_STOP_GRACE_SECONDS = 30.0
 
 
 @dataclass
@@ -223,7 +224,7 @@ class Supervisor:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             # The spec holds the storage URL, password included: the environment, not the command line.
-            env={**os.environ, **env, SPEC_VARIABLE: spec},
+            env={**os.environ, **env, SPEC_VARIABLE: spec, PARENT_VARIABLE: str(os.getpid())},
             start_new_session=True,  # Ctrl-C at the terminal reaches the supervisor, which stops them
         )
         return process, log_file, handle
@@ -245,11 +246,7 @@ class Supervisor:
             return
         if chief.process.poll() is None:
             chief.process.send_signal(signal.SIGINT)
-            try:
-                chief.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                chief.process.kill()
-                chief.process.wait()
+            wait_or_kill([chief.process], stop_grace())
         chief.handle.close()
 
     def _start(self, slot: Slot) -> None:
@@ -316,20 +313,18 @@ class Supervisor:
                 "Finished trials are kept: `--resume` continues"
             )
 
-    def _stop_all(self, *, grace: float = _STOP_GRACE_SECONDS) -> None:
-        """Ask every worker to stop at its next safe point; kill those still running after ``grace``."""
+    def _stop_all(self, *, grace: float | None = None) -> None:
+        """Ask every worker to stop at its next safe point; kill those still running after ``grace``
+        (default :func:`stop_grace`), or at once on a second Ctrl-C or signal."""
         for worker in self.workers.values():
             if worker.process.poll() is None:
                 worker.process.send_signal(signal.SIGINT)
-        ends = time.monotonic() + grace
-        for worker in list(self.workers.values()):
-            try:
-                worker.process.wait(timeout=max(ends - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait()
-            worker.handle.close()
-        self.workers.clear()
+        try:
+            wait_or_kill([w.process for w in self.workers.values()], stop_grace() if grace is None else grace)
+        finally:
+            for worker in self.workers.values():
+                worker.handle.close()
+            self.workers.clear()
 
     def run(self) -> None:
         """Search until the budget is spent.
@@ -358,11 +353,11 @@ class Supervisor:
                         code = worker.process.poll()
                         if code is not None:
                             self._ended(worker, code, finished)
-                    if self.deadline is not None and time.time() > self.deadline + _STOP_GRACE_SECONDS:
+                    late = stop_grace()
+                    if self.deadline is not None and time.time() > self.deadline + late:
                         # Workers stop at the first epoch end past the deadline; one stuck in a long epoch
                         # must not hold the search forever.
-                        log.warning("workers still running %.0f s past the deadline: stopping them",
-                                    _STOP_GRACE_SECONDS)  # fmt: skip
+                        log.warning("workers still running %.0f s past the deadline: stopping them", late)
                         self._stop_all(grace=5.0)
                     time.sleep(_POLL_SECONDS)
                 self._follow(self.study.get_trials(deepcopy=False))

@@ -25,6 +25,7 @@ from automl.engine import (
     EXIT_USER_ERROR,
     SPEC_VARIABLE,
     WorkerSpec,
+    follow_parent,
     load_trainer,
 )
 from automl.workers._slots import Slot
@@ -120,6 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("optuna").setLevel(logging.WARNING)
+    follow_parent()  # a worker never outlives its supervisor
     code = run(WorkerSpec.from_json(args[0] if args else os.environ[SPEC_VARIABLE]))
     sys.stdout.flush()
     sys.stderr.flush()

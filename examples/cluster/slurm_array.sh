@@ -26,6 +26,9 @@
 #SBATCH --gres=gpu:1
 #SBATCH --time=02:00:00
 #SBATCH --output=automl-%A_%a.out
+# SIGTERM to automl 120 s before the time limit: it stops its workers within AUTOML_STOP_GRACE (30 s)
+# and keeps every finished trial; `automl search ... --resume` (or a new array) continues.
+#SBATCH --signal=B:TERM@120
 
 set -euo pipefail
 

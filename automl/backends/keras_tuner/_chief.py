@@ -146,7 +146,7 @@ def serve(spec: Any, stop: threading.Event) -> int:
 
 
 def main() -> None:
-    from automl.engine import EXIT_USER_ERROR, SPEC_VARIABLE, WorkerSpec
+    from automl.engine import EXIT_USER_ERROR, SPEC_VARIABLE, WorkerSpec, follow_parent
     from automl.exceptions import UserError
 
     logging.basicConfig(
@@ -154,8 +154,9 @@ def main() -> None:
     )
     logging.getLogger("optuna").setLevel(logging.WARNING)
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: stop.set())
+    follow_parent()  # the chief never outlives its supervisor
     try:
         code = serve(WorkerSpec.from_json(os.environ[SPEC_VARIABLE]), stop)
     except UserError as exc:

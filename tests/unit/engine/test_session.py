@@ -126,14 +126,15 @@ def test_a_user_error_inside_training_stops_the_search(url, iris):
 def test_the_deadline_stops_new_trials_and_cuts_the_running_one(url, iris):
     trainer = StubTrainer(seconds_per_epoch=0.05, default_epochs=1000)
     started = time.monotonic()
-    result = stub_search(url, iris, trainer, trials=None, timeout=0.4, space=stub_space(epochs=1000))
+    # A second of budget: a loaded machine (the suite runs on every core) still fits epochs in it.
+    result = stub_search(url, iris, trainer, trials=None, timeout=1.0, space=stub_space(epochs=1000))
     elapsed = time.monotonic() - started
-    assert elapsed < 0.4 + 1.0
+    assert elapsed < 1.0 + 1.0
     # One long trial: it started before the deadline and was cut by it, keeping its best epoch.
     assert len(result.records) == 1
     cut = result.records[0]
     assert cut.state is TrialState.COMPLETE and cut.stopped_by == StopReason.BUDGET
-    assert 3 <= cut.epochs_run <= 10
+    assert 3 <= cut.epochs_run <= 20
 
 
 def test_a_deadline_before_the_first_epoch_fails_the_trial_with_budget_as_reason(url, iris):

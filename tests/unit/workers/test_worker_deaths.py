@@ -39,14 +39,15 @@ HERE = Path(__file__).resolve().parent
 TRIALS = 6
 
 
-def _search(tmp_path: Path, backend_name: str) -> tuple[threading.Thread, dict, str]:
+def _search(tmp_path: Path, backend_name: str, trials: int = TRIALS) -> tuple[threading.Thread, dict, str]:
+    """A search of ``trials`` on two worker slots with the stand-in trainer, started on a thread."""
     space = SearchSpace(
         name="stub", family="mlp",
         parameters=[Float("dropout", 0.0, 0.9), Choice("batch_size", (16, 32)), Fixed("epochs", 4)],
     )  # fmt: skip
     dataset = load_dataset("iris", seed=0)
     backend = get_backend(backend_name)(algorithm="random", pruner="none", seed=0, options={})
-    record = BudgetEntry(trials=TRIALS, timeout=240, max_consecutive_failures=3)
+    record = BudgetEntry(trials=trials, timeout=240, max_consecutive_failures=3)
     budget = Budget.of(record, timeout=record.timeout)
     prepared = prepare_run(
         name=None, run_dir=tmp_path / "run", default_name="run", storage=None, resume=False, overwrite=False,

@@ -1,0 +1,188 @@
+"""Faults, signals: SIGTERM and SIGHUP take the Ctrl-C path, and no worker outlives its supervisor.
+
+In-process, the guard's rules (a request, a second signal at once, handlers installed only over the
+default and restored after); then real processes: ``automl search`` with two workers stopped by SIGTERM,
+and a supervisor killed with SIGKILL whose workers end by themselves. Each process test asserts: nothing
+of the search alive afterwards, no trial left RUNNING, every finished trial kept.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+
+from automl import interrupts
+from automl.interrupts import InterruptGuard
+
+HERE = Path(__file__).resolve().parent
+UNIT_WORKERS = HERE.parent / "unit" / "workers"
+
+SPACE = """\
+version: 1
+name: small
+family: mlp
+parameters:
+  depth: {type: int, low: 1, high: 2}
+  units: {type: int, low: 8, high: 32, log: true, per_layer: depth}
+  learning_rate: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}
+  batch_size: {type: choice, values: [16, 32]}
+  epochs: {type: fixed, value: 20}
+  patience: {type: fixed, value: 20}
+"""
+
+
+@pytest.fixture
+def default_handlers():
+    """The handlers of a process started from a terminal (a CI runner may start us with some ignored)."""
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, signal.SIG_DFL),
+        signal.SIGHUP: signal.signal(signal.SIGHUP, signal.SIG_DFL),
+    }
+    yield
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_are_stop_requests_and_a_second_signal_ends_at_once(default_handlers, signum):
+    with pytest.raises(KeyboardInterrupt), InterruptGuard():
+        signal.raise_signal(signum)
+        assert interrupts.requested() and interrupts.last_signal() == signum  # reached: nothing raised
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.check()
+        signal.raise_signal(signal.SIGINT)
+        pytest.fail("a second signal must raise at once")
+    assert signal.getsignal(signum) is signal.SIG_DFL  # restored
+    assert interrupts.last_signal() == signal.SIGINT  # the one that ended it
+
+
+def test_a_handler_someone_else_installed_is_left_alone(default_handlers):
+    def theirs(signum, frame):
+        pass
+
+    signal.signal(signal.SIGTERM, theirs)
+    with InterruptGuard():
+        assert signal.getsignal(signal.SIGTERM) is theirs
+        assert signal.getsignal(signal.SIGHUP) is not signal.SIG_DFL  # the default one is taken over
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
+
+
+def test_outside_the_main_thread_no_handler_is_touched(default_handlers):
+    seen = []
+
+    def search():
+        with InterruptGuard():
+            seen.append(signal.getsignal(signal.SIGTERM))
+
+    thread = threading.Thread(target=search)
+    thread.start()
+    thread.join()
+    assert seen == [signal.SIG_DFL]
+
+
+def _pids_of(study: optuna.Study) -> set[int]:
+    return {
+        int(str(t.user_attrs["worker"]).rsplit(":", 1)[1]) for t in study.trials if "worker" in t.user_attrs
+    }
+
+
+def _gone(pids: set[int], within: float) -> set[int]:
+    """The pids still alive after ``within`` seconds (empty when every one ended)."""
+    ends = time.monotonic() + within
+    alive = set(pids)
+    while alive and time.monotonic() < ends:
+        for pid in list(alive):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                alive.discard(pid)
+        time.sleep(0.2)
+    return alive
+
+
+def _study_once_finished(storage: str, run: Path, count: int, process: subprocess.Popen) -> optuna.Study:
+    ends = time.monotonic() + 150
+    while time.monotonic() < ends and process.poll() is None:
+        time.sleep(0.3)
+        if not (run / "run.yaml").exists():
+            continue  # the storage's tables are written first: opening it earlier races their creation
+        try:
+            study = optuna.load_study(study_name=optuna.get_all_study_names(storage)[0], storage=storage)
+        except Exception:
+            continue
+        if sum(t.state.is_finished() for t in study.trials) >= count:
+            return study
+    raise AssertionError(
+        f"no {count} finished trials in time: {process.stderr.read() if process.stderr else ''}"
+    )
+
+
+def test_sigterm_to_automl_search_stops_every_worker_and_keeps_finished_trials(tmp_path):
+    run = tmp_path / "run"
+    (tmp_path / "small.yaml").write_text(SPACE)
+    storage = f"sqlite:///{run / 'automl.db'}"
+    command = [
+        sys.executable, "-m", "automl", "search", "-d", "iris", "-s", str(tmp_path / "small.yaml"),
+        "--trials", "400", "--workers", "2", "--run-dir", str(run), "--algorithm", "random", "-q",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL),
+    )  # fmt: skip
+    study = _study_once_finished(storage, run, 2, process)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=90)
+    assert process.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert "--resume" in err
+    assert not _gone(_pids_of(study), within=5), "a worker outlived the search"
+    trials = optuna.load_study(study_name=study.study_name, storage=storage).trials
+    assert not [t.number for t in trials if t.state == optuna.trial.TrialState.RUNNING]
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials) >= 2
+    stopped = [t for t in trials if t.state == optuna.trial.TrialState.FAIL]
+    assert all(t.user_attrs.get("failure_kind") == "interrupted" for t in stopped), stopped
+
+
+_SUPERVISOR = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {workers!r})
+from test_worker_deaths import _search
+
+thread, outcome, url = _search(Path({tmp!r}), "optuna", trials=400)
+thread.join()
+"""
+
+
+def test_workers_end_by_themselves_when_their_supervisor_is_killed(tmp_path):
+    """kill -9 of the supervisor: each worker learns it from the kernel (or its parent watch), takes the
+    Ctrl-C path and records its running trial as interrupted; a resume then finds no live worker."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(UNIT_WORKERS), os.environ.get("PYTHONPATH", "")])}
+    script = textwrap.dedent(_SUPERVISOR.format(workers=str(UNIT_WORKERS), tmp=str(tmp_path)))
+    supervisor = subprocess.Popen([sys.executable, "-c", script], env=env, stderr=subprocess.PIPE, text=True)
+    run = tmp_path / "run"
+    storage = f"sqlite:///{run / 'automl.db'}"
+    study = _study_once_finished(storage, run, 2, supervisor)
+    ends = time.monotonic() + 30
+    while time.monotonic() < ends and not any(
+        t.state == optuna.trial.TrialState.RUNNING for t in study.trials
+    ):
+        time.sleep(0.1)  # until a worker is mid-trial
+    pids = _pids_of(study)
+    supervisor.kill()
+    supervisor.wait()
+    assert not _gone(pids, within=10), "a worker outlived its supervisor"
+    trials = optuna.load_study(study_name=study.study_name, storage=storage).trials
+    assert not [t.number for t in trials if t.state == optuna.trial.TrialState.RUNNING]
+    interrupted = [t for t in trials if t.state == optuna.trial.TrialState.FAIL]
+    assert interrupted and all(t.user_attrs.get("failure_kind") == "interrupted" for t in interrupted)
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials) >= 2
