@@ -127,24 +127,28 @@ def _study_once_finished(storage: str, run: Path, count: int, process: subproces
     )
 
 
-def test_sigterm_to_automl_search_stops_every_worker_and_keeps_finished_trials(tmp_path):
+@pytest.mark.parametrize(
+    ("signum", "workers"),
+    [(signal.SIGTERM, 2), (signal.SIGHUP, 1)],  # two worker processes; the search in the command's own
+)
+def test_a_signal_to_automl_search_stops_every_worker_and_keeps_finished_trials(tmp_path, signum, workers):
     run = tmp_path / "run"
     (tmp_path / "small.yaml").write_text(SPACE)
     storage = f"sqlite:///{run / 'automl.db'}"
     command = [
         sys.executable, "-m", "automl", "search", "-d", "iris", "-s", str(tmp_path / "small.yaml"),
-        "--trials", "400", "--workers", "2", "--run-dir", str(run), "--algorithm", "random", "-q",
+        "--trials", "400", "--workers", str(workers), "--run-dir", str(run), "--algorithm", "random", "-q",
     ]  # fmt: skip
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL),
+        preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL),
     )  # fmt: skip
     study = _study_once_finished(storage, run, 2, process)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signum)
     _, err = process.communicate(timeout=90)
-    assert process.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert process.returncode == 128 + signum, err[-2000:]
     assert "--resume" in err
-    assert not _gone(_pids_of(study), within=5), "a worker outlived the search"
+    assert not _gone(_pids_of(study) - {process.pid}, within=5), "a worker outlived the search"
     trials = optuna.load_study(study_name=study.study_name, storage=storage).trials
     assert not [t.number for t in trials if t.state == optuna.trial.TrialState.RUNNING]
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials) >= 2
@@ -186,3 +190,43 @@ def test_workers_end_by_themselves_when_their_supervisor_is_killed(tmp_path):
     interrupted = [t for t in trials if t.state == optuna.trial.TrialState.FAIL]
     assert interrupted and all(t.user_attrs.get("failure_kind") == "interrupted" for t in interrupted)
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials) >= 2
+
+
+def test_the_stop_grace_is_one_setting(monkeypatch):
+    from automl.exceptions import UserError
+    from automl.workers._stopping import STOP_GRACE_SECONDS, stop_grace
+
+    monkeypatch.delenv("AUTOML_STOP_GRACE", raising=False)
+    assert stop_grace() == STOP_GRACE_SECONDS == 30
+    monkeypatch.setenv("AUTOML_STOP_GRACE", "5")
+    assert stop_grace() == 5
+    monkeypatch.setenv("AUTOML_STOP_GRACE", "soon")
+    with pytest.raises(UserError, match="AUTOML_STOP_GRACE='soon': give the stop grace period in seconds"):
+        stop_grace()
+
+
+def test_a_second_signal_while_workers_stop_kills_them_at_once():
+    """The supervisor's wait for its workers: a second Ctrl-C or signal kills those still running."""
+    from automl.workers._stopping import wait_or_kill
+
+    stubborn = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)",
+        ]
+    )
+    timer = threading.Timer(0.5, lambda: signal.raise_signal(signal.SIGINT))
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            wait_or_kill([stubborn], grace=30)
+        assert time.monotonic() - started < 5
+        assert stubborn.poll() is not None  # killed, not left behind
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        timer.cancel()
+        if stubborn.poll() is None:
+            stubborn.kill()
