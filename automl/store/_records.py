@@ -273,6 +273,14 @@ HEARTBEAT_INTERVAL = 60
 GRACE_FACTOR = 4
 
 
+def _engine_options(url: str) -> dict[str, Any]:
+    """SQLAlchemy options: SQLite waits for its file lock; a server's pooled connections are checked
+    before use, so one a database restart closed is replaced instead of failing the next call."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 60}}
+    return {"pool_pre_ping": True}
+
+
 def open_storage(
     url: str, *, heartbeat_interval: int | None = HEARTBEAT_INTERVAL, grace_period: int | None = None
 ) -> optuna.storages.BaseStorage:
@@ -313,7 +321,7 @@ def open_storage(
             )
             return optuna.storages.RDBStorage(
                 url,
-                engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None,
+                engine_kwargs=_engine_options(url),
                 heartbeat_interval=heartbeat_interval,
                 grace_period=None
                 if heartbeat_interval is None
