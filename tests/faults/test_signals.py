@@ -19,25 +19,13 @@ from pathlib import Path
 
 import optuna
 import pytest
+from small_space import space
 
 from automl import interrupts
 from automl.interrupts import InterruptGuard
 
 HERE = Path(__file__).resolve().parent
 UNIT_WORKERS = HERE.parent / "unit" / "workers"
-
-SPACE = """\
-version: 1
-name: small
-family: mlp
-parameters:
-  depth: {type: int, low: 1, high: 2}
-  units: {type: int, low: 8, high: 32, log: true, per_layer: depth}
-  learning_rate: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}
-  batch_size: {type: choice, values: [16, 32]}
-  epochs: {type: fixed, value: 20}
-  patience: {type: fixed, value: 20}
-"""
 
 
 @pytest.fixture
@@ -133,10 +121,9 @@ def _study_once_finished(storage: str, run: Path, count: int, process: subproces
 )
 def test_a_signal_to_automl_search_stops_every_worker_and_keeps_finished_trials(tmp_path, signum, workers):
     run = tmp_path / "run"
-    (tmp_path / "small.yaml").write_text(SPACE)
     storage = f"sqlite:///{run / 'automl.db'}"
     command = [
-        sys.executable, "-m", "automl", "search", "-d", "iris", "-s", str(tmp_path / "small.yaml"),
+        sys.executable, "-m", "automl", "search", "-d", "iris", "-s", space(tmp_path, epochs=20),
         "--trials", "400", "--workers", str(workers), "--run-dir", str(run), "--algorithm", "random", "-q",
     ]  # fmt: skip
     process = subprocess.Popen(

@@ -13,29 +13,11 @@ from pathlib import Path
 
 import optuna
 import pytest
+from small_space import space
 
 from automl import AutoMLSearch
 from automl.exceptions import FatalError
 from automl.store import TrialState, read_manifest, trial_seed
-
-SPACE = """\
-version: 1
-name: small
-family: mlp
-parameters:
-  depth: {type: int, low: 1, high: 2}
-  units: {type: int, low: 8, high: 32, log: true, per_layer: depth}
-  learning_rate: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}
-  batch_size: {type: choice, values: [16, 32]}
-  epochs: {type: fixed, value: EPOCHS}
-  patience: {type: fixed, value: EPOCHS}
-"""
-
-
-def space(tmp_path: Path, epochs: int = 2) -> str:
-    path = tmp_path / "small.yaml"
-    path.write_text(SPACE.replace("EPOCHS", str(epochs)))
-    return str(path)
 
 
 def workers_of(result) -> set[str]:
