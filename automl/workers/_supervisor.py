@@ -57,6 +57,7 @@ from automl.store import TrialRecord, TrialState, fail_trials_of
 from automl.workers._chief import Chief, free_port
 from automl.workers._slots import Slot
 from automl.workers._stopping import stop_grace, wait_or_kill
+from automl.workers._worker import last_error
 
 if TYPE_CHECKING:
     import optuna
@@ -150,6 +151,8 @@ class Supervisor:
         self.chief = chief
         self.chief_process: _Worker | None = None
         self.started_workers = 0
+        #: every worker process this supervisor started (its trials are its to clean up at the end)
+        self.started_pids: set[int] = set()
         self.deaths: dict[int, int] = {}
         self.shown: dict[int, str] = {}
         records = self._records(self.study.get_trials(deepcopy=False))
@@ -262,6 +265,7 @@ class Supervisor:
             f"worker {self.started_workers} on slot {slot.index} ({slot.device})", env, spec.to_json(),
         )  # fmt: skip
         self.workers[slot.index] = _Worker(slot, process, log_file, handle)
+        self.started_pids.add(process.pid)
         log.info("started worker %d (pid %d) on slot %d (%s)", self.started_workers, process.pid, slot.index,
                  slot.device)  # fmt: skip
 
@@ -270,9 +274,9 @@ class Supervisor:
         worker.handle.close()
         del self.workers[worker.slot.index]
         if code == EXIT_USER_ERROR:
-            raise UserError(_last_error(worker.log_file) or f"worker {worker.slot.index} refused the search")
+            raise UserError(last_error(worker.log_file) or f"worker {worker.slot.index} refused the search")
         if code == EXIT_FATAL:
-            raise FatalError(_last_error(worker.log_file, "stopped: ") or "too many trials failed in a row")
+            raise FatalError(last_error(worker.log_file, "stopped: ") or "too many trials failed in a row")
         if code == EXIT_NOTHING_LEFT:
             log.info("worker on slot %d found nothing left to try; not replaced", worker.slot.index)
             return
@@ -300,6 +304,21 @@ class Supervisor:
         for number in fail_trials_of(self.study, label, FailureKind.WORKER_DIED, died):
             log.warning("worker %s died (%s) in trial %d: recorded as failed", label, died, number)
 
+    def _fail_trials_left_running(self) -> None:
+        """After every worker ended, fail the trials they left RUNNING (killed mid-trial and not replaced)
+        as their worker's death, retried where the backend proposes from the study."""
+        host = socket.gethostname()
+        try:
+            for pid in sorted(self.started_pids):
+                label = f"{host}:{pid}"
+                for number in fail_trials_of(
+                    self.study, label, FailureKind.WORKER_DIED, "it ended mid-trial",
+                    retry=self.chief is None,
+                ):  # fmt: skip
+                    log.warning("trial %d of worker %s was left running: recorded as failed", number, label)
+        except Exception as exc:  # the storage may be gone; the search's own outcome must not be hidden
+            log.warning("could not check the workers' trials in the storage: %s", exc)
+
     def _check_chief(self) -> None:
         chief = self.chief_process
         if chief is not None and chief.process.poll() is not None:
@@ -307,7 +326,7 @@ class Supervisor:
             self.chief_process = None
             chief.handle.close()
             if code == EXIT_USER_ERROR:
-                raise UserError(_last_error(chief.log_file) or "the chief refused the search")
+                raise UserError(last_error(chief.log_file) or "the chief refused the search")
             raise FatalError(
                 f"the search's chief process ended (exit code {code}); see {chief.log_file}. "
                 "Finished trials are kept: `--resume` continues"
@@ -367,6 +386,7 @@ class Supervisor:
             raise
         finally:
             self._stop_chief()
+            self._fail_trials_left_running()
             self.progress.stop(self.state)
 
 
@@ -378,15 +398,3 @@ def _slot_of(record: TrialRecord) -> int | None:
         return None
     tail = device.rsplit(marker, 1)[1]
     return int(tail) if tail.isdigit() else None
-
-
-def _last_error(path: Path, prefix: str = "error: ") -> str | None:
-    """The message a worker printed last with ``prefix`` (its user error or fatal stop)."""
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    for line in reversed(lines):
-        if line.startswith(prefix):
-            return line[len(prefix) :]
-    return None

@@ -30,7 +30,7 @@ from automl.engine import (
 )
 from automl.workers._slots import Slot
 
-__all__ = ["configure", "main", "run"]
+__all__ = ["configure", "last_error", "main", "run"]
 
 
 def _dataset(spec: WorkerSpec, manifest: Any, name: str) -> Any:
@@ -113,6 +113,19 @@ def run(spec: WorkerSpec) -> int:
         return EXIT_FATAL
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+
+
+def last_error(path: Path, prefix: str = "error: ") -> str | None:
+    """The message a worker (or the chief) printed last with ``prefix``: its user error (``error: ``), or
+    its fatal stop (``stopped: ``), as :func:`run` prints them."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        if line.startswith(prefix):
+            return line[len(prefix) :]
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:

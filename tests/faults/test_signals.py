@@ -217,3 +217,31 @@ def test_a_second_signal_while_workers_stop_kills_them_at_once():
         timer.cancel()
         if stubborn.poll() is None:
             stubborn.kill()
+
+
+def test_a_trial_a_dead_worker_left_running_is_failed_when_the_search_ends(tmp_path):
+    """A worker killed mid-trial and not replaced (the budget was spent meanwhile): the supervisor fails
+    its trial as the worker's death when the search ends, and enqueues the config again for a resume."""
+    import socket
+    from types import SimpleNamespace
+
+    from optuna.distributions import FloatDistribution
+
+    from automl.store import open_storage, reserve_trial
+    from automl.workers import Supervisor
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    pid = int(gone.stdout)
+    storage = open_storage(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    study = optuna.create_study(study_name="s", storage=storage)
+    _, number = reserve_trial(
+        study, {"x": 0.3}, {"x": FloatDistribution(0.0, 1.0)}, {"worker": f"{socket.gethostname()}:{pid}"}
+    )
+    Supervisor._fail_trials_left_running(SimpleNamespace(study=study, started_pids={pid}, chief=None))
+    [failed, retried] = study.trials
+    assert failed.number == number and failed.state == optuna.trial.TrialState.FAIL
+    assert failed.user_attrs["failure_kind"] == "worker_died"
+    assert failed.user_attrs["failure"] == "worker died: it ended mid-trial"
+    assert retried.state == optuna.trial.TrialState.WAITING and retried.params == {"x": 0.3}

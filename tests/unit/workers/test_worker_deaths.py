@@ -135,6 +135,7 @@ def test_five_workers_killed_mid_trial_leave_the_search_running_to_its_budget(
     assert "error" not in outcome, outcome.get("error")
     records = {r.number: r for r in load_records(url, study.study_name)}
     assert len(killed) == 5
+    assert not [n for n, r in records.items() if r.state is TrialState.RUNNING]  # none left behind
     assert sum(r.state.finished for r in records.values()) >= TRIALS
     for number in killed:
         assert records[number].state is TrialState.FAIL
