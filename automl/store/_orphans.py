@@ -35,8 +35,8 @@ def fail_trials_of(
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         if trial.user_attrs.get("worker") != worker:
             continue
-        _fail(study, trial, kind, message, retry=retry)
-        failed.append(trial.number)
+        if _fail(study, trial, kind, message, retry=retry):
+            failed.append(trial.number)
     return failed
 
 
@@ -56,26 +56,32 @@ def fail_orphaned_trials(study: optuna.Study, *, local: bool, retry: bool) -> in
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         worker = trial.user_attrs.get("worker")
         if (worker is None and local) or (worker is not None and not worker_alive(str(worker))):
-            _fail(study, trial, FailureKind.INTERRUPTED, "its process ended mid-trial", retry=retry)
-            count += 1
+            count += _fail(study, trial, FailureKind.INTERRUPTED, "its process ended mid-trial", retry=retry)
     return count
 
 
 def _fail(
     study: optuna.Study, trial: optuna.trial.FrozenTrial, kind: FailureKind, message: str, *, retry: bool
-) -> None:
+) -> bool:
+    """Fail ``trial``; False when another process ended it first (its heartbeat check, a replacement
+    worker's resume): that process recorded it, and retried it where it should."""
     import optuna
 
     storage = study._storage
-    storage.set_trial_user_attr(trial._trial_id, "failure", f"{_label(kind)}: {message}")
-    storage.set_trial_user_attr(trial._trial_id, "failure_kind", kind.value)
-    storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+    try:
+        storage.set_trial_user_attr(trial._trial_id, "failure", f"{_label(kind)}: {message}")
+        storage.set_trial_user_attr(trial._trial_id, "failure_kind", kind.value)
+        if not storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL):
+            return False
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
     if retry:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)(
                 study, storage.get_trial(trial._trial_id)
             )
+    return True
 
 
 def _label(kind: FailureKind) -> str:

@@ -245,3 +245,32 @@ def test_a_trial_a_dead_worker_left_running_is_failed_when_the_search_ends(tmp_p
     assert failed.user_attrs["failure_kind"] == "worker_died"
     assert failed.user_attrs["failure"] == "worker died: it ended mid-trial"
     assert retried.state == optuna.trial.TrialState.WAITING and retried.params == {"x": 0.3}
+
+
+def test_a_dead_workers_trial_another_process_failed_first_is_left_to_it(tmp_path):
+    """Two processes may find the same dead worker's trial (its heartbeat lapsed, and a replacement
+    worker sees its pid gone): the second leaves it alone, no error, no second retry."""
+    import socket
+
+    from optuna.distributions import FloatDistribution
+
+    from automl.outcomes import FailureKind
+    from automl.store import fail_trials_of, open_storage, reserve_trial
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    study = optuna.create_study(study_name="s", storage=storage)
+    label = f"{socket.gethostname()}:1"
+    reserve_trial(study, {"x": 0.3}, {"x": FloatDistribution(0.0, 1.0)}, {"worker": label})
+    [running] = study.get_trials(deepcopy=False)
+    study._storage.set_trial_state_values(running._trial_id, optuna.trial.TrialState.FAIL)  # the other one
+    snapshot = {"study": study}
+
+    class Stale:  # the study as it read its trials just before the other process failed this one
+        def __getattr__(self, name):
+            return getattr(snapshot["study"], name)
+
+        def get_trials(self, deepcopy=True, states=None):
+            return [running]
+
+    assert fail_trials_of(Stale(), label, FailureKind.WORKER_DIED, "signal 9", retry=True) == []
+    assert [t.state for t in study.get_trials()] == [optuna.trial.TrialState.FAIL]  # no retry added

@@ -62,9 +62,8 @@ def _everything_written(*folders: Path) -> str:
     )  # fmt: skip
 
 
-# Slow: its "retried once" check failed in one of four CI runs and is not understood yet (see the note on #12);
-# tests/unit/engine/test_shared_study.py kills a worker on SQLite and PostgreSQL in the default suite.
-@pytest.mark.slow
+# Back in the default tier (about 35 s): passed 10 times in a row after its retry check read Optuna's own
+# record of the retry and a dead worker's trial found by two processes at once stopped crashing the second.
 @pytest.mark.postgres
 def test_a_second_machine_joins_a_postgres_study_and_a_killed_worker_loses_only_its_trial(
     tmp_path, postgres_url
@@ -109,7 +108,11 @@ def test_a_second_machine_joins_a_postgres_study_and_a_killed_worker_loses_only_
     )
     assert [t.number for t in trials if t.state == optuna.trial.TrialState.FAIL] == [killed]
     lost = next(t for t in trials if t.number == killed)
-    assert [t.number for t in trials if t.number > killed and t.params == lost.params]  # retried once
+    # Retried once: its config is enqueued again (Optuna's `failed_trial`); it ran if the budget had room
+    # left, else it waits for a resume.
+    retries = [t for t in trials if t.system_attrs.get("failed_trial") == killed]
+    assert len(retries) == 1, [(t.number, t.state.name, t.system_attrs) for t in trials]
+    assert retries[0].params == lost.params
     pids = {t.user_attrs["worker"] for t in trials}
     assert len(pids) >= 3  # the first machine, the killed worker and its replacement
     # The second machine has no run directory: only its workers' logs.
