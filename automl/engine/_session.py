@@ -189,39 +189,38 @@ class SearchSession:
             numbers.add(including)
         return len(numbers)
 
-    def trials_left(self) -> int | None:
-        return None if self.budget.trials is None else max(self.budget.trials - self.finished_count(), 0)
+    def _room(self, budget: int) -> tuple[int, int]:
+        """Trials the study still has room for under ``budget``, and how many of them other live processes
+        are running now (each may still finish and fill it), from one read of the study.
 
-    def _running_elsewhere(self) -> int:
-        """Trials other live processes are running that may still finish and fill the budget.
-
-        Only trials younger than twice the study's longest finished trial count: one older than that (a
-        machine gone without a heartbeat, a hung process) is not waited for.
+        Only running trials younger than twice the study's longest finished trial count: one older than
+        that (a machine gone without a heartbeat, a hung process) is not waited for.
         """
         from optuna.trial import TrialState as OptunaState
 
         trials = self.study.get_trials(
             deepcopy=False, states=(OptunaState.COMPLETE, OptunaState.PRUNED, OptunaState.RUNNING)
         )
+        finished = [t for t in trials if t.state is not OptunaState.RUNNING]
+        left = max(budget - len(finished), 0)
         lengths = [
             (t.datetime_complete - t.datetime_start).total_seconds()
-            for t in trials
+            for t in finished
             if t.datetime_complete is not None and t.datetime_start is not None
         ]
-        if not lengths:
-            return 0
+        if left == 0 or not lengths:
+            return left, 0
         now = datetime.now()
         patience = 2 * max(lengths) + _WAIT_SECONDS
-        count = 0
+        running = 0
         for trial in trials:
             worker = str(trial.user_attrs.get("worker") or "")
             if trial.state is not OptunaState.RUNNING or not worker or worker == self.worker:
                 continue
-            young = (
-                trial.datetime_start is not None and (now - trial.datetime_start).total_seconds() < patience
-            )
-            count += young and worker_alive(worker)
-        return count
+            started = trial.datetime_start
+            young = started is not None and (now - started).total_seconds() < patience
+            running += young and worker_alive(worker)
+        return left, running
 
     def time_left(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)
@@ -250,12 +249,12 @@ class SearchSession:
             left = self.time_left()
             if left is not None and left <= (self.shortest_epoch or 0.0):
                 return True
-            trials = self.trials_left()
-            if trials is None:
+            if self.budget.trials is None:
                 return False
-            if trials == 0:
+            left, running_elsewhere = self._room(self.budget.trials)
+            if left == 0:
                 return True
-            if trials > self._running_elsewhere():
+            if left > running_elsewhere:
                 return False
             time.sleep(_WAIT_SECONDS)
 
