@@ -25,6 +25,7 @@ from automl.store import (
     RunDir,
     RunManifest,
     StudyInfo,
+    mask_password,
     open_storage,
     prepare_run_dir,
     read_manifest,
@@ -67,8 +68,6 @@ class PreparedRun:
 
     def storage_label(self) -> str:
         """How the manifest names the storage: ``sqlite``, or the URL with its password masked."""
-        from automl.store import mask_password
-
         return "sqlite" if self.local else mask_password(self.url)
 
 
