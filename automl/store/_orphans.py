@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from automl.outcomes import FailureKind
@@ -19,7 +20,7 @@ from automl.outcomes import FailureKind
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["fail_orphaned_trials", "fail_trials_of", "worker_alive"]
+__all__ = ["fail_orphaned_trials", "fail_trials_of", "process_alive", "worker_alive"]
 
 
 def fail_trials_of(
@@ -94,10 +95,20 @@ def worker_alive(worker: str) -> bool:
     host, _, pid = worker.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return True
+    return process_alive(int(pid))
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine runs. A zombie does not: it holds no memory or device, only
+    its exit status, and its parent may be an init that never reaps (a container without one)."""
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (not Linux): the signal's answer stands; else it ended just now
+        return not Path("/proc").is_dir()
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")

@@ -23,6 +23,7 @@ from small_space import space
 
 from automl import interrupts
 from automl.interrupts import InterruptGuard
+from automl.store import process_alive
 
 HERE = Path(__file__).resolve().parent
 UNIT_WORKERS = HERE.parent / "unit" / "workers"
@@ -89,11 +90,7 @@ def _gone(pids: set[int], within: float) -> set[int]:
     ends = time.monotonic() + within
     alive = set(pids)
     while alive and time.monotonic() < ends:
-        for pid in list(alive):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                alive.discard(pid)
+        alive = {pid for pid in alive if process_alive(pid)}
         time.sleep(0.2)
     return alive
 
