@@ -4,8 +4,12 @@
   dataset). Raised before any work starts; the CLI prints its one-line message and exits with code 2.
 * :class:`TrialFailed`: one trial could not finish (diverged, out of memory, timed out). The trial is
   recorded as failed with :attr:`TrialFailed.reason` and the search goes on.
-* :class:`FatalError`: the search cannot go on (too many failures in a row, storage gone). Every finished
-  trial is kept; the message says how to resume.
+* :class:`FatalError`: the search cannot go on (too many failures in a row, workers that keep dying).
+  Every finished trial is kept; the message says how to resume.
+* :class:`Unavailable`: something outside automl is gone for now: the storage's server past its grace
+  period (:class:`StorageUnavailable`, exit status 75), the run directory's disk (:class:`DiskFull`, exit
+  status 74). The work stops at once with every finished trial kept; once it is back, the same command
+  with ``--resume`` goes on.
 
 A message that names an argument its caller can set ("`n_trials` must be at least 1", "or choose
 `algorithm='tpe'`") carries it as data: a :class:`Argument` in a field of the message's template. ``str()``
@@ -32,10 +36,13 @@ __all__ = [
     "AutoMLWarning",
     "ConfigError",
     "DatasetError",
+    "DiskFull",
     "FatalError",
     "MissingDependency",
     "SpaceError",
+    "StorageUnavailable",
     "TrialFailed",
+    "Unavailable",
     "UserError",
     "did_you_mean",
 ]
@@ -181,6 +188,35 @@ class TrialFailed(AutoMLError):
 
 class FatalError(AutoMLError):
     """The search cannot continue; every finished trial is kept."""
+
+
+class Unavailable(AutoMLError):
+    """Something the work needs from outside is gone for now; every finished trial is kept.
+
+    ``exit_status`` is the command line's (and a worker process's) exit status, from ``sysexits.h``: a
+    scheduler can tell "try again later" from a user's mistake (2) or a broken search (1, 3).
+    """
+
+    exit_status = 75
+
+
+class StorageUnavailable(Unavailable):
+    """The storage stayed unreachable for longer than its grace period (``AUTOML_STORAGE_GRACE``).
+
+    Exit status 75 (``EX_TEMPFAIL``): the same command, once the server is back, goes on.
+    """
+
+    exit_status = 75
+
+
+class DiskFull(Unavailable):
+    """A write found no space left (or the user's quota spent) on the device of the named directory.
+
+    Exit status 74 (``EX_IOERR``): someone must free space before the same command with ``--resume``
+    goes on, so a scheduler should not simply retry.
+    """
+
+    exit_status = 74
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:

@@ -65,11 +65,12 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the `automl` console script.
 
     SIGTERM and SIGHUP take the Ctrl-C path for the whole command (a search turns each into a stop
-    request at its next safe point); the exit status is then 128 + the signal's number.
+    request at its next safe point); the exit status is then 128 + the signal's number. A user's mistake
+    exits 2; the storage gone past its grace period 75, the disk full 74 (one line each, no traceback).
     """
     from automl import interrupts
     from automl.cli._errors import flags_of, invoked, to_flags
-    from automl.exceptions import UserError
+    from automl.exceptions import Unavailable, UserError
 
     args = sys.argv[1:] if argv is None else argv
     stops = _stop_codes()
@@ -81,6 +82,9 @@ def main(argv: list[str] | None = None) -> None:
         # The library names its Python arguments; whoever typed this command knows its flags.
         err_console.print(f"[bold red]error:[/bold red] {to_flags(exc, flags_of(args))}", soft_wrap=True)
         sys.exit(2)
+    except Unavailable as exc:  # a command outside a search (report, retrain, leaderboard, worker)
+        err_console.print(f"[bold red]error:[/bold red] {to_flags(exc, flags_of(args))}", soft_wrap=True)
+        sys.exit(exc.exit_status)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         code = 128 + interrupts.last_signal()

@@ -28,26 +28,37 @@ def print_json(data: Any) -> None:
 @contextmanager
 def stops_handled() -> Iterator[None]:
     """Ctrl-C, SIGTERM or SIGHUP → the resume command, exit 128 + the signal's number (130, 143, 129);
-    FatalError → its message, exit 1 (trials kept either way)."""
+    FatalError → its message, exit 1; the storage or the disk gone (Unavailable) → its message and the resume
+    command, exit 75 or 74 (trials kept in every case)."""
     import typer
 
     from automl import interrupts
     from automl.cli._errors import current_flags, to_flags
-    from automl.exceptions import FatalError
+    from automl.exceptions import FatalError, Unavailable
 
     try:
         yield
     except KeyboardInterrupt:
-        args = [a for a in sys.argv[1:] if a not in ("--overwrite", "--resume")]
         err_console.print(
             "[yellow]interrupted[/yellow]: every finished trial is kept; continue with: "
-            + " ".join(["automl", *args, "--resume"]),
+            + " ".join(["automl", *_resume_args(), "--resume"]),
             soft_wrap=True,
         )
         raise typer.Exit(code=128 + interrupts.last_signal()) from None
     except FatalError as exc:
         err_console.print(f"[bold red]stopped:[/bold red] {to_flags(exc, current_flags())}", soft_wrap=True)
         raise typer.Exit(code=1) from None
+    except Unavailable as exc:
+        err_console.print(
+            f"[bold red]stopped:[/bold red] {to_flags(exc, current_flags())}; every finished trial is kept; "
+            "once it is back, continue with: " + " ".join(["automl", *_resume_args(), "--resume"]),
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=exc.exit_status) from None
+
+
+def _resume_args() -> list[str]:
+    return [a for a in sys.argv[1:] if a not in ("--overwrite", "--resume")]
 
 
 # A line that starts a list item: "- x", "* x", "• x", "1. x", "2) x".

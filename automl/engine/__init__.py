@@ -15,9 +15,11 @@ from automl.engine._run import run_session
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
 from automl.engine._session import Budget, SearchSession
 from automl.engine._spec import (
+    EXIT_DISK_FULL,
     EXIT_FATAL,
     EXIT_INTERRUPTED,
     EXIT_NOTHING_LEFT,
+    EXIT_STORAGE_UNAVAILABLE,
     EXIT_USER_ERROR,
     PARENT_VARIABLE,
     SPEC_VARIABLE,
@@ -27,9 +29,11 @@ from automl.engine._spec import (
 )
 
 __all__ = [
+    "EXIT_DISK_FULL",
     "EXIT_FATAL",
     "EXIT_INTERRUPTED",
     "EXIT_NOTHING_LEFT",
+    "EXIT_STORAGE_UNAVAILABLE",
     "EXIT_USER_ERROR",
     "PARENT_VARIABLE",
     "SPEC_VARIABLE",

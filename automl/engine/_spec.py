@@ -26,9 +26,11 @@ from typing import Any
 from automl.engine._session import Budget
 
 __all__ = [
+    "EXIT_DISK_FULL",
     "EXIT_FATAL",
     "EXIT_INTERRUPTED",
     "EXIT_NOTHING_LEFT",
+    "EXIT_STORAGE_UNAVAILABLE",
     "EXIT_USER_ERROR",
     "PARENT_VARIABLE",
     "SPEC_VARIABLE",
@@ -41,6 +43,10 @@ EXIT_USER_ERROR = 2
 EXIT_FATAL = 3
 #: the backend had nothing left to propose (an exhausted grid): a replacement would end the same way.
 EXIT_NOTHING_LEFT = 4
+#: the storage or the disk is gone for now (:class:`automl.exceptions.Unavailable`): not a death, the
+#: search stops with its finished trials kept.
+EXIT_DISK_FULL = 74
+EXIT_STORAGE_UNAVAILABLE = 75
 EXIT_INTERRUPTED = 130
 #: the environment variable holding a process's spec.
 SPEC_VARIABLE = "AUTOML_WORKER_SPEC"

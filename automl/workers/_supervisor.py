@@ -40,8 +40,10 @@ from typing import IO, TYPE_CHECKING
 
 from automl import interrupts
 from automl.engine import (
+    EXIT_DISK_FULL,
     EXIT_FATAL,
     EXIT_NOTHING_LEFT,
+    EXIT_STORAGE_UNAVAILABLE,
     EXIT_USER_ERROR,
     PARENT_VARIABLE,
     SPEC_VARIABLE,
@@ -51,7 +53,7 @@ from automl.engine import (
     WorkerSpec,
     best_score,
 )
-from automl.exceptions import FatalError, UserError
+from automl.exceptions import DiskFull, FatalError, StorageUnavailable, UserError
 from automl.outcomes import FailureKind
 from automl.store import TrialRecord, TrialState, fail_trials_of
 from automl.workers._chief import Chief, free_port
@@ -277,6 +279,8 @@ class Supervisor:
             raise UserError(last_error(worker.log_file) or f"worker {worker.slot.index} refused the search")
         if code == EXIT_FATAL:
             raise FatalError(last_error(worker.log_file, "stopped: ") or "too many trials failed in a row")
+        if code in _GONE:  # the storage or the disk: every worker meets it, so the search stops (no death)
+            raise _GONE[code](last_error(worker.log_file, "unavailable: ") or f"see {worker.log_file}")
         if code == EXIT_NOTHING_LEFT:
             log.info("worker on slot %d found nothing left to try; not replaced", worker.slot.index)
             return
@@ -351,6 +355,7 @@ class Supervisor:
         Raises:
             FatalError: the study's failure limit, or a slot whose workers keep dying (trials kept).
             UserError: a worker refused the search (its message).
+            Unavailable: a worker found the storage or the disk gone (its message), or this process did.
             KeyboardInterrupt: Ctrl-C, after every worker stopped.
         """
         from automl.interrupts import InterruptGuard
@@ -388,6 +393,9 @@ class Supervisor:
             self._stop_chief()
             self._fail_trials_left_running()
             self.progress.stop(self.state)
+
+
+_GONE = {EXIT_STORAGE_UNAVAILABLE: StorageUnavailable, EXIT_DISK_FULL: DiskFull}
 
 
 def _slot_of(record: TrialRecord) -> int | None:

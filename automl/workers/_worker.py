@@ -61,7 +61,7 @@ def run(spec: WorkerSpec) -> int:
     """Search ``spec.study`` from this process; returns the exit code (see the module doc)."""
     from automl.backends import recorded_backend
     from automl.engine import open_study, run_session
-    from automl.exceptions import FatalError, UserError
+    from automl.exceptions import FatalError, Unavailable, UserError
     from automl.store import load_study_info, manifest_from_storage, open_storage
 
     slot = Slot.from_dict(spec.slot)
@@ -111,13 +111,16 @@ def run(spec: WorkerSpec) -> int:
     except FatalError as exc:
         print(f"stopped: {exc}", file=sys.stderr, flush=True)
         return EXIT_FATAL
+    except Unavailable as exc:
+        print(f"unavailable: {exc}", file=sys.stderr, flush=True)
+        return exc.exit_status
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
 
 def last_error(path: Path, prefix: str = "error: ") -> str | None:
-    """The message a worker (or the chief) printed last with ``prefix``: its user error (``error: ``), or
-    its fatal stop (``stopped: ``), as :func:`run` prints them."""
+    """The message a worker (or the chief) printed last with ``prefix``: its user error (``error: ``), its
+    fatal stop (``stopped: ``), or what it found gone (``unavailable: ``), as :func:`run` prints them."""
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
