@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from automl.exceptions import UserError
+from automl.exceptions import Unavailable, UserError
 from automl.outcomes import FailureKind, StopReason
 from automl.store import TrialRecord, TrialState, trial_seed
 
@@ -234,7 +234,7 @@ class TrialRunner:
                         family=self.family,
                         **self._extra(),
                     )
-        except UserError:
+        except (UserError, Unavailable):  # not the config's fault: the storage or the disk is gone
             raise
         except Exception as exc:  # a bug or a TensorFlow error in one config must not end the search
             log.exception("trial %d raised", number)
