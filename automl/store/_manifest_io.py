@@ -101,8 +101,9 @@ def write_manifest(
             opened.set_study_user_attr(study_id, MANIFEST_ATTR, data)
     path = run.manifest_file
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(_HEADER + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    tmp.replace(path)
+    with run.writing():
+        tmp.write_text(_HEADER + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        tmp.replace(path)
     return path
 
 

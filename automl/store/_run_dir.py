@@ -17,12 +17,16 @@ A run written before the manifest existed holds ``experiment.yaml`` (its resolve
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from automl.exceptions import Argument, UserError
+from automl._diskspace import disk_full, is_disk_full, writing
+from automl.exceptions import Argument, DiskFull, UserError
 
 __all__ = ["RunDir", "prepare_run_dir", "resolve_run_path"]
 
@@ -61,6 +65,11 @@ class RunDir:
     @property
     def models_dir(self) -> Path:
         return self.path / "models"
+
+    def writing(self) -> contextlib.AbstractContextManager[None]:
+        """Where the run's own files are written: a full disk raises :class:`~automl.exceptions.DiskFull`
+        naming the run directory (trials kept: the same command with ``resume`` continues)."""
+        return writing(self.path)
 
     @property
     def has_manifest(self) -> bool:
@@ -111,11 +120,37 @@ _LOGGERS = ("automl", "optuna")
 
 
 class _RunLogHandler(logging.FileHandler):
-    """The run's log file, remembering the logger levels it changed so they can be restored."""
+    """The run's log file, remembering the logger levels it changed so they can be restored.
+
+    A record that finds the disk full stops the search: the log says so once, as :class:`DiskFull` from
+    the logging call of the main thread (another thread's record is dropped, and the main thread's next
+    one raises), rather than a traceback on stderr per record; later records are dropped.
+    """
 
     def __init__(self, path: Path, encoding: str) -> None:
         super().__init__(path, encoding=encoding)
         self.levels_before: dict[str, int] = {}
+        self.full: DiskFull | None = None
+        self.said = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.full is None:
+            super().emit(record)
+        self._say_full()
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        error = sys.exc_info()[1]
+        if error is None or not is_disk_full(error):
+            super().handleError(record)
+            return
+        self.full = disk_full(Path(self.baseFilename).parent, error)
+        with contextlib.suppress(OSError):  # what is buffered cannot be written either
+            self.close()
+
+    def _say_full(self) -> None:
+        if self.full is not None and not self.said and threading.current_thread() is threading.main_thread():
+            self.said = True
+            raise self.full
 
 
 def resolve_run_path(*, name: str | None, run_dir: str | Path | None, default_name: str) -> Path:
@@ -168,10 +203,11 @@ def prepare_run_dir(path: Path, *, resume: bool, overwrite: bool) -> RunDir:
             resume=Argument("resume"),
         )
     try:
-        run.path.mkdir(parents=True, exist_ok=True)
-        probe = run.path / ".write-test"
-        probe.write_text("")
-        probe.unlink()
+        with run.writing():
+            run.path.mkdir(parents=True, exist_ok=True)
+            probe = run.path / ".write-test"
+            probe.write_text("")
+            probe.unlink()
     except OSError as exc:
         raise UserError(
             "cannot write the run directory {path} ({problem}); choose another {run_dir}",
