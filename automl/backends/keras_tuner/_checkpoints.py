@@ -23,6 +23,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from automl._diskspace import writing
+
 __all__ = ["CHECKPOINT", "checkpoint_path", "project_bytes", "promotable", "prune", "save_checkpoint"]
 
 #: file name of a trial's weights inside KerasTuner's ``trial_<id>`` folder (Keras needs ``.weights.h5``).
@@ -84,10 +86,11 @@ def save_checkpoint(model: Any, project_dir: Path, trial_id: str) -> Path:
     """Write ``model``'s weights as ``trial_id``'s checkpoint, whole or not at all (Ctrl-C mid-write
     leaves only a temporary file, which :func:`prune` removes)."""
     final = checkpoint_path(project_dir, trial_id)
-    final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(_TMP)
-    model.save_weights(str(tmp))
-    os.replace(tmp, final)
+    with writing(project_dir):  # a full disk stops the search (DiskFull), not just this trial
+        final.parent.mkdir(parents=True, exist_ok=True)
+        model.save_weights(str(tmp))
+        os.replace(tmp, final)
     return final
 
 

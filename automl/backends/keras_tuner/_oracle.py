@@ -15,6 +15,7 @@ from automl import _keras  # noqa: F401  first: it sets the Keras backend before
 
 import keras_tuner  # isort: skip
 
+from automl._diskspace import writing
 from automl.backends.keras_tuner._queue import QueuedOracle, queued_values
 from automl.backends.keras_tuner._space import declare
 from automl.exceptions import UserError
@@ -39,9 +40,10 @@ _ORACLES = {
 def write_json(path: str, obj: Any) -> None:
     """KerasTuner's state files, written whole or not at all: a Ctrl-C mid-write must not break resume."""
     tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(obj))
-    os.replace(tmp, path)
+    with writing(os.path.dirname(path) or "."):
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(obj))
+        os.replace(tmp, path)
 
 
 class _AtomicFiles:
