@@ -302,22 +302,22 @@ class _Search:
                 initial_epoch=initial_epoch,
                 epochs=None if epochs is None else int(epochs),
             )
+            if (
+                self.hyperband
+                and outcome.state is TrialState.COMPLETE
+                and outcome.result is not None
+                and epochs is not None
+                and int(epochs) < self.max_epochs  # a last-round trial is never promoted
+            ):
+                checkpoints.save_checkpoint(outcome.result.model, self.project_dir, kt_id)
         except BaseException as exc:
-            # Ctrl-C or a user mistake mid-trial: the trial ends FAIL with the reason, as Optuna's own
-            # loop ends its trials, rather than RUNNING until a resume cleans it up.
+            # Ctrl-C, a user mistake or a full disk (its checkpoint) mid-trial: the trial ends FAIL with the
+            # reason, as Optuna's own loop ends its trials, rather than RUNNING until a resume cleans it up.
             record = TrialRecord(number=reserved.number, state=TrialState.FAIL, score=None, params=params)
             record.failure = f"interrupted: {type(exc).__name__}"
             record.failure_kind = FailureKind.INTERRUPTED
             self.session.finish_trial(reserved, record)
             raise
-        if (
-            self.hyperband
-            and outcome.state is TrialState.COMPLETE
-            and outcome.result is not None
-            and epochs is not None
-            and int(epochs) < self.max_epochs  # a last-round trial is never promoted
-        ):
-            checkpoints.save_checkpoint(outcome.result.model, self.project_dir, kt_id)
         extra: dict[str, Any] = {"keras_tuner_trial_id": kt_id, "keras_tuner_project": self.project}
         if model is not None:
             extra["keras_tuner_continued"] = str(past)
