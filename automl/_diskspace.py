@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +42,7 @@ def is_disk_full(exc: BaseException) -> bool:
         seen.add(id(error))
         if isinstance(error, DiskFull):
             return True
-        if isinstance(error, OSError) and error.errno in _ERRNOS:
+        if isinstance(error, OSError) and (error.errno in _ERRNOS or _says_full(error)):
             return True
         if _sqlite_full(error):
             return True
@@ -49,6 +50,12 @@ def is_disk_full(exc: BaseException) -> bool:
             if isinstance(linked, BaseException):
                 todo.append(linked)
     return False
+
+
+def _says_full(error: OSError) -> bool:
+    """An OSError without the errno whose text has it (h5py's, writing Keras weights, for one)."""
+    text = str(error)
+    return any(os.strerror(code) in text for code in _ERRNOS)
 
 
 def _sqlite_full(error: BaseException) -> bool:
