@@ -5,7 +5,13 @@ No TensorFlow here: leaderboards and reports read a run through this package alo
 
 from automl.store._manifest_io import manifest_from_storage, open_run, read_manifest, write_manifest
 from automl.store._numbering import finish_reserved_trial, reserve_trial, trial_seed, write_trial_results
-from automl.store._orphans import fail_orphaned_trials, fail_trials_of, process_alive, worker_alive
+from automl.store._orphans import (
+    fail_orphaned_trials,
+    fail_silent_trials,
+    fail_trials_of,
+    process_alive,
+    worker_alive,
+)
 from automl.store._policy import RetrainPolicy, RetrainPolicyError
 from automl.store._provenance import Environment, environment_info, file_sha256, split_files
 from automl.store._records import (
@@ -55,6 +61,7 @@ __all__ = [
     "best_first",
     "environment_info",
     "fail_orphaned_trials",
+    "fail_silent_trials",
     "fail_trials_of",
     "failure_kind_of",
     "file_sha256",

@@ -20,7 +20,7 @@ from automl.outcomes import FailureKind
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["fail_orphaned_trials", "fail_trials_of", "process_alive", "worker_alive"]
+__all__ = ["fail_orphaned_trials", "fail_silent_trials", "fail_trials_of", "process_alive", "worker_alive"]
 
 
 def fail_trials_of(
@@ -37,6 +37,28 @@ def fail_trials_of(
         if trial.user_attrs.get("worker") != worker:
             continue
         if _fail(study, trial, kind, message, retry=retry):
+            failed.append(trial.number)
+    return failed
+
+
+def fail_silent_trials(study: optuna.Study, reason: str, *, retry: bool = False) -> list[int]:
+    """Fail, as ``stale_heartbeat``, the RUNNING trials whose heartbeat is older than the storage's grace
+    period; returns their numbers (none when the storage keeps no heartbeats).
+
+    Optuna's own check (``optuna.storages.fail_stale_trials``) fails them without a message and retries
+    each through the storage's callback; this one records ``reason`` and the silence, and retries only
+    with ``retry`` (a backend that proposes from elsewhere, such as KerasTuner's oracle, must not).
+    """
+    storage = study._storage
+    interval = storage.get_heartbeat_interval() if hasattr(storage, "record_heartbeat") else None
+    if interval is None:
+        return []
+    grace = getattr(getattr(storage, "_backend", storage), "grace_period", None) or 2 * interval  # Optuna's
+    failed = []
+    for trial_id in storage._get_stale_trial_ids(study._study_id):
+        trial = storage.get_trial(trial_id)
+        message = f"{reason} (no heartbeat for over {grace} s)"
+        if _fail(study, trial, FailureKind.STALE_HEARTBEAT, message, retry=retry):
             failed.append(trial.number)
     return failed
 

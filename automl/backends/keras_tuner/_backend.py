@@ -48,10 +48,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from automl import _keras  # first: it sets the Keras backend before keras_tuner imports Keras
 
 import keras_tuner  # isort: skip
+import optuna  # isort: skip
 
 from automl.backends._base import Backend
 from automl.backends._distributions import distribution
 from automl.backends.keras_tuner import _checkpoints as checkpoints
+from automl.backends.keras_tuner._heartbeat import TrialHeartbeat
 from automl.backends.keras_tuner._oracle import build_oracle, write_json
 from automl.backends.keras_tuner._space import config_from_values
 from automl.exceptions import Argument, FatalError, UserError
@@ -59,7 +61,7 @@ from automl.outcomes import FailureKind
 from automl.store import TrialRecord, TrialState
 
 if TYPE_CHECKING:
-    from automl.engine import Session
+    from automl.engine import ReservedTrial, Session
 
 __all__ = ["KerasTunerBackend"]
 
@@ -281,18 +283,38 @@ class _Search:
 
     def _train(self, kt_id: str, values: dict[str, Any]) -> _Mirrored:
         config, params = config_from_values(self.space, values)
-        epochs = values.get("tuner/epochs")
-        initial_epoch = int(values.get("tuner/initial_epoch", 0) or 0)
         past = values.get("tuner/trial_id")
         model = self._continued_model(str(past), config) if past is not None else None
-        if model is None:
-            initial_epoch = 0
         # The KerasTuner id is recorded from the start: a chief ends the trial of a worker that died.
         reserved = self.session.reserve_trial(
             params,
             {name: _searched(self.space[name]) for name in params},
             {"keras_tuner_trial_id": kt_id, "keras_tuner_project": self.project},
         )
+        # A worker beats for its trial in the store: if its machine vanishes, the chief sees the silence
+        # and ends the trial. Alone, the process's own resume fails what it left running.
+        heartbeat = TrialHeartbeat(self.study._storage, reserved.trial_id)
+        if self.role == "worker":
+            heartbeat.start()
+        try:
+            return self._train_reserved(reserved, kt_id, config, params, model, values)
+        finally:
+            heartbeat.stop()
+
+    def _train_reserved(
+        self,
+        reserved: ReservedTrial,
+        kt_id: str,
+        config: dict[str, Any],
+        params: dict[str, Any],
+        model: Any,
+        values: dict[str, Any],
+    ) -> _Mirrored:
+        """Train reserved trial ``kt_id`` (continuing ``model`` if Hyperband promoted it) and record it."""
+        epochs = values.get("tuner/epochs")
+        # A model to continue starts where its checkpoint ended; without one, training starts afresh.
+        initial_epoch = int(values.get("tuner/initial_epoch", 0) or 0) if model is not None else 0
+        past = values.get("tuner/trial_id")
         try:
             outcome = self.session.run_trial(
                 config,
@@ -324,8 +346,18 @@ class _Search:
             extra["initial_epoch"] = initial_epoch
             if str(past) in self.mirrored:
                 extra["continued_trial"] = self.mirrored[str(past)].number
-        self.session.finish_trial(reserved, outcome.record, extra)
         record = outcome.record
+        try:
+            self.session.finish_trial(reserved, record, extra)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            # The chief failed it while it trained: its heartbeat was silent past the grace period (a
+            # paused machine, a storage outage). The store's verdict stands and this result is dropped.
+            log.warning(
+                "trial %d was ended as abandoned while it trained: its result is dropped", reserved.number
+            )
+            record = TrialRecord(number=reserved.number, state=TrialState.FAIL, score=None, params=params)
+            record.failure = "stale_heartbeat: abandoned while it trained (its heartbeat went silent)"
+            record.failure_kind = FailureKind.STALE_HEARTBEAT
         value = record.score if record.state is TrialState.COMPLETE else None
         done = _Mirrored(reserved.number, record.state, value, record.failure)
         self.mirrored[kt_id] = done

@@ -14,6 +14,11 @@ own:
 * a trial whose worker died is recorded FAIL in the store by whoever saw the death (the supervisor of
   that worker, marked ``abandoned``); the chief then ends it in the oracle as failed, so Hyperband's
   rounds go on without it;
+* a trial whose whole machine vanished (its supervisor and workers gone at once, so no one saw a death)
+  falls silent: workers beat for their trials in the store (:mod:`._heartbeat`), and every few seconds
+  the chief fails the trials silent past the storage's grace period, of kind ``stale_heartbeat`` and
+  without the retry Optuna would enqueue (the oracle proposes, not the study), then ends them as above.
+  Neither kind counts toward the failure streak: a lost process says nothing about the config;
 * it stops when its supervisor asks (SIGINT or SIGTERM, once every worker has ended), and in any case
   shortly after the search's deadline.
 
@@ -33,15 +38,19 @@ import time
 from typing import Any
 
 from automl.outcomes import FailureKind
-from automl.store import failure_kind_of
+from automl.store import fail_silent_trials, failure_kind_of
 
-__all__ = ["end_abandoned_trials", "environment", "main", "serve"]
+__all__ = ["end_abandoned_trials", "end_silent_trials", "environment", "main", "serve"]
 
 log = logging.getLogger("automl.keras_tuner.chief")
 
 #: the chief outlives the search's deadline by this much at most (workers stop at their first epoch end).
 _LATE_SECONDS = 60.0
 _POLL_SECONDS = 1.0
+#: the trials' heartbeats are checked this often at most (and at least once per heartbeat interval).
+_SILENCE_CHECK_SECONDS = 5.0
+#: the kinds of failure that leave a trial ongoing in the oracle: no worker is left to end it there.
+_ABANDONED = frozenset({FailureKind.WORKER_DIED, FailureKind.STALE_HEARTBEAT})
 
 
 def environment(tuner_id: str, host: str, port: int) -> dict[str, str]:
@@ -65,7 +74,10 @@ def _open(spec: Any) -> Any:
     from automl.backends.keras_tuner._backend import KerasTunerBackend, _Context, _Search
     from automl.store import load_study_info, manifest_from_storage, open_storage
 
-    storage = open_storage(spec.storage, heartbeat_interval=None)
+    # The workers' heartbeat interval and grace period: the chief fails the trials silent past it.
+    storage = open_storage(
+        spec.storage, heartbeat_interval=spec.heartbeat_interval, grace_period=spec.grace_period
+    )
     manifest = manifest_from_storage(storage, spec.study)
     info = load_study_info(storage, spec.study)
     space = next(s for s in manifest.spaces if s.name == info.space).space()
@@ -77,8 +89,17 @@ def _open(spec: Any) -> Any:
     return _Search(backend, _Context(space, study, info, run_dir, info.direction == "maximize"))
 
 
+def end_silent_trials(search: Any) -> int:
+    """Fail in the store the trials whose heartbeat went silent, then end them in the oracle; returns how
+    many were failed (see the module doc)."""
+    for number in fail_silent_trials(search.study, "abandoned: its machine went silent"):
+        log.warning("trial %d went silent (its machine is gone): recorded as failed", number)
+    return end_abandoned_trials(search)
+
+
 def end_abandoned_trials(search: Any) -> int:
-    """End in the oracle, as failed, each ongoing trial whose worker died (see the module doc)."""
+    """End in the oracle, as failed, each ongoing trial the store shows abandoned: its worker died, or
+    its heartbeat went silent (see the module doc)."""
     import keras_tuner
     import optuna
 
@@ -90,11 +111,11 @@ def end_abandoned_trials(search: Any) -> int:
     for frozen in search.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.FAIL,)):
         attrs = frozen.user_attrs
         kt_id = str(attrs.get("keras_tuner_trial_id"))
-        died = failure_kind_of("fail", attrs) is FailureKind.WORKER_DIED
-        if died and attrs.get("keras_tuner_project") == search.project and kt_id in ongoing:
+        kind = failure_kind_of("fail", attrs)
+        if kind in _ABANDONED and attrs.get("keras_tuner_project") == search.project and kt_id in ongoing:
             trial = ongoing.pop(kt_id)
             trial.status = keras_tuner.engine.trial.TrialStatus.FAILED
-            trial.message = str(attrs.get("failure") or "its worker died")
+            trial.message = str(attrs.get("failure") or kind)
             oracle.end_trial(trial)
             ended += 1
             log.warning("trial %d (KerasTuner %s) ended as failed: %s", frozen.number, kt_id, trial.message)
@@ -132,9 +153,16 @@ def serve(spec: Any, stop: threading.Event) -> int:
         return EXIT_USER_ERROR
     server.start()
     log.info("KerasTuner chief of study %s listening on %s:%s", spec.study, host, port)
+    interval = search.study._storage.get_heartbeat_interval()
+    every = _SILENCE_CHECK_SECONDS if interval is None else min(_SILENCE_CHECK_SECONDS, float(interval))
+    checked = time.monotonic()
     try:
         while not stop.wait(_POLL_SECONDS):
-            end_abandoned_trials(search)
+            if interval is not None and time.monotonic() - checked >= every:
+                end_silent_trials(search)
+                checked = time.monotonic()
+            else:
+                end_abandoned_trials(search)
             search.prune()
             if spec.deadline is not None and time.time() > spec.deadline + _LATE_SECONDS:
                 log.warning("the search's deadline passed %.0f s ago: the chief stops", _LATE_SECONDS)
