@@ -318,8 +318,11 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             )  # fmt: skip
         finally:
             self._collect(storage, name, info)
-            run.leaderboard_file.write_text(self.leaderboard_.to_csv(index=False), encoding="utf-8")
-            RunDir.detach_log(handler)
+            try:
+                with run.writing():
+                    run.leaderboard_file.write_text(self.leaderboard_.to_csv(index=False), encoding="utf-8")
+            finally:
+                RunDir.detach_log(handler)
         return self
 
     # ------------------------------------------------------------------ results

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from automl._diskspace import writing
 from automl.cli._console import console
+
+
+def stdout_folder() -> Path:
+    """The folder of the file standard output is redirected to (Linux), or the current one."""
+    try:
+        target = Path(os.readlink("/proc/self/fd/1"))
+    except OSError:
+        return Path.cwd()
+    return target.parent if target.is_absolute() else Path.cwd()
 
 
 def leaderboard_command(
@@ -95,8 +106,10 @@ def leaderboard_command(
             outputs.append(render_diagnosis(diagnoses[frame.attrs["study"]], fmt, title))
     if across is not None:
         outputs.append(render_across(across, fmt))
-    for i, out in enumerate(outputs):
-        if fmt == "table":
-            console.print(out)
-        else:
-            sys.stdout.write(("\n" if i and fmt == "csv" else "") + out)
+    with writing(stdout_folder(), resume=False):  # redirected to a file on a full disk: one line
+        for i, out in enumerate(outputs):
+            if fmt == "table":
+                console.print(out)
+            else:
+                sys.stdout.write(("\n" if i and fmt == "csv" else "") + out)
+        sys.stdout.flush()

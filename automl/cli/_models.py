@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from automl._diskspace import writing
 from automl.cli._console import console, print_json
 from automl.cli._report import NO_REPORT_HELP, write_run_report
 
@@ -143,5 +144,6 @@ def predict_command(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text)
+        with writing(output.parent, resume=False):
+            output.write_text(text)
         console.print(f"{len(out)} predictions written to {output}")

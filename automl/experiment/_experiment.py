@@ -349,8 +349,10 @@ class Experiment:
         if tagged:
             table = pd.concat(tagged, ignore_index=True)
             table = table[["dataset", "space", *[c for c in table.columns if c not in ("dataset", "space")]]]
-            run.leaderboard_file.write_text(table.to_csv(index=False), encoding="utf-8")
-        (run.path / "summary.csv").write_text(self.summary_.to_csv(index=False), encoding="utf-8")
+            with run.writing():
+                run.leaderboard_file.write_text(table.to_csv(index=False), encoding="utf-8")
+        with run.writing():
+            (run.path / "summary.csv").write_text(self.summary_.to_csv(index=False), encoding="utf-8")
 
     def leaderboard(self, dataset: str, space: str | None = None) -> pd.DataFrame:
         """The leaderboard of ``dataset`` (and ``space``, needed when the experiment has several)."""

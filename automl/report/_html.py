@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automl.exceptions import Argument, UserError
+from automl._diskspace import writing
+from automl.exceptions import Argument, DiskFull, UserError
 
 __all__ = ["REPORT_FILE", "ReportPath", "render_html", "script_json", "write_report"]
 
@@ -131,6 +132,7 @@ def write_report(run_dir: str | Path, output: str | Path | None = None) -> Repor
 
     Raises:
         UserError: ``run_dir`` holds no run, or ``output`` cannot be written.
+        DiskFull: ``output``'s disk is full (one line naming its folder).
     """
     import logging
 
@@ -144,8 +146,12 @@ def write_report(run_dir: str | Path, output: str | Path | None = None) -> Repor
         path = path / REPORT_FILE
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(path)
+        with writing(path.parent, resume=False):
+            tmp.write_text(page, encoding="utf-8")
+            tmp.replace(path)
+    except DiskFull:
+        tmp.unlink(missing_ok=True)
+        raise
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise UserError(

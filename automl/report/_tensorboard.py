@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from automl._diskspace import writing
 from automl.exceptions import Argument, UserError
 from automl.store import (
     StudyInfo,
@@ -191,24 +192,14 @@ def export_tensorboard(run_dir: str | Path, log_dir: str | Path) -> list[Path]:
 
     Raises:
         UserError: ``run_dir`` holds no run, or ``log_dir`` cannot be written.
+        DiskFull: ``log_dir``'s disk is full (one line naming it).
     """
     _, manifest, storage = open_run(run_dir)
     root = Path(log_dir)
     written = []
     try:
-        for name in manifest.studies:
-            info = load_study_info(storage, name)
-            records = [r for r in load_records(storage, name) if r.state is not TrialState.RUNNING]
-            parts = [_folder(p) for p in (info.dataset, info.space, f"{info.backend}-{info.algorithm}")]
-            folder = root.joinpath(*parts)
-            writer = _EventFile(folder)
-            try:
-                writer.add(_event(_hparams_summary(_experiment(records, info))))
-            finally:
-                writer.close()
-            for record in records:
-                _write_trial(folder / f"trial-{record.number:04d}", record)
-            written.append(folder)
+        with writing(root, resume=False):
+            _write_studies(manifest, storage, root, written)
     except OSError as exc:
         raise UserError(
             "cannot write TensorBoard logs to {root} ({problem}); choose another {log_dir}",
@@ -217,3 +208,20 @@ def export_tensorboard(run_dir: str | Path, log_dir: str | Path) -> list[Path]:
             log_dir=Argument("log_dir"),
         ) from None
     return written
+
+
+def _write_studies(manifest: Any, storage: Any, root: Path, written: list[Path]) -> None:
+    """Each study's event files under ``root``, its folder appended to ``written`` once done."""
+    for name in manifest.studies:
+        info = load_study_info(storage, name)
+        records = [r for r in load_records(storage, name) if r.state is not TrialState.RUNNING]
+        parts = [_folder(p) for p in (info.dataset, info.space, f"{info.backend}-{info.algorithm}")]
+        folder = root.joinpath(*parts)
+        writer = _EventFile(folder)
+        try:
+            writer.add(_event(_hparams_summary(_experiment(records, info))))
+        finally:
+            writer.close()
+        for record in records:
+            _write_trial(folder / f"trial-{record.number:04d}", record)
+        written.append(folder)

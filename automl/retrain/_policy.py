@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from automl._diskspace import writing
 from automl.exceptions import Argument, UserError
 from automl.retrain._bag import bag_folds, train_bag
 from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first
@@ -351,14 +352,15 @@ def retrain_study(
             "note": "fitted on every row, test included: it has no honest test score of its own; "
             "test_score is the top-1 config's before the final fit",
         }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    deployed.save(out_dir / "model.keras")
-    if preprocessor is not None:
-        preprocessor.save(out_dir / "preprocessor.joblib")
-    (out_dir / "config.json").write_text(json.dumps(retrained[0].config, indent=2) + "\n")
-    (out_dir / "history.json").write_text(json.dumps(saved_history, indent=2, default=float) + "\n")
-    (out_dir / "metrics.json").write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
-    (out_dir / "dataset.json").write_text(
-        json.dumps({**dataset.summary(), "class_names": dataset.class_names}) + "\n"
-    )
+    with writing(out_dir, resume=False):  # a full disk: one line naming the folder (DiskFull)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        deployed.save(out_dir / "model.keras")
+        if preprocessor is not None:
+            preprocessor.save(out_dir / "preprocessor.joblib")
+        (out_dir / "config.json").write_text(json.dumps(retrained[0].config, indent=2) + "\n")
+        (out_dir / "history.json").write_text(json.dumps(saved_history, indent=2, default=float) + "\n")
+        (out_dir / "metrics.json").write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
+        (out_dir / "dataset.json").write_text(
+            json.dumps({**dataset.summary(), "class_names": dataset.class_names}) + "\n"
+        )
     return report, Predictor(deployed, preprocessor, task=dataset.task.value)

@@ -26,6 +26,7 @@ does not count toward the study's failure streak.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from automl import interrupts
+from automl._diskspace import writing
 from automl.engine import (
     EXIT_DISK_FULL,
     EXIT_FATAL,
@@ -218,11 +220,17 @@ class Supervisor:
     def _spawn(
         self, module: str, name: str, banner: str, env: dict[str, str], spec: str
     ) -> tuple[subprocess.Popen[bytes], Path, IO[bytes]]:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
         log_file = self.log_dir / f"{name}.log"
-        handle = log_file.open("ab")
-        handle.write(f"--- {banner}\n".encode())
-        handle.flush()
+        with writing(self.log_dir):
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            handle = log_file.open("ab")
+            try:
+                handle.write(f"--- {banner}\n".encode())
+                handle.flush()
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    handle.close()
+                raise
         process = subprocess.Popen(
             [sys.executable, "-c", f"from {module} import main; main()"],
             stdout=handle,
