@@ -40,8 +40,7 @@ def stops_handled() -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         err_console.print(
-            "[yellow]interrupted[/yellow]: every finished trial is kept; continue with: "
-            + " ".join(["automl", *_resume_args(), "--resume"]),
+            "[yellow]interrupted[/yellow]: every finished trial is kept; continue with: " + _resume_command(),
             soft_wrap=True,
         )
         raise typer.Exit(code=128 + interrupts.last_signal()) from None
@@ -51,14 +50,23 @@ def stops_handled() -> Iterator[None]:
     except Unavailable as exc:
         err_console.print(
             f"[bold red]stopped:[/bold red] {to_flags(exc, current_flags())}; every finished trial is kept; "
-            "once it is back, continue with: " + " ".join(["automl", *_resume_args(), "--resume"]),
+            "once it is back, continue with: " + _resume_command(),
             soft_wrap=True,
         )
         raise typer.Exit(code=exc.exit_status) from None
 
 
-def _resume_args() -> list[str]:
-    return [a for a in sys.argv[1:] if a not in ("--overwrite", "--resume")]
+def _resume_command() -> str:
+    """The command to go on with: this one with --resume, a storage URL's password masked (the line may
+    reach a log; ``AUTOML_STORAGE`` gives the URL back, password included)."""
+    from automl.store import mask_password
+
+    args = [a for a in sys.argv[1:] if a not in ("--overwrite", "--resume")]
+    shown = [mask_password(a) if "://" in a else a for a in args]
+    command = " ".join(["automl", *shown, "--resume"])
+    if shown != args:
+        command += " (with AUTOML_STORAGE set to the storage's URL, password included)"
+    return command
 
 
 # A line that starts a list item: "- x", "* x", "• x", "1. x", "2) x".

@@ -282,12 +282,19 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 
 def open_storage(
-    url: str, *, heartbeat_interval: int | None = HEARTBEAT_INTERVAL, grace_period: int | None = None
+    url: str,
+    *,
+    heartbeat_interval: int | None = HEARTBEAT_INTERVAL,
+    grace_period: int | None = None,
+    patient: bool = False,
 ) -> optuna.storages.BaseStorage:
     """An Optuna RDB storage for ``url``, with heartbeats so a dead worker's trial becomes FAIL.
 
     A trial whose last heartbeat is older than ``grace_period`` (default four intervals) is failed by the
-    next process that looks, and retried once (Optuna's ``RetryHeartbeatStaleTrialCallback``).
+    next process that looks, and retried once (Optuna's ``RetryHeartbeatStaleTrialCallback``). Every call
+    survives a lost connection for the storage's own grace period (:mod:`automl.store._retry`); ``patient``
+    opening does too (a process a supervisor starts: the storage was there when the search began, so a
+    refused connection is an outage, not a wrong URL).
 
     ``AUTOML_STORAGE`` replaces a URL whose password was masked (``***``) when it was written to a file.
 
@@ -299,6 +306,8 @@ def open_storage(
 
     import optuna
     import sqlalchemy.exc
+
+    from automl.store._retry import ResilientStorage, patiently, storage_grace
 
     if "***@" in url and os.environ.get("AUTOML_STORAGE"):
         url = os.environ["AUTOML_STORAGE"]
@@ -319,15 +328,22 @@ def open_storage(
             retry = (
                 optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1) if heartbeat_interval else None
             )
-            return optuna.storages.RDBStorage(
-                url,
-                engine_kwargs=_engine_options(url),
-                heartbeat_interval=heartbeat_interval,
-                grace_period=None
-                if heartbeat_interval is None
-                else (grace_period or GRACE_FACTOR * heartbeat_interval),
-                heartbeat_stale_trial_callback=retry,
-            )
+
+            def opened() -> optuna.storages.BaseStorage:
+                return ResilientStorage(
+                    url,
+                    label=mask_password(url),
+                    engine_kwargs=_engine_options(url),
+                    heartbeat_interval=heartbeat_interval,
+                    grace_period=None
+                    if heartbeat_interval is None
+                    else (grace_period or GRACE_FACTOR * heartbeat_interval),
+                    heartbeat_stale_trial_callback=retry,
+                )
+
+            if not patient:
+                return opened()
+            return patiently(opened, label=mask_password(url), grace=storage_grace())
     except ImportError as exc:  # a driver _DRIVERS does not know (SQLAlchemy imports it when connecting)
         cause = exc.__cause__ or exc
         raise MissingDependency(

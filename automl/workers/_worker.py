@@ -70,8 +70,9 @@ def run(spec: WorkerSpec) -> int:
         # A stand-in trains nothing: the process needs no TensorFlow set-up.
         device = "cpu" if trainer is not None else configure(slot)
         storage = open_storage(
-            spec.storage, heartbeat_interval=spec.heartbeat_interval, grace_period=spec.grace_period
-        )
+            spec.storage, heartbeat_interval=spec.heartbeat_interval, grace_period=spec.grace_period,
+            patient=True,
+        )  # fmt: skip
         manifest = manifest_from_storage(storage, spec.study)
         info = load_study_info(storage, spec.study)
         space = next(s for s in manifest.spaces if s.name == info.space).space()

@@ -1,0 +1,150 @@
+"""Faults, the database: a PostgreSQL server restarted mid-search, and one down for longer than the
+storage's grace period. Each test runs its own server (``private_postgres``), never the shared one.
+
+Asserted each time: nothing of the search alive afterwards, no trial RUNNING at the end, every finished
+trial kept, trial numbers unique, the budget met (after a resume where the search had to stop).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import optuna
+import pytest
+from private_postgres import PrivateServer
+from small_space import space
+
+from automl.store import process_alive
+
+RUNNING = optuna.trial.TrialState.RUNNING
+FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+
+
+@pytest.fixture
+def server() -> Iterator[PrivateServer]:
+    try:
+        private = PrivateServer()
+    except FileNotFoundError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    try:
+        yield private
+    finally:
+        private.close()
+
+
+def _automl(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "automl", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def _trials(url: str) -> list[optuna.trial.FrozenTrial]:
+    names = optuna.get_all_study_names(url)
+    return optuna.load_study(study_name=names[0], storage=url).trials if names else []
+
+
+def _wait_for(url: str, ready, process: subprocess.Popen, within: float = 150) -> list:
+    """The study's trials once ``ready(trials)`` holds (the search must still run)."""
+    ends = time.monotonic() + within
+    while time.monotonic() < ends and process.poll() is None:
+        try:
+            trials = _trials(url)
+        except Exception:
+            trials = []
+        if trials and ready(trials):
+            return trials
+        time.sleep(0.3)
+    raise AssertionError(f"not reached in time: {process.communicate(timeout=60)[1][-3000:]}")
+
+
+def _pid(trial: optuna.trial.FrozenTrial) -> int:
+    return int(str(trial.user_attrs.get("worker", ":0")).rsplit(":", 1)[1])
+
+
+def _check_the_end(url: str, budget: int) -> list[optuna.trial.FrozenTrial]:
+    trials = _trials(url)
+    assert not [t.number for t in trials if t.state == RUNNING]
+    assert sum(t.state in FINISHED for t in trials) >= budget
+    assert len({t.number for t in trials}) == len(trials)
+    # No failure was taken for the config's: the outage's trials are storage / interrupted / stale ones.
+    kinds = {t.user_attrs.get("failure_kind") for t in trials if t.state == optuna.trial.TrialState.FAIL}
+    assert kinds <= {"storage", "interrupted", "worker_died", "stale_heartbeat", None}, kinds
+    assert not [pid for pid in {_pid(t) for t in trials} - {0} if process_alive(pid)], "a worker outlived it"
+    return trials
+
+
+@pytest.mark.postgres
+def test_a_server_restart_mid_search_loses_nothing_on_either_machine(tmp_path, server):
+    """A local search (in process) and a second machine's `automl worker` (a supervisor and its worker)
+    ride out `pg_ctl restart -m fast` while both have trials running."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    main = subprocess.Popen(
+        [sys.executable, "-c", (
+            "from automl import AutoMLSearch; AutoMLSearch("
+            f"space={space(first, epochs=6)!r}, storage={server.url!r}, n_trials=8, timeout=240, "
+            "devices=1, heartbeat_interval=1, run_dir='run', algorithm='random').fit('iris')"
+        )],
+        cwd=first, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    _wait_for(server.url, lambda trials: True, main)  # the study and its first trial exist
+    name = optuna.get_all_study_names(server.url)[0]
+    joined = _automl("worker", "--storage", server.url, "--study", name, "--workers", "1", "-q", cwd=second)
+
+    def both_running(trials: list) -> bool:
+        running = {_pid(t) for t in trials if t.state == RUNNING}
+        return sum(t.state in FINISHED for t in trials) >= 2 and main.pid in running and len(running) >= 2
+
+    before = _wait_for(server.url, both_running, main)
+    server.restart()
+    _, err = main.communicate(timeout=240)
+    assert main.returncode == 0, err[-3000:]
+    _, joined_err = joined.communicate(timeout=120)
+    assert joined.returncode == 0, joined_err[-3000:]
+    trials = _check_the_end(server.url, budget=8)
+    kept = {t.number: t.params for t in trials if t.state in FINISHED}
+    assert all(kept[t.number] == t.params for t in before if t.state in FINISHED)
+    assert "Traceback" not in err + joined_err
+
+
+@pytest.mark.postgres
+def test_a_server_down_past_the_grace_period_stops_the_search_with_exit_75_and_a_resume_finishes(
+    tmp_path, server
+):
+    """Two worker processes under `automl search`; the server stops for longer than the grace period
+    (3 s here): one line naming the storage (password masked), exit status 75, no worker left; the
+    server back, `--resume` meets the budget."""
+    password = str(optuna.storages.RDBStorage(server.url).engine.url.password)
+    args = [
+        "search", "-d", "iris", "-s", space(tmp_path, epochs=6), "--trials", "6", "--workers", "2",
+        "--storage", server.url, "--run-dir", str(tmp_path / "run"), "--algorithm", "random", "-q",
+    ]  # fmt: skip
+    search = _automl(*args, cwd=tmp_path, env={"AUTOML_STORAGE_GRACE": "3"})
+    before = _wait_for(server.url, lambda trials: sum(t.state in FINISHED for t in trials) >= 2, search)
+    server.stop()
+    try:
+        _, err = search.communicate(timeout=120)
+    finally:
+        server.start()
+    assert search.returncode == 75, err[-3000:]
+    last = err.strip().splitlines()[-1]
+    assert "unreachable" in last and "127.0.0.1" in last and "--resume" in last, err[-3000:]
+    assert "Traceback" not in err
+    assert password not in err  # the resume command masks it too
+    assert not [pid for pid in {_pid(t) for t in before} - {0} if process_alive(pid)]
+
+    resumed = _automl(*args, "--resume", cwd=tmp_path)
+    _, err = resumed.communicate(timeout=240)
+    assert resumed.returncode == 0, err[-3000:]
+    trials = _check_the_end(server.url, budget=6)
+    kept = {t.number: t.params for t in trials if t.state in FINISHED}
+    assert all(kept[t.number] == t.params for t in before if t.state in FINISHED)
