@@ -10,6 +10,7 @@ from automl.store._orphans import (
     fail_silent_trials,
     fail_trials_of,
     process_alive,
+    retry_trial,
     worker_alive,
 )
 from automl.store._policy import RetrainPolicy, RetrainPolicyError
@@ -78,6 +79,7 @@ __all__ = [
     "reload_dataset",
     "reserve_trial",
     "resolve_run_path",
+    "retry_trial",
     "split_files",
     "storage_url_for",
     "study_name",

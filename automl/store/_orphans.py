@@ -20,7 +20,14 @@ from automl.outcomes import FailureKind
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["fail_orphaned_trials", "fail_silent_trials", "fail_trials_of", "process_alive", "worker_alive"]
+__all__ = [
+    "fail_orphaned_trials",
+    "fail_silent_trials",
+    "fail_trials_of",
+    "process_alive",
+    "retry_trial",
+    "worker_alive",
+]
 
 
 def fail_trials_of(
@@ -99,12 +106,18 @@ def _fail(
     except optuna.exceptions.UpdateFinishedTrialError:
         return False
     if retry:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)(
-                study, storage.get_trial(trial._trial_id)
-            )
+        retry_trial(study, storage.get_trial(trial._trial_id))
     return True
+
+
+def retry_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    """Enqueue failed ``trial``'s config again, once (a retry is not retried): Optuna's own record of it,
+    ``failed_trial`` among the new trial's system attributes, as for a stale heartbeat."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)(study, trial)
 
 
 def _label(kind: FailureKind) -> str:

@@ -17,7 +17,7 @@ from automl.backends._base import Backend
 from automl.backends.optuna._space import suggest
 from automl.exceptions import Argument, MissingDependency, TrialFailed, UserError
 from automl.outcomes import FailureKind
-from automl.store import TrialState, write_trial_results
+from automl.store import TrialState, retry_trial, write_trial_results
 
 if TYPE_CHECKING:
     import optuna
@@ -178,6 +178,8 @@ class OptunaBackend(Backend):
             return outcome.score
 
         def stop_when_done(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+            if trial.user_attrs.get("failure_kind") == FailureKind.STORAGE.value:
+                retry_trial(study, trial)  # its bookkeeping failed, not its config: tried once more
             waiting = self.algorithm == "grid" and not study.get_trials(
                 deepcopy=False, states=(optuna.trial.TrialState.WAITING,)
             )
