@@ -27,6 +27,8 @@ idempotent read back what the failed attempt may have committed before repeating
   while the process that does hold it keeps it alive;
 * creating a study: a retry that finds the name taken returns that study; deleting one: a retry that finds
   it gone is done.
+
+A SQLite file on a full disk raises :class:`~automl.exceptions.DiskFull` naming its folder.
 """
 
 from __future__ import annotations
@@ -40,12 +42,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from optuna.storages import RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from automl import interrupts
+from automl._diskspace import disk_full, is_disk_full
 from automl.exceptions import StorageUnavailable, Unavailable, UserError
 
 __all__ = [
@@ -177,6 +181,7 @@ class ResilientStorage(RDBStorage):
         self._nesting = threading.local()
         # SQLite's commit is local: it either happened or not, and a lost connection is never retried.
         self._tokens = not url.startswith("sqlite")
+        self._folder = Path(url[len("sqlite:///") :]).parent if url.startswith("sqlite:///") else None
         super().__init__(url, **kwargs)
 
     # ------------------------------------------------------------------ the retry
@@ -206,6 +211,10 @@ class ResilientStorage(RDBStorage):
             )  # fmt: skip
         except StorageUnavailable:
             self._gave_up = True
+            raise
+        except Exception as exc:
+            if self._folder is not None and is_disk_full(exc):  # a SQLite file on a full disk
+                raise disk_full(self._folder, exc) from None
             raise
 
     def _reset(self) -> None:

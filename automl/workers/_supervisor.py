@@ -369,6 +369,7 @@ class Supervisor:
         from automl.interrupts import InterruptGuard
 
         self.progress.start(self.state)
+        reachable = True
         try:
             with InterruptGuard():
                 if self.chief is not None and self.chief.start:
@@ -393,13 +394,17 @@ class Supervisor:
                         self._stop_all(grace=5.0)
                     time.sleep(_POLL_SECONDS)
                 self._follow(self.study.get_trials(deepcopy=False))
-        except BaseException:
+        except BaseException as exc:
+            # With the storage gone, each read would wait its grace period again: leave at once.
+            reachable = not isinstance(exc, StorageUnavailable)
             self._stop_all()
-            self._follow(self.study.get_trials(deepcopy=False))
+            if reachable:
+                self._follow(self.study.get_trials(deepcopy=False))
             raise
         finally:
             self._stop_chief()
-            self._fail_trials_left_running()
+            if reachable:
+                self._fail_trials_left_running()
             self.progress.stop(self.state)
 
 

@@ -10,6 +10,7 @@ so a trial means the same thing here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -113,7 +114,8 @@ def run(spec: WorkerSpec) -> int:
         print(f"stopped: {exc}", file=sys.stderr, flush=True)
         return EXIT_FATAL
     except Unavailable as exc:
-        print(f"unavailable: {exc}", file=sys.stderr, flush=True)
+        with contextlib.suppress(OSError):  # its log may be on the disk that is full
+            print(f"unavailable: {exc}", file=sys.stderr, flush=True)
         return exc.exit_status
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -140,8 +142,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("optuna").setLevel(logging.WARNING)
     follow_parent()  # a worker never outlives its supervisor
     code = run(WorkerSpec.from_json(args[0] if args else os.environ[SPEC_VARIABLE]))
-    sys.stdout.flush()
-    sys.stderr.flush()
+    with contextlib.suppress(OSError):  # a full disk under the log must not change the exit status
+        sys.stdout.flush()
+        sys.stderr.flush()
     # Everything is in the storage by now; a library thread left running (a trial's heartbeat after a
     # Ctrl-C) must not keep the worker alive.
     os._exit(code)

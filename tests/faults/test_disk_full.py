@@ -162,7 +162,19 @@ def _pids(trials: list[optuna.trial.FrozenTrial]) -> set[int]:
     return {int(str(t.user_attrs["worker"]).rsplit(":", 1)[1]) for t in trials if "worker" in t.user_attrs}
 
 
-@pytest.mark.slow
+def test_a_sqlite_store_on_a_full_disk_is_disk_full_naming_its_folder(small_disk):
+    from automl.store import open_storage
+
+    storage = open_storage(f"sqlite:///{small_disk / 'automl.db'}", heartbeat_interval=None)
+    study = optuna.create_study(study_name="s", storage=storage)
+    _fill(small_disk)
+    with pytest.raises(DiskFull, match=f"{small_disk}.*no space left") as caught:
+        for _ in range(200):  # until SQLite needs a page it has not got
+            study.add_trial(optuna.trial.create_trial(params={}, distributions={}, value=0.0, user_attrs={
+                "padding": "x" * 4000}))  # fmt: skip
+    assert "\n" not in str(caught.value)
+
+
 def test_a_search_whose_disk_fills_stops_with_one_line_and_resume_reaches_the_budget(small_disk, tmp_path):
     """The run directory, its SQLite store included, on a disk a ballast fills once two trials finished."""
     run = small_disk / "run"

@@ -132,6 +132,7 @@ def test_a_finish_that_committed_before_the_drop_is_not_repeated(tmp_path, monke
     assert frozen.state == optuna.trial.TrialState.COMPLETE and frozen.value == 0.25
 
 
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
 def test_a_claim_of_a_waiting_trial_lost_with_its_reply_is_left_to_the_heartbeat(tmp_path, monkeypatch):
     storage = open_storage(f"sqlite:///{tmp_path / 'db.sqlite'}", heartbeat_interval=1, grace_period=2)
     study = optuna.create_study(study_name="s", storage=storage)
