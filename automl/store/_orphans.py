@@ -13,7 +13,7 @@ import os
 import socket
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from automl.outcomes import FailureKind
 
@@ -56,7 +56,7 @@ def fail_silent_trials(study: optuna.Study, reason: str, *, retry: bool = False)
     each through the storage's callback; this one records ``reason`` and the silence, and retries only
     with ``retry`` (a backend that proposes from elsewhere, such as KerasTuner's oracle, must not).
     """
-    storage = study._storage
+    storage: Any = study._storage  # a heartbeat storage (Optuna's RDB) has no public type
     interval = storage.get_heartbeat_interval() if hasattr(storage, "record_heartbeat") else None
     if interval is None:
         return []

@@ -24,7 +24,9 @@ KerasTuner proposes configs; automl trains and records them, as for Optuna (see 
 * Worker processes: KerasTuner's own chief/worker mode. A chief process (:mod:`._chief`) holds the oracle
   and serves proposals over gRPC; each worker's tuner asks it for trials (``KERASTUNER_TUNER_ID``,
   ``KERASTUNER_ORACLE_IP``, ``KERASTUNER_ORACLE_PORT``), trains and records them as above. The chief
-  writes the project's files and prunes checkpoints; workers write only checkpoints.
+  writes the project's files and prunes checkpoints; workers write only checkpoints. A worker beats for
+  its running trial in the store (:mod:`._heartbeat`), so a trial whose machine vanished falls silent and
+  the chief ends it.
 
 keras_tuner is imported here, in :mod:`._oracle` and in :mod:`._chief`, each after :mod:`automl._keras`.
 

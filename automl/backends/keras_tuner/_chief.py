@@ -90,8 +90,8 @@ def _open(spec: Any) -> Any:
 
 
 def end_silent_trials(search: Any) -> int:
-    """Fail in the store the trials whose heartbeat went silent, then end them in the oracle; returns how
-    many were failed (see the module doc)."""
+    """Fail in the store the trials whose heartbeat went silent, then end every abandoned trial in the
+    oracle; returns how many it ended there (see the module doc)."""
     for number in fail_silent_trials(search.study, "abandoned: its machine went silent"):
         log.warning("trial %d went silent (its machine is gone): recorded as failed", number)
     return end_abandoned_trials(search)
