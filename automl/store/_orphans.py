@@ -1,7 +1,7 @@
 """Trials left RUNNING by a process that is gone: found, failed with their kind, and retried.
 
 Other processes may be searching the same study (workers, other machines), so a RUNNING trial is failed
-only when its process is known to be dead: its heartbeat is stale (Optuna's rule, which also retries it),
+only when its process is known to be dead: its heartbeat is older than the grace period (``stale_heartbeat``),
 it names a worker on this machine whose process no longer exists, or the supervisor saw that worker die.
 Optuna has no public call that fails another process's trial; the storage API used here is stable across
 its versions.
@@ -79,10 +79,9 @@ def fail_orphaned_trials(study: optuna.Study, *, local: bool, retry: bool) -> in
     """
     import optuna
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
-    count = 0
+    # Not Optuna's fail_stale_trials: it retries through the storage's callback whatever the backend (a
+    # KerasTuner trial's copy would wait forever: its oracle proposes, not the study).
+    count = len(fail_silent_trials(study, "its process went silent", retry=retry))
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         worker = trial.user_attrs.get("worker")
         if (worker is None and local) or (worker is not None and not worker_alive(str(worker))):

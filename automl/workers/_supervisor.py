@@ -18,10 +18,14 @@ finished trials, so a replacement never gets a fresh timeout.
 
 A backend whose proposals live in a coordinator process rather than in the study (KerasTuner's oracle:
 its registry entry names a ``chief``) gets that process too, started beside the workers and stopped after
-them (``<run dir>/workers/chief.log``). Its trials have no heartbeat the chief could follow, so when a
-worker dies the supervisor records the worker's running trial as failed, of kind ``worker_died``, in the
-store; the chief reads that and ends the trial in its oracle. A death says nothing about the config: it
-does not count toward the study's failure streak.
+them (``<run dir>/workers/chief.log``). When a worker dies the supervisor records its running trial as
+failed at once, of kind ``worker_died``, in the store; a trial whose whole machine vanished falls silent,
+and the chief fails it once its heartbeat is older than the grace period (``stale_heartbeat``). The chief
+ends either in its oracle. A death says nothing about the config: it does not count toward the study's
+failure streak.
+
+A worker that exits 75 or 74 found the storage or the disk gone (:class:`~automl.exceptions.Unavailable`):
+every worker would, so the search stops with that line, not counted as a death.
 """
 
 from __future__ import annotations
@@ -42,11 +46,7 @@ from typing import IO, TYPE_CHECKING
 from automl import interrupts
 from automl._diskspace import writing
 from automl.engine import (
-    EXIT_DISK_FULL,
-    EXIT_FATAL,
     EXIT_NOTHING_LEFT,
-    EXIT_STORAGE_UNAVAILABLE,
-    EXIT_USER_ERROR,
     PARENT_VARIABLE,
     SPEC_VARIABLE,
     NullProgress,
@@ -55,13 +55,13 @@ from automl.engine import (
     WorkerSpec,
     best_score,
 )
-from automl.exceptions import DiskFull, FatalError, StorageUnavailable, UserError
+from automl.exceptions import FatalError, StorageUnavailable
 from automl.outcomes import FailureKind
 from automl.store import TrialRecord, TrialState, fail_trials_of
 from automl.workers._chief import Chief, free_port
 from automl.workers._slots import Slot
 from automl.workers._stopping import stop_grace, wait_or_kill
-from automl.workers._worker import last_error
+from automl.workers._worker import raise_for_exit
 
 if TYPE_CHECKING:
     import optuna
@@ -283,12 +283,7 @@ class Supervisor:
         """React to a worker that exited with ``code``; raises to stop the search."""
         worker.handle.close()
         del self.workers[worker.slot.index]
-        if code == EXIT_USER_ERROR:
-            raise UserError(last_error(worker.log_file) or f"worker {worker.slot.index} refused the search")
-        if code == EXIT_FATAL:
-            raise FatalError(last_error(worker.log_file, "stopped: ") or "too many trials failed in a row")
-        if code in _GONE:  # the storage or the disk: every worker meets it, so the search stops (no death)
-            raise _GONE[code](last_error(worker.log_file, "unavailable: ") or f"see {worker.log_file}")
+        raise_for_exit(code, worker.log_file, f"worker {worker.slot.index}")
         if code == EXIT_NOTHING_LEFT:
             log.info("worker on slot %d found nothing left to try; not replaced", worker.slot.index)
             return
@@ -337,8 +332,7 @@ class Supervisor:
             code = chief.process.returncode
             self.chief_process = None
             chief.handle.close()
-            if code == EXIT_USER_ERROR:
-                raise UserError(last_error(chief.log_file) or "the chief refused the search")
+            raise_for_exit(code, chief.log_file, "the chief")
             raise FatalError(
                 f"the search's chief process ended (exit code {code}); see {chief.log_file}. "
                 "Finished trials are kept: `--resume` continues"
@@ -406,9 +400,6 @@ class Supervisor:
             if reachable:
                 self._fail_trials_left_running()
             self.progress.stop(self.state)
-
-
-_GONE = {EXIT_STORAGE_UNAVAILABLE: StorageUnavailable, EXIT_DISK_FULL: DiskFull}
 
 
 def _slot_of(record: TrialRecord) -> int | None:

@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from automl.engine import (
+    EXIT_DISK_FULL,
     EXIT_FATAL,
     EXIT_INTERRUPTED,
     EXIT_NOTHING_LEFT,
+    EXIT_STORAGE_UNAVAILABLE,
     EXIT_USER_ERROR,
     SPEC_VARIABLE,
     WorkerSpec,
@@ -31,7 +33,7 @@ from automl.engine import (
 )
 from automl.workers._slots import Slot
 
-__all__ = ["configure", "last_error", "main", "run"]
+__all__ = ["configure", "last_error", "main", "raise_for_exit", "run"]
 
 
 def _dataset(spec: WorkerSpec, manifest: Any, name: str) -> Any:
@@ -132,6 +134,24 @@ def last_error(path: Path, prefix: str = "error: ") -> str | None:
         if line.startswith(prefix):
             return line[len(prefix) :]
     return None
+
+
+def raise_for_exit(code: int, log_file: Path, who: str) -> None:
+    """Raise what exit status ``code`` of a worker (or the chief, ``who``) says about the whole search, with
+    the message it printed in ``log_file``: a user's mistake, a failure streak, the storage or the disk gone
+    (every worker would meet it: not a death). Returns for an ending the search outlives."""
+    from automl.exceptions import DiskFull, FatalError, StorageUnavailable, UserError
+
+    if code == EXIT_USER_ERROR:
+        raise UserError(last_error(log_file) or f"{who} refused the search")
+    if code == EXIT_FATAL:
+        raise FatalError(last_error(log_file, "stopped: ") or "too many trials failed in a row")
+    gone = {EXIT_STORAGE_UNAVAILABLE: StorageUnavailable, EXIT_DISK_FULL: DiskFull}.get(code)
+    if gone is not None:
+        raise gone(
+            last_error(log_file, "unavailable: ")
+            or f"{who} found the storage or the disk gone; see {log_file}"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

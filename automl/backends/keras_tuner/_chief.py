@@ -29,6 +29,7 @@ inside :func:`serve`, so the supervisor reads :func:`environment` without Tensor
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -76,8 +77,9 @@ def _open(spec: Any) -> Any:
 
     # The workers' heartbeat interval and grace period: the chief fails the trials silent past it.
     storage = open_storage(
-        spec.storage, heartbeat_interval=spec.heartbeat_interval, grace_period=spec.grace_period
-    )
+        spec.storage, heartbeat_interval=spec.heartbeat_interval, grace_period=spec.grace_period,
+        patient=True,
+    )  # fmt: skip
     manifest = manifest_from_storage(storage, spec.study)
     info = load_study_info(storage, spec.study)
     space = next(s for s in manifest.spaces if s.name == info.space).space()
@@ -175,7 +177,7 @@ def serve(spec: Any, stop: threading.Event) -> int:
 
 def main() -> None:
     from automl.engine import EXIT_USER_ERROR, SPEC_VARIABLE, WorkerSpec, follow_parent
-    from automl.exceptions import UserError
+    from automl.exceptions import Unavailable, UserError
 
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -190,6 +192,11 @@ def main() -> None:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         code = EXIT_USER_ERROR
-    sys.stdout.flush()
-    sys.stderr.flush()
+    except Unavailable as exc:  # the storage past its grace period, or a full disk
+        with contextlib.suppress(OSError):
+            print(f"unavailable: {exc}", file=sys.stderr, flush=True)
+        code = exc.exit_status
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+        sys.stderr.flush()
     os._exit(code)
