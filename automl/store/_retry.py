@@ -177,7 +177,7 @@ class ResilientStorage(RDBStorage):
     def __init__(self, url: str, *, label: str, **kwargs: Any) -> None:
         self.label = label
         self.grace = storage_grace()
-        self._gave_up = False
+        self._given_up: str | None = None
         self._nesting = threading.local()
         # SQLite's commit is local: it either happened or not, and a lost connection is never retried.
         self._tokens = not url.startswith("sqlite")
@@ -206,11 +206,13 @@ class ResilientStorage(RDBStorage):
     ) -> T:
         try:
             return patiently(
-                lambda: call(*args), label=self.label, grace=0.0 if self._gave_up else self.grace,
+                lambda: call(*args), label=self.label, grace=0.0 if self._given_up else self.grace,
                 again=again, reset=self._reset,
             )  # fmt: skip
-        except StorageUnavailable:
-            self._gave_up = True
+        except StorageUnavailable as exc:
+            if self._given_up is not None:  # said once, with the time waited then
+                raise StorageUnavailable(self._given_up) from None
+            self._given_up = str(exc)
             raise
         except Exception as exc:
             if self._folder is not None and is_disk_full(exc):  # a SQLite file on a full disk

@@ -8,6 +8,7 @@ trial kept, trial numbers unique, the budget met (after a resume where the searc
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -117,15 +118,16 @@ def test_a_server_restart_mid_search_loses_nothing_on_either_machine(tmp_path, s
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("workers", [1, 2])  # the search in the command's own process; two worker processes
 def test_a_server_down_past_the_grace_period_stops_the_search_with_exit_75_and_a_resume_finishes(
-    tmp_path, server
+    tmp_path, server, workers
 ):
-    """Two worker processes under `automl search`; the server stops for longer than the grace period
-    (3 s here): one line naming the storage (password masked), exit status 75, no worker left; the
-    server back, `--resume` meets the budget."""
+    """The server stops for longer than the grace period (3 s here): one line naming the storage
+    (password masked) and the time waited, exit status 75, no worker left; the server back, `--resume`
+    meets the budget."""
     password = str(optuna.storages.RDBStorage(server.url).engine.url.password)
     args = [
-        "search", "-d", "iris", "-s", space(tmp_path, epochs=6), "--trials", "6", "--workers", "2",
+        "search", "-d", "iris", "-s", space(tmp_path, epochs=6), "--trials", "6", "--workers", str(workers),
         "--storage", server.url, "--run-dir", str(tmp_path / "run"), "--algorithm", "random", "-q",
     ]  # fmt: skip
     search = _automl(*args, cwd=tmp_path, env={"AUTOML_STORAGE_GRACE": "3"})
@@ -137,7 +139,9 @@ def test_a_server_down_past_the_grace_period_stops_the_search_with_exit_75_and_a
         server.start()
     assert search.returncode == 75, err[-3000:]
     last = err.strip().splitlines()[-1]
-    assert "unreachable" in last and "127.0.0.1" in last and "--resume" in last, err[-3000:]
+    waited = re.search(r"unreachable for (\d+) s", last)
+    assert waited and int(waited.group(1)) >= 3, err[-3000:]  # the grace period's wait, said once
+    assert "127.0.0.1" in last and "--resume" in last, err[-3000:]
     assert "Traceback" not in err
     assert password not in err  # the resume command masks it too
     assert not [pid for pid in {_pid(t) for t in before} - {0} if process_alive(pid)]
