@@ -1,17 +1,18 @@
 """Durations as people write them: ``90`` (seconds), ``90s``, ``20m``, ``1.5h``.
 
-The one reader of a duration, for the command line's ``--timeout``-like flags and an experiment file's
-``budget:`` entries alike; each caller names the value in its own words (a flag, a key), and the message
-says how to write one.
+The one reader of a duration, for the command line's ``--timeout``-like flags, an experiment file's
+``budget:`` entries and the grace periods set in the environment alike; each caller names the value in its
+own words (a flag, a key, a variable), and the message says how to write one.
 """
 
 from __future__ import annotations
 
+import os
 import re
 
 from automl.exceptions import UserError
 
-__all__ = ["parse_duration"]
+__all__ = ["duration_from_env", "parse_duration"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
 _SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
@@ -37,3 +38,14 @@ def parse_duration(value: str | float, *, name: str, positive: bool = True) -> f
         wanted = "positive" if positive else "zero or more"
         raise UserError(f"{name}: a duration must be {wanted}, but got {value!r}")
     return seconds
+
+
+def duration_from_env(variable: str, default: float) -> float:
+    """Seconds from environment variable ``variable`` (``30``, ``2m``; zero allowed), ``default`` where it is
+    unset or empty.
+
+    Raises:
+        UserError: ``VARIABLE: cannot read '…' as a duration; …``.
+    """
+    text = os.environ.get(variable, "").strip()
+    return default if not text else parse_duration(text, name=variable, positive=False)

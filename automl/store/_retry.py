@@ -37,7 +37,6 @@ import contextlib
 import copy
 import json
 import logging
-import os
 import threading
 import time
 import uuid
@@ -50,7 +49,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl import interrupts
 from automl._diskspace import disk_full, is_disk_full
-from automl.exceptions import StorageUnavailable, Unavailable, UserError
+from automl._durations import duration_from_env
+from automl.exceptions import StorageUnavailable, Unavailable
 
 __all__ = [
     "GRACE_VARIABLE",
@@ -76,16 +76,7 @@ T = TypeVar("T")
 
 def storage_grace() -> float:
     """Seconds a storage call is retried for a lost connection: ``AUTOML_STORAGE_GRACE``, else 60."""
-    text = os.environ.get(GRACE_VARIABLE, "").strip()
-    if not text:
-        return STORAGE_GRACE_SECONDS
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if seconds < 0:
-        raise UserError(f"{GRACE_VARIABLE}={text!r}: give the storage's grace period in seconds (e.g. 60)")
-    return seconds
+    return duration_from_env(GRACE_VARIABLE, STORAGE_GRACE_SECONDS)
 
 
 def connection_lost(exc: BaseException) -> bool:

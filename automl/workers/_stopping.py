@@ -4,11 +4,10 @@ SIGKILL; a second signal kills at once. Nothing a supervisor started outlives it
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import time
 
-from automl.exceptions import UserError
+from automl._durations import duration_from_env
 
 __all__ = ["STOP_GRACE_SECONDS", "STOP_GRACE_VARIABLE", "stop_grace", "wait_or_kill"]
 
@@ -21,16 +20,7 @@ STOP_GRACE_VARIABLE = "AUTOML_STOP_GRACE"
 
 def stop_grace() -> float:
     """The stop grace period in seconds (see :data:`STOP_GRACE_SECONDS`)."""
-    text = os.environ.get(STOP_GRACE_VARIABLE, "").strip()
-    if not text:
-        return STOP_GRACE_SECONDS
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if seconds < 0:
-        raise UserError(f"{STOP_GRACE_VARIABLE}={text!r}: give the stop grace period in seconds, e.g. 30")
-    return seconds
+    return duration_from_env(STOP_GRACE_VARIABLE, STOP_GRACE_SECONDS)
 
 
 def wait_or_kill(processes: list[subprocess.Popen[bytes]], grace: float) -> None:

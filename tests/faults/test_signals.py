@@ -207,8 +207,10 @@ def test_the_stop_grace_is_one_setting(monkeypatch):
     assert stop_grace() == STOP_GRACE_SECONDS == 30
     monkeypatch.setenv("AUTOML_STOP_GRACE", "5")
     assert stop_grace() == 5
+    monkeypatch.setenv("AUTOML_STOP_GRACE", "2m")
+    assert stop_grace() == 120
     monkeypatch.setenv("AUTOML_STOP_GRACE", "soon")
-    with pytest.raises(UserError, match="AUTOML_STOP_GRACE='soon': give the stop grace period in seconds"):
+    with pytest.raises(UserError, match="AUTOML_STOP_GRACE: cannot read 'soon' as a duration"):
         stop_grace()
 
 

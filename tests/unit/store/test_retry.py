@@ -53,8 +53,10 @@ def test_the_grace_period_is_one_setting(monkeypatch):
     assert storage_grace() == 60
     monkeypatch.setenv("AUTOML_STORAGE_GRACE", "2.5")
     assert storage_grace() == 2.5
+    monkeypatch.setenv("AUTOML_STORAGE_GRACE", "5m")
+    assert storage_grace() == 300
     monkeypatch.setenv("AUTOML_STORAGE_GRACE", "a while")
-    with pytest.raises(UserError, match="AUTOML_STORAGE_GRACE='a while': give the storage's grace period"):
+    with pytest.raises(UserError, match="AUTOML_STORAGE_GRACE: cannot read 'a while' as a duration"):
         storage_grace()
 
 
