@@ -1,8 +1,8 @@
 """The first callback of every fit: held-out scores in the epoch's logs, history, NaN guard, time limit,
 Ctrl-C requests and early stopping on the objective (best weights kept in memory).
 
-Each epoch the held-out rows are predicted once (:class:`HeldOutPredictor`); the loss and the scores come
-from those predictions with :mod:`automl.metrics`, in the target's original units.
+Each epoch the held-out rows are predicted once (:class:`~automl.training._pipeline.HeldOutPredictor`); the
+loss and the scores come from those predictions with :mod:`automl.metrics`, in the target's original units.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import numpy as np
 
 from automl import interrupts
 from automl import metrics as metrics_module
-from automl._keras import keras, tf
+from automl._keras import keras
 from automl.outcomes import FailureKind
 from automl.tasks import Task
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
 
-__all__ = ["EpochMonitor", "HeldOutPredictor"]
+__all__ = ["EpochMonitor"]
 
 _EPSILON = 1e-7  # Keras's probability clipping, so val_loss matches the training loss's formula
 
@@ -38,20 +38,6 @@ def _data_loss(task: Task, y: np.ndarray, output: np.ndarray) -> float:
         return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
     p = np.clip(output / output.sum(axis=1, keepdims=True), _EPSILON, 1 - _EPSILON)
     return float(-np.mean(np.log(p[np.arange(len(y)), y])))
-
-
-class HeldOutPredictor:
-    """Predictions on fixed rows: converted to tensors once, then one eager call per chunk.
-
-    Eager, not ``model.predict`` or a ``tf.function``: tracing costs 0.1-0.3 s per model, which a short
-    trial never earns back, while an eager forward pass over a few large chunks costs milliseconds.
-    """
-
-    def __init__(self, x: np.ndarray, chunk: int) -> None:
-        self.chunks = [tf.convert_to_tensor(x[i : i + chunk]) for i in range(0, len(x), chunk)]
-
-    def __call__(self, model: Any) -> np.ndarray:
-        return np.concatenate([np.asarray(model(c, training=False)) for c in self.chunks])
 
 
 class EpochMonitor(keras.callbacks.Callback):

@@ -27,12 +27,13 @@ import numpy as np
 
 from automl import interrupts
 from automl import metrics as metrics_module
-from automl._keras import clear_session, is_out_of_memory, set_seed, tf
+from automl._keras import clear_session, is_out_of_memory, set_seed
 from automl.exceptions import UserError
 from automl.model import DEFAULT_STEPS_PER_EXECUTION, build_model, integer, schedule_callbacks
 from automl.outcomes import FailureKind
 from automl.tasks import Task
-from automl.training._epoch_monitor import EpochMonitor, HeldOutPredictor
+from automl.training._epoch_monitor import EpochMonitor
+from automl.training._pipeline import HeldOutPredictor, fit_data
 from automl.training._result import StopReason, TrainResult
 
 if TYPE_CHECKING:
@@ -59,25 +60,6 @@ def _class_weights(value: Any, task: Task, y: np.ndarray, n_classes: int | None)
     counts = np.bincount(y.astype(np.int64), minlength=k)
     # n / (k · count), as scikit-learn's "balanced"; a class absent from the fit rows keeps weight 1.
     return {c: (len(y) / (k * counts[c]) if counts[c] else 1.0) for c in range(k)}
-
-
-# Below this size the fit rows are shuffled element-wise (fastest); above it, shuffled indices gather
-# batches, so the shuffle buffer does not double a large dataset in memory.
-_ELEMENT_SHUFFLE_BYTES = 256 * 2**20
-
-
-def _fit_data(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> Any:
-    """A ``tf.data`` pipeline built once per fit: Keras's NumPy adapter re-slices the arrays every epoch,
-    which costs about as much as the training steps of a small model (measured: 2-3x slower epochs)."""
-    n = len(x)
-    if x.nbytes + y.nbytes <= _ELEMENT_SHUFFLE_BYTES:
-        data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n, seed=seed, reshuffle_each_iteration=True)
-        data = data.batch(batch_size)
-    else:
-        xs, ys = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
-        data = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True).batch(batch_size)
-        data = data.map(lambda i: (tf.gather(xs, i), tf.gather(ys, i)))
-    return data.prefetch(tf.data.AUTOTUNE)
 
 
 def _split(
@@ -191,7 +173,7 @@ def train(
             fit_callbacks = [monitor, *schedule_callbacks(config, budget, monitor=monitor_name), *callbacks]
             with interrupts.watch_fit(model):
                 model.fit(
-                    _fit_data(x_fit, y_fit, batch_size, seed),
+                    fit_data(x_fit, y_fit, batch_size, seed),
                     epochs=epochs,
                     initial_epoch=initial_epoch,
                     callbacks=fit_callbacks,
