@@ -1,6 +1,6 @@
 """Training: :func:`train`, the one fit loop of trials, Hyperband rounds and retraining; :func:`predict`.
 
-:class:`TrainResult` and :class:`StopReason` import without TensorFlow; ``train`` and ``predict`` import
+:class:`TrainResult`, :class:`StopReason` and :class:`TrialCheckpoint` import without TensorFlow; ``train`` and ``predict`` import
 it on first use (through :mod:`automl._keras`).
 """
 
@@ -9,9 +9,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from automl.training._checkpoint import CHECKPOINT_EVERY_SECONDS, TrialCheckpoint
 from automl.training._result import StopReason, TrainResult
 
-__all__ = ["StopReason", "TrainResult", "predict", "train"]
+__all__ = ["CHECKPOINT_EVERY_SECONDS", "StopReason", "TrainResult", "TrialCheckpoint", "predict", "train"]
 
 _LAZY = {"train", "predict"}
 

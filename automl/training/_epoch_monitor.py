@@ -19,11 +19,12 @@ from automl import metrics as metrics_module
 from automl._keras import keras
 from automl.outcomes import FailureKind
 from automl.tasks import Task
+from automl.training._checkpoint import TrialCheckpoint, plateau_counters
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
 
-__all__ = ["EpochMonitor"]
+__all__ = ["CheckpointSaver", "EpochMonitor"]
 
 _EPSILON = 1e-7  # Keras's probability clipping, so val_loss matches the training loss's formula
 
@@ -71,6 +72,26 @@ class EpochMonitor(keras.callbacks.Callback):
         self.failure_detail = ""
         self.early_stopped = False
         self.wait = 0  # epochs since the objective last improved
+        #: called with the 0-based epoch when a stop request ends it early (a checkpoint keeps the fit)
+        self.on_stop: Callable[[int], None] | None = None
+
+    def state(self) -> dict[str, Any]:
+        """The counters a resumed fit needs (the best weights are saved apart)."""
+        return {
+            "history": self.history,
+            "best_epoch": self.best_epoch,
+            "best_score": None if math.isnan(self.best_score) else self.best_score,
+            "wait": self.wait,
+        }
+
+    def restore(self, state: dict[str, Any], best_weights: list[np.ndarray] | None) -> None:
+        """Go on from :meth:`state` saved by an earlier fit of the same trial."""
+        self.history = {key: [math.nan if v is None else float(v) for v in values]
+                        for key, values in state["history"].items()}  # fmt: skip
+        self.best_epoch = int(state["best_epoch"])
+        self.best_score = math.nan if state["best_score"] is None else float(state["best_score"])
+        self.wait = int(state["wait"])
+        self.best_weights = best_weights
 
     def _fail(self, reason: FailureKind, detail: str) -> None:
         self.failure, self.failure_detail = reason, detail
@@ -80,6 +101,8 @@ class EpochMonitor(keras.callbacks.Callback):
         interrupts.check()  # Keras resets ``stop_training`` here: a request made just before is caught now
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if interrupts.requested() and self.on_stop is not None:
+            self.on_stop(epoch)
         interrupts.check()  # a Ctrl-C ended this epoch early: stop here, where unwinding is safe
         logs = logs if logs is not None else {}
         loss = float(logs.get("loss", math.nan))
@@ -144,3 +167,40 @@ class EpochMonitor(keras.callbacks.Callback):
 
     def _no_scores(self) -> dict[str, float]:
         return dict.fromkeys(("val_loss", f"val_{self.default}", f"val_{self.metric.name}"), math.nan)
+
+
+class CheckpointSaver(keras.callbacks.Callback):
+    """Saves at epoch ends (every ``checkpoint.every`` seconds) and on a stop request; puts back the
+    schedule's counters a resumed fit resets. Runs after the monitor and the schedule callbacks."""
+
+    def __init__(
+        self, checkpoint: TrialCheckpoint, monitor: EpochMonitor, schedules: list[Any], restored: dict | None
+    ) -> None:
+        super().__init__()
+        self.checkpoint, self.monitor, self.schedules = checkpoint, monitor, schedules
+        self.restored = restored
+        self.last = time.monotonic()
+        self.saves = 0
+        monitor.on_stop = self.save_unfinished
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        if self.restored is None:
+            return
+        plateau_counters(self.schedules, self.restored.get("plateau", []))
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        ending = self.model.stop_training or epoch + 1 >= self.params.get("epochs", math.inf)
+        if ending or self.monitor.failure is not None:
+            return  # the trial ends here: nothing will resume it
+        if time.monotonic() - self.last >= self.checkpoint.every:
+            self._save(epoch + 1)
+
+    def save_unfinished(self, epoch: int) -> None:
+        """A stop was requested during epoch ``epoch`` (0-based): keep the fit for a resume, that epoch
+        counted as not done."""
+        self._save(epoch)
+
+    def _save(self, done: int) -> None:
+        self.checkpoint.save(self.model, done, self.monitor, self.schedules)
+        self.saves += 1
+        self.last = time.monotonic()

@@ -32,7 +32,7 @@ class TrainResult:
         best_score: The validation objective at ``best_epoch`` (NaN when nothing is held out or no epoch
             produced one).
         metric: The objective's name; ``direction`` is ``"maximize"`` or ``"minimize"``.
-        epochs_run: Epochs run in this call (``history``'s length).
+        epochs_run: Epochs run (``history``'s length): in this call, and before it for a resumed fit.
         stopped_by: A :class:`StopReason`.
         failure: ``None``, or a :class:`~automl.outcomes.FailureKind` (``NOT_A_NUMBER``, ``OUT_OF_MEMORY``,
             ``TIMEOUT``); ``failure_detail`` says more.
@@ -41,6 +41,9 @@ class TrainResult:
         effective_batch_size: The batch size the final attempt used (halved after running out of memory).
         seed: The seed the fit used.
         initial_epoch: The epoch this call started from (Hyperband rounds).
+        resumed_at: The epoch a fit resumed from its checkpoint (0: from the start); ``history`` and
+            ``epochs_run`` then count the epochs trained before it too.
+        checkpoints_saved: How many times this call saved the fit's state.
     """
 
     model: Any
@@ -58,6 +61,8 @@ class TrainResult:
     effective_batch_size: int
     seed: int
     initial_epoch: int = 0
+    resumed_at: int = 0
+    checkpoints_saved: int = 0
 
     @property
     def ok(self) -> bool:

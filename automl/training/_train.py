@@ -32,7 +32,8 @@ from automl.exceptions import UserError
 from automl.model import DEFAULT_STEPS_PER_EXECUTION, build_model, integer, schedule_callbacks
 from automl.outcomes import FailureKind
 from automl.tasks import Task
-from automl.training._epoch_monitor import EpochMonitor
+from automl.training._checkpoint import TrialCheckpoint
+from automl.training._epoch_monitor import CheckpointSaver, EpochMonitor
 from automl.training._pipeline import HeldOutPredictor, fit_data
 from automl.training._result import StopReason, TrainResult
 
@@ -100,6 +101,7 @@ def train(
     family: str | None = None,
     verbose: int = 0,
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
+    checkpoint: TrialCheckpoint | None = None,
 ) -> TrainResult:
     """Fit ``config`` on ``dataset`` and report what happened (see the module doc for the three uses).
 
@@ -120,6 +122,9 @@ def train(
             True stops the fit (``stopped_by="callback"``): a pruner's hook without writing a callback.
         family: ``"mlp"`` / ``"cnn"`` for :func:`~automl.model.build_model` (inferred when None).
         steps_per_execution: For a model built here (a given ``model`` keeps its compiled value).
+        checkpoint: Where the fit's state is saved as it goes (:class:`TrialCheckpoint`), and resumed from:
+            a fit whose checkpoint holds a save starts at the saved epoch with the saved weights, optimizer
+            state, history and early-stopping counters (for a model built here only).
 
     Raises:
         UserError: bad arguments (unknown metric, ``fit_on``, class weights on regression, …), before any fit.
@@ -149,6 +154,8 @@ def train(
     given = model
     snapshot = given.get_weights() if given is not None else None
 
+    resumed_at = 0
+    saver: CheckpointSaver | None = None
     for attempt in range(2):
         monitor = EpochMonitor(
             dataset=dataset,
@@ -170,13 +177,19 @@ def train(
                     given.set_weights(snapshot)
                 set_seed(seed)
             monitor_name = "val_loss" if held_out is not None else "loss"
-            fit_callbacks = [monitor, *schedule_callbacks(config, budget, monitor=monitor_name), *callbacks]
+            schedules = schedule_callbacks(config, budget, monitor=monitor_name)
+            start = initial_epoch
+            if checkpoint is not None and given is None:
+                restored = checkpoint.restore(model, monitor)
+                resumed_at = start = 0 if restored is None else min(int(restored["epoch"]), epochs - 1)
+                saver = CheckpointSaver(checkpoint, monitor, schedules, restored)
+                schedules = [*schedules, saver]
             with interrupts.watch_fit(model):
                 model.fit(
                     fit_data(x_fit, y_fit, batch_size, seed),
                     epochs=epochs,
-                    initial_epoch=initial_epoch,
-                    callbacks=fit_callbacks,
+                    initial_epoch=start,
+                    callbacks=[monitor, *schedules, *callbacks],
                     class_weight=weights,
                     verbose=verbose,
                     shuffle=False,  # the pipeline shuffles, seeded
@@ -223,4 +236,6 @@ def train(
         effective_batch_size=batch_size,
         seed=seed,
         initial_epoch=initial_epoch,
+        resumed_at=resumed_at,
+        checkpoints_saved=0 if saver is None else saver.saves,
     )
