@@ -31,7 +31,9 @@ LISTING = (
 
 @pytest.fixture
 def fake_nvidia_smi(tmp_path, monkeypatch):
-    """Put an `nvidia-smi` that reports two GPUs first on PATH."""
+    """Put an `nvidia-smi` that reports two GPUs first on PATH (and hide NVML's bindings, which a GPU
+    machine with the `gpu` extra would answer from first)."""
+    monkeypatch.setitem(sys.modules, "pynvml", None)
     folder = tmp_path / "bin"
     folder.mkdir()
     script = folder / "nvidia-smi"
