@@ -1,7 +1,7 @@
 """Training: :func:`train`, the one fit loop of trials, Hyperband rounds and retraining; :func:`predict`.
 
-:class:`TrainResult`, :class:`StopReason` and :class:`TrialCheckpoint` import without TensorFlow; ``train`` and ``predict`` import
-it on first use (through :mod:`automl._keras`).
+:class:`TrainResult`, :class:`StopReason` and :class:`TrialCheckpoint` import without TensorFlow; ``train``
+and ``predict`` import it on first use (through :mod:`automl._keras`).
 """
 
 from __future__ import annotations
