@@ -105,6 +105,7 @@ def test_mig_instances_get_one_worker_each(fake_nvidia_smi, monkeypatch):
 
 def test_no_nvidia_smi_means_no_gpu(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # NVML would answer on a GPU machine
     assert discover_gpus() == []
 
 
@@ -153,6 +154,7 @@ def test_contradictions_and_bad_gpus_are_one_line(fake_nvidia_smi, devices, mess
 
 def test_cpu_machine(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # NVML would answer on a GPU machine
     with pytest.raises(UserError, match="`gpus` asks for GPUs, but this machine shows none"):
         plan_slots(parse_devices("all"))
     with pytest.raises(UserError, match="`workers` must be at least 1, but got 0"):
