@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -57,19 +58,28 @@ def baselines(dataset: Dataset, metric: str | None = None, *, split: Split = "va
     else:
         raise ValueError(f"split must be 'val' or 'test', got {split!r}")
     x_fit = x_fit.reshape(len(x_fit), -1)
-    x_eval = x_eval.reshape(len(x_eval), -1)
+    # Compact rows (uint8) as the float32 values the model computes on: pixels / 255, as before.
+    x_eval = dataset.float_inputs(x_eval.reshape(len(x_eval), -1))
     # A hand-made Dataset may carry non-finite features; the linear model cannot score them (NaN says so).
     fits = bool(np.isfinite(x_fit).all() and np.isfinite(x_eval).all())
     outputs: dict[str, np.ndarray | None]
     if dataset.task.is_classification:
         outputs = {
             "majority": _prior(y_fit, _n_classes(dataset), len(x_eval)),
-            "linear": _logistic(x_fit, y_fit, x_eval, _n_classes(dataset), dataset.seed) if fits else None,
+            "linear": (
+                _logistic(x_fit, y_fit, x_eval, _n_classes(dataset), dataset.seed, dataset.float_inputs)
+                if fits
+                else None
+            ),
         }
     else:
         outputs = {
             "mean": dataset.to_original_units(np.full(len(x_eval), float(np.mean(y_fit)))),
-            "linear": dataset.to_original_units(_ridge(x_fit, y_fit, x_eval, dataset.seed)) if fits else None,
+            "linear": (
+                dataset.to_original_units(_ridge(x_fit, y_fit, x_eval, dataset.seed, dataset.float_inputs))
+                if fits
+                else None
+            ),
         }
     if persistence is not None:
         outputs["persistence"] = (
@@ -105,12 +115,18 @@ def _subsample(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.
 
 
 def _logistic(
-    x_fit: np.ndarray, y_fit: np.ndarray, x_eval: np.ndarray, n_classes: int, seed: int
+    x_fit: np.ndarray,
+    y_fit: np.ndarray,
+    x_eval: np.ndarray,
+    n_classes: int,
+    seed: int,
+    as_float: Callable[[np.ndarray], np.ndarray],
 ) -> np.ndarray:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
     x_fit, y_fit = _subsample(x_fit, y_fit, seed)
+    x_fit = as_float(x_fit)
     model = LogisticRegression(max_iter=_MAX_ITER)
     with warnings.catch_warnings():
         # A baseline that stopped short of convergence is still the reference it is meant to be.
@@ -122,8 +138,15 @@ def _logistic(
     return proba
 
 
-def _ridge(x_fit: np.ndarray, y_fit: np.ndarray, x_eval: np.ndarray, seed: int) -> np.ndarray:
+def _ridge(
+    x_fit: np.ndarray,
+    y_fit: np.ndarray,
+    x_eval: np.ndarray,
+    seed: int,
+    as_float: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
     from sklearn.linear_model import Ridge
 
     x_fit, y_fit = _subsample(x_fit, y_fit, seed)
+    x_fit = as_float(x_fit)
     return np.asarray(Ridge(alpha=1.0).fit(x_fit, y_fit).predict(x_eval))

@@ -171,6 +171,7 @@ def build_dataset(
         target_mean=pre.target_mean_,
         target_std=pre.target_std_,
         preprocessor=pre,
+        input_scale=pre.input_scale_,
         source=raw.source,
         seed=seed,
         info=info,

@@ -23,8 +23,11 @@ InputKind = Literal["tabular", "image"]
 class Dataset:
     """A dataset split three ways and preprocessed with statistics of the training split only.
 
-    ``x_*`` are float32 arrays: ``(n, features)`` for tabular data, ``(n, height, width, channels)`` for
-    images. ``y_*`` are int64 class labels ``0 … n_classes-1`` for classification and float32 *standardised*
+    ``x_*`` are ``(n, features)`` for tabular data, ``(n, height, width, channels)`` for images; float32,
+    or uint8 where the data allows (images read as uint8, multi-hot rows), which the fit casts a batch at a
+    time: uint8 images keep their raw 0-255 values and the model divides them by ``input_scale`` (1 for
+    every other input). :meth:`float_inputs` gives the float32 values the model computes on.
+    ``y_*`` are int64 class labels ``0 … n_classes-1`` for classification and float32 *standardised*
     values for regression (``(y - target_mean) / target_std``; :meth:`to_original_units` undoes it, and
     every reported metric is computed in original units). The test split is for the final evaluation
     only: the search never reads it.
@@ -55,6 +58,8 @@ class Dataset:
     info: dict[str, Any] = field(default_factory=dict)
     persistence_val: np.ndarray | None = None
     persistence_test: np.ndarray | None = None
+    #: What the model divides its inputs by (its first layer): 255 for uint8 images, else 1.
+    input_scale: float = 1.0
     #: Every row before preprocessing (train, validation, test) and its raw target, for a final fit that
     #: refits the preprocessing on all of them; None for a Dataset built by hand.
     raw_rows: tuple[Any, np.ndarray] | None = field(default=None, repr=False)
@@ -73,6 +78,13 @@ class Dataset:
         if self.task is not Task.REGRESSION:
             return np.asarray(y)
         return np.asarray(y, dtype=np.float64) * self.target_std + self.target_mean
+
+    def float_inputs(self, x: np.ndarray) -> np.ndarray:
+        """Rows of ``x_*`` as the float32 values the model computes on (compact rows cast and scaled)."""
+        if x.dtype == np.float32 and self.input_scale == 1.0:
+            return x
+        values = np.asarray(x, dtype=np.float32)
+        return values / np.float32(self.input_scale) if self.input_scale != 1.0 else values
 
     def train_val(self) -> tuple[np.ndarray, np.ndarray]:
         """Train and validation joined, for retraining the winner."""
@@ -98,17 +110,25 @@ class Dataset:
             target_std=pre.target_std_,
             preprocessor=pre,
             feature_names=pre.feature_names_out,
+            input_scale=pre.input_scale_,
             persistence_val=None,
             persistence_test=None,
         )
 
     @cached_property
     def fingerprint(self) -> str:
-        """A short content hash of the splits: a resumed search must see the same data."""
+        """A short content hash of the splits: a resumed search must see the same data.
+
+        Features are hashed as the float32 values the model computes on, so compact (uint8) rows hash as
+        the float32 rows of earlier versions did, and a run searched before keeps its fingerprint."""
         digest = hashlib.sha256()
-        for array in (self.x_train, self.y_train, self.x_val, self.y_val, self.x_test, self.y_test):
-            digest.update(str(array.shape).encode())
-            digest.update(np.ascontiguousarray(array).tobytes())
+        for x, y in ((self.x_train, self.y_train), (self.x_val, self.y_val), (self.x_test, self.y_test)):
+            digest.update(str(x.shape).encode())
+            step = max(1, 2**24 // max(1, 4 * x[:1].size))  # ~16 MB of float32 at a time
+            for start in range(0, len(x), step):
+                digest.update(np.ascontiguousarray(self.float_inputs(x[start : start + step])).tobytes())
+            digest.update(str(y.shape).encode())
+            digest.update(np.ascontiguousarray(y).tobytes())
         return digest.hexdigest()[:16]
 
     def baselines(self, metric: str | None = None) -> dict[str, float]:

@@ -38,10 +38,15 @@ class Preprocessor:
       zeros; a missing value is its own category). Columns named in ``drop``, and text columns that look like
       identifiers (more than ``max(20, n_rows / 2)`` distinct values), are ignored; so are extra columns at
       transform time, such as the target.
-    * ``"image"``: an array ``(n, h, w)`` or ``(n, h, w, c)``; values are divided by the largest value seen in
-      training (when it exceeds 1) and grey images get a channel axis.
-    * ``"sequence"``: a sequence of integer sequences (word ranks, 1 = most frequent); encoded as a multi-hot
-      ``(n, num_words)`` matrix whose column ``j`` is the word of rank ``j + 1``.
+    * ``"image"``: an array ``(n, h, w)`` or ``(n, h, w, c)``; grey images get a channel axis. Images fitted
+      as uint8 stay uint8 (4x smaller than float32): the model divides by :attr:`input_scale_` (its first
+      layer), so a batch is cast to float only when it is trained on. Other images are divided here by the
+      largest value seen in training (when it exceeds 1) and become float32.
+    * ``"sequence"``: a sequence of integer sequences (word ranks, 1 = most frequent); encoded as a uint8
+      multi-hot ``(n, num_words)`` matrix whose column ``j`` is the word of rank ``j + 1``.
+
+    Tables stay float32: standardised values need a float. A preprocessor saved before compact inputs (it
+    has no ``compact_``) transforms as it did, into float32 already scaled, for the model saved with it.
 
     Targets: classification labels map to ``0 … k-1`` in sorted order of the training labels;
     regression values are standardised with the training mean and standard deviation.
@@ -67,6 +72,7 @@ class Preprocessor:
         self.class_names = None if class_names is None else tuple(class_names)
         self.format_version = _FORMAT
         self.feature_names_: tuple[str, ...] | None = None
+        self.compact_ = False
 
     def fresh(self) -> Preprocessor:
         """A new, unfitted preprocessor with these settings (to fit on other rows: a fold, every row)."""
@@ -82,12 +88,14 @@ class Preprocessor:
     # ------------------------------------------------------------------ fitting
     def fit(self, x: Any, y: Any) -> Preprocessor:
         """Learn feature statistics and the target encoding from the training split; returns ``self``."""
+        self.compact_ = False
         if self.kind == "table":
             self._fit_table(_as_frame(x))
         elif self.kind == "image":
             self._fit_image(np.asarray(x))
         else:
             self.feature_names_ = tuple(f"word_{j + 1}" for j in range(self.num_words))
+            self.compact_ = True
         self._fit_target(y)
         return self
 
@@ -143,6 +151,12 @@ class Preprocessor:
         self.scale_ = peak if peak > 1.0 else 1.0
         self.image_shape_ = tuple(int(d) for d in images.shape[1:])
         self.feature_names_ = None
+        self.compact_ = images.dtype == np.uint8
+
+    @property
+    def input_scale_(self) -> float:
+        """What the model divides its inputs by: the training maximum for compact (uint8) images, else 1."""
+        return float(self.scale_) if self.kind == "image" and getattr(self, "compact_", False) else 1.0
 
     def _fit_target(self, y: Any) -> None:
         values = target_values(y)
@@ -163,7 +177,9 @@ class Preprocessor:
 
     # ---------------------------------------------------------------- transforms
     def transform(self, x: Any) -> np.ndarray:
-        """Raw features (same kind as in :meth:`fit`) → float32 model inputs.
+        """Raw features (same kind as in :meth:`fit`) → model inputs: float32, or uint8 where compact (images
+        fitted as uint8 and given as uint8, unscaled; multi-hot rows). Compact images given in another dtype
+        come back as float32 values on the training scale (0-255), which the model divides likewise.
 
         Raises:
             DatasetError: a column the model needs is absent, a numeric column holds text, or images have
@@ -179,8 +195,11 @@ class Preprocessor:
                     f"images have shape {tuple(images.shape[1:])}, "
                     f"but the preprocessor was fitted on {self.image_shape_}"
                 )
+            if getattr(self, "compact_", False):
+                return images if images.dtype == np.uint8 else images.astype(np.float32)
             return (images.astype(np.float32) / np.float32(self.scale_)).astype(np.float32)
-        return _multi_hot(x, self.num_words)
+        dtype = np.uint8 if getattr(self, "compact_", False) else np.float32
+        return _multi_hot(x, self.num_words, dtype)
 
     def _prepare_table(self, frame: pd.DataFrame) -> pd.DataFrame:
         needed = [*self.numeric_, *self.categorical_]
@@ -326,8 +345,8 @@ def _with_channel_axis(images: np.ndarray) -> np.ndarray:
     return images
 
 
-def _multi_hot(sequences: Any, num_words: int) -> np.ndarray:
-    out = np.zeros((len(sequences), num_words), dtype=np.float32)
+def _multi_hot(sequences: Any, num_words: int, dtype: Any = np.uint8) -> np.ndarray:
+    out = np.zeros((len(sequences), num_words), dtype=dtype)
     for row, sequence in enumerate(sequences):
         ranks = np.asarray(sequence, dtype=np.int64) - 1
         out[row, ranks[(ranks >= 0) & (ranks < num_words)]] = 1.0

@@ -17,6 +17,8 @@ Architectures (defaults of absent keys in brackets):
   (``head`` flatten|global_average [global_average]) → Dense(``dense_units`` [64], L2) → BN? → activation
   → Dropout.
 * output: Dense(1, sigmoid) binary · Dense(k, softmax) multiclass · Dense(1, linear) regression.
+* input: a dataset whose inputs are compact uint8 images (``input_scale`` 255) gets a first layer that
+  divides by it (Rescaling), so the saved model reads the pixel values its preprocessor gives.
 
 Dense and Conv2D layers drop their bias when batch normalisation follows (its shift replaces it).
 """
@@ -64,7 +66,8 @@ _OUTPUT_ACTIVATION = {Task.BINARY: "sigmoid", Task.MULTICLASS: "softmax", Task.R
 class LayerSpec:
     """One layer: its kind, options for the builder, output shape (no batch axis) and weight counts."""
 
-    kind: str  # flatten | dense | conv | batch_norm | activation | dropout | pool | global_average | output
+    # rescale | flatten | dense | conv | batch_norm | activation | dropout | pool | global_average | output
+    kind: str
     output_shape: tuple[int, ...]
     trainable: int = 0
     non_trainable: int = 0
@@ -205,6 +208,7 @@ def plan(
     kind: str = "tabular",
     family: str | None = None,
     dataset_name: str = "",
+    input_scale: float = 1.0,
 ) -> Architecture:
     """The layers :func:`automl.model.build_model` builds for ``config`` (see the module doc).
 
@@ -225,7 +229,10 @@ def plan(
         units=n_outputs,
         activation=_OUTPUT_ACTIVATION[task],
     )
-    return Architecture(chosen, tuple(input_shape), tuple(planner.layers))
+    layers = tuple(planner.layers)
+    if input_scale != 1.0:
+        layers = (LayerSpec("rescale", tuple(input_shape), options={"scale": 1.0 / input_scale}), *layers)
+    return Architecture(chosen, tuple(input_shape), layers)
 
 
 def plan_for(config: Mapping[str, Any], dataset: Dataset, family: str | None = None) -> Architecture:
@@ -238,6 +245,7 @@ def plan_for(config: Mapping[str, Any], dataset: Dataset, family: str | None = N
         kind=dataset.kind,
         family=family,
         dataset_name=dataset.name,
+        input_scale=dataset.input_scale,
     )
 
 

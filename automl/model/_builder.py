@@ -71,6 +71,8 @@ def _regularizer(l1: float, l2: float) -> keras.regularizers.Regularizer | None:
 
 def _layer(spec: LayerSpec) -> keras.layers.Layer:
     o = spec.options
+    if spec.kind == "rescale":
+        return keras.layers.Rescaling(o["scale"], name="rescale")
     if spec.kind == "dense":
         return keras.layers.Dense(
             o["units"],

@@ -1,4 +1,9 @@
-"""What a fit reads: the training rows as a ``tf.data`` pipeline, the held-out rows as fixed tensors."""
+"""What a fit reads: the training rows as a ``tf.data`` pipeline, the held-out rows as fixed tensors.
+
+Rows may be compact (uint8 images or multi-hot rows, see :class:`~automl.datasets.Dataset`) and may be a
+memory map of a file that several workers share: both are cast to float32 one batch at a time, so the
+float copy of a dataset never exists.
+"""
 
 from __future__ import annotations
 
@@ -11,27 +16,46 @@ from automl._keras import tf
 __all__ = ["HeldOutPredictor", "fit_data"]
 
 
-# Below this size the fit rows are shuffled element-wise (fastest); above it, shuffled indices gather
-# batches, so the shuffle buffer does not double a large dataset in memory.
-_ELEMENT_SHUFFLE_BYTES = 256 * 2**20
+# Up to this size the fit rows are shuffled element-wise (small tables and images: the batches every
+# earlier version drew); above it, shuffled indices gather each batch from one tensor, which draws 3-4x
+# more rows a second than an element-wise shuffle (measured on 48,000 images: 74k vs 210-320k rows/s,
+# benchmarks/throughput.py) and keeps no shuffle buffer of rows beside the data.
+_ELEMENT_SHUFFLE_BYTES = 16 * 2**20
+
+
+def _as_float(x: Any) -> Any:
+    return x if x.dtype == tf.float32 else tf.cast(x, tf.float32)
 
 
 def fit_data(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> Any:
     """A ``tf.data`` pipeline built once per fit: Keras's NumPy adapter re-slices the arrays every epoch,
-    which costs about as much as the training steps of a small model (measured: 2-3x slower epochs)."""
+    which costs about as much as the training steps of a small model (measured: 2-3x slower epochs).
+
+    The rows are copied into TensorFlow once per fit, in their own dtype (uint8 stays uint8: a quarter of
+    a float32 copy), and each batch is cast to float32 as it is drawn. Reading a memory map batch by
+    batch instead (no copy) drew fewer rows a second than the training steps consume (benchmarks/
+    throughput.py ``--pipeline map``), so the copy stays: its cost is the fit rows once, compact.
+    """
     n = len(x)
     if x.nbytes + y.nbytes <= _ELEMENT_SHUFFLE_BYTES:
         data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n, seed=seed, reshuffle_each_iteration=True)
         data = data.batch(batch_size)
+        if x.dtype != np.float32:
+            data = data.map(lambda xb, yb: (_as_float(xb), yb))
     else:
         xs, ys = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
         data = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True).batch(batch_size)
-        data = data.map(lambda i: (tf.gather(xs, i), tf.gather(ys, i)))
+        data = data.map(
+            lambda i: (_as_float(tf.gather(xs, i)), tf.gather(ys, i)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
     return data.prefetch(tf.data.AUTOTUNE)
 
 
 class HeldOutPredictor:
-    """Predictions on fixed rows: converted to tensors once, then one eager call per chunk.
+    """Predictions on fixed rows: converted to tensors once (in their own dtype), then one eager call per
+    chunk, each chunk cast to float32 as it goes in.
 
     Eager, not ``model.predict`` or a ``tf.function``: tracing costs 0.1-0.3 s per model, which a short
     trial never earns back, while an eager forward pass over a few large chunks costs milliseconds.
@@ -41,4 +65,4 @@ class HeldOutPredictor:
         self.chunks = [tf.convert_to_tensor(x[i : i + chunk]) for i in range(0, len(x), chunk)]
 
     def __call__(self, model: Any) -> np.ndarray:
-        return np.concatenate([np.asarray(model(c, training=False)) for c in self.chunks])
+        return np.concatenate([np.asarray(model(_as_float(c), training=False)) for c in self.chunks])

@@ -31,8 +31,10 @@ def test_mnist_from_the_cache(cache: Path) -> None:
     assert (ds.task, ds.kind, ds.input_shape) == (Task.MULTICLASS, "image", (28, 28, 1))
     assert (len(ds.x_train), len(ds.x_val), len(ds.x_test)) == (40, 10, 10)
     assert ds.info["test_split"] == "official"
-    # The official test split is kept in order and scaled by the training maximum.
-    np.testing.assert_allclose(ds.x_test[..., 0], x_test / ds.preprocessor.scale_, rtol=1e-6)
+    # The official test split is kept in order, as uint8; the model divides by the training maximum.
+    assert ds.x_test.dtype == np.uint8 and ds.input_scale == ds.preprocessor.scale_
+    np.testing.assert_array_equal(ds.x_test[..., 0], x_test)
+    np.testing.assert_allclose(ds.float_inputs(ds.x_test)[..., 0], x_test / ds.preprocessor.scale_, rtol=1e-6)
     np.testing.assert_array_equal(ds.y_test, np.arange(10))
 
 
@@ -70,7 +72,8 @@ def test_cifar10_reads_the_python_tarball(cache: Path, write_cifar) -> None:
         "ship",
         "truck",
     )
-    np.testing.assert_allclose(ds.x_test, images / ds.preprocessor.scale_, rtol=1e-6)
+    assert ds.x_test.dtype == np.uint8  # kept compact; the model divides by the training maximum
+    np.testing.assert_allclose(ds.float_inputs(ds.x_test), images / ds.preprocessor.scale_, rtol=1e-6)
     np.testing.assert_array_equal(ds.y_test, labels)
 
 
