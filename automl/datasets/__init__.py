@@ -22,6 +22,7 @@ from automl.datasets._load import from_arrays, from_frame, load_dataset
 from automl.datasets._preprocess import Preprocessor
 from automl.datasets._registry import DatasetInfo, list_datasets, register_dataset, unregister_dataset
 from automl.datasets._resolve import resolve_dataset
+from automl.datasets._shared import open_shared, share_dataset
 from automl.datasets._split import SPLITS
 
 __all__ = [
@@ -40,9 +41,11 @@ __all__ = [
     "from_frame",
     "list_datasets",
     "load_dataset",
+    "open_shared",
     "register_dataset",
     "resolve_dataset",
     "resolve_task",
+    "share_dataset",
     "take_rows",
     "unregister_dataset",
     "validation_baselines",

@@ -169,9 +169,10 @@ def run_study(
     (``time.time()``).
 
     In this process when the slots say so (and no chief must listen for other machines), else by one
-    worker process per slot. ``reloadable``: the dataset can be loaded again from the run's manifest;
-    data from Python objects is handed to the workers as a file instead. ``trainer``: ``module:name`` of
-    a stand-in for :func:`automl.train` (tests).
+    worker process per slot. The workers read the dataset from one file written here and memory-mapped by
+    each (``workers/dataset.joblib``); ``reloadable``: the dataset can be loaded again from the run's
+    manifest, so the file is removed when the search ends (data from Python objects keeps it).
+    ``trainer``: ``module:name`` of a stand-in for :func:`automl.train` (tests).
 
     Raises:
         FatalError: too many failures in a row (finished trials kept).
@@ -186,20 +187,23 @@ def run_study(
             trainer=None if trainer is None else load_trainer(trainer),
         )  # fmt: skip
         return
-    dataset_file = None
-    if not reloadable:
-        import joblib
+    # The workers on this machine share one copy of the dataset, written once and memory-mapped by each
+    # (reloadable or not): N workers cost one dataset, not N, and none loads or preprocesses it again.
+    # Workers joining from other machines reload it from the manifest (hence ``reloadable``).
+    from automl.datasets import share_dataset
 
-        dataset_file = prepared.path / "workers" / "dataset.joblib"
-        dataset_file.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(launch.dataset, dataset_file)
+    dataset_file = share_dataset(launch.dataset, prepared.path / "workers" / "dataset.joblib")
     address = {} if oracle_port is None else {"bind": "0.0.0.0", "port": oracle_port}
-    Supervisor(
-        study=launch.study, info=launch.info, url=prepared.url, slots=slots, budget=launch.budget,
-        run_dir=prepared.path, recycle_after=recycle_after, heartbeat_interval=heartbeat_interval,
-        dataset_file=dataset_file, progress=progress, chief=Chief.of(backend, **address),
-        since=window.since, deadline=window.deadline, trainer=trainer,
-    ).run()  # fmt: skip
+    try:
+        Supervisor(
+            study=launch.study, info=launch.info, url=prepared.url, slots=slots, budget=launch.budget,
+            run_dir=prepared.path, recycle_after=recycle_after, heartbeat_interval=heartbeat_interval,
+            dataset_file=dataset_file, progress=progress, chief=Chief.of(backend, **address),
+            since=window.since, deadline=window.deadline, trainer=trainer,
+        ).run()  # fmt: skip
+    finally:
+        if reloadable:
+            dataset_file.unlink(missing_ok=True)  # the run can load it again; only a Python object's stays
 
 
 def check_same_search(previous: RunManifest, dataset: str, space: str, backend: Any) -> None:

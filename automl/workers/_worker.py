@@ -38,9 +38,9 @@ __all__ = ["configure", "last_error", "main", "raise_for_exit", "run"]
 
 def _dataset(spec: WorkerSpec, manifest: Any, name: str) -> Any:
     if spec.dataset_file is not None:
-        import joblib
+        from automl.datasets import open_shared
 
-        return joblib.load(spec.dataset_file)
+        return open_shared(spec.dataset_file)  # memory-mapped: the workers here share one copy
     from automl.store import reload_dataset
 
     return reload_dataset(manifest.dataset(name), manifest.seed)
