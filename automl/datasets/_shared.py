@@ -79,7 +79,11 @@ def share_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
             dataset, raw_rows=(RaggedRows.pack(dataset.raw_rows[0]), dataset.raw_rows[1])
         )
         shared.__dict__["fingerprint"] = dataset.fingerprint
-    joblib.dump(shared, path)
+    try:
+        joblib.dump(shared, path)
+    except BaseException:
+        path.unlink(missing_ok=True)  # no half-written file for a worker to map
+        raise
     return path
 
 

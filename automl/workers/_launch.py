@@ -190,9 +190,11 @@ def run_study(
     # The workers on this machine share one copy of the dataset, written once and memory-mapped by each
     # (reloadable or not): N workers cost one dataset, not N, and none loads or preprocesses it again.
     # Workers joining from other machines reload it from the manifest (hence ``reloadable``).
+    from automl._diskspace import writing
     from automl.datasets import share_dataset
 
-    dataset_file = share_dataset(launch.dataset, prepared.path / "workers" / "dataset.joblib")
+    with writing(prepared.path / "workers"):  # a full disk: DiskFull naming the folder, as every run write
+        dataset_file = share_dataset(launch.dataset, prepared.path / "workers" / "dataset.joblib")
     address = {} if oracle_port is None else {"bind": "0.0.0.0", "port": oracle_port}
     try:
         Supervisor(
