@@ -3,6 +3,8 @@ session stopped cleanly whatever happens. A single-process search and every work
 
 from __future__ import annotations
 
+import os
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +20,31 @@ if TYPE_CHECKING:
     from automl.space import SearchSpace
     from automl.store import StudyInfo
 
-__all__ = ["run_session"]
+__all__ = ["CHECKPOINT_DIR_VARIABLE", "CHECKPOINT_EVERY_VARIABLE", "checkpoint_folder", "run_session"]
+
+#: a folder every machine of a search can reach (remote workers have no run directory of their own)
+CHECKPOINT_DIR_VARIABLE = "AUTOML_CHECKPOINT_DIR"
+#: seconds (or ``2m``) between two saves of a running trial's state; 0 saves after every epoch
+CHECKPOINT_EVERY_VARIABLE = "AUTOML_CHECKPOINT_EVERY"
+
+
+def checkpoint_folder(run_dir: Path | None, study_name: str) -> Path | None:
+    """Where the study's trials keep their checkpoints: ``AUTOML_CHECKPOINT_DIR`` (shared by the machines
+    of a search), else the run directory's ``checkpoints/``; None where neither exists (a remote worker
+    without a shared folder: its trials restart when retried)."""
+    shared = os.environ.get(CHECKPOINT_DIR_VARIABLE, "").strip()
+    base = Path(shared) if shared else (None if run_dir is None else Path(run_dir) / "checkpoints")
+    # One folder per study, named after it (``run/digits/mlp/optuna-tpe`` → ``run-digits-mlp-optuna-tpe``).
+    return None if base is None else base / re.sub(r"[^A-Za-z0-9_.-]+", "-", study_name)
+
+
+def checkpoint_every() -> float:
+    """Seconds between two saves of a running trial's state: ``AUTOML_CHECKPOINT_EVERY``, else
+    :data:`~automl.training.CHECKPOINT_EVERY_SECONDS`."""
+    from automl._durations import duration_from_env
+    from automl.training import CHECKPOINT_EVERY_SECONDS
+
+    return duration_from_env(CHECKPOINT_EVERY_VARIABLE, CHECKPOINT_EVERY_SECONDS)
 
 
 def run_session(
@@ -66,6 +92,8 @@ def run_session(
         family=space.family,
         trainer=trainer,
         cv=info.cv,
+        checkpoints=checkpoint_folder(run_dir, study.study_name),
+        checkpoint_every=checkpoint_every(),
     )
     session = SearchSession(
         study=study, info=info, space=space, runner=runner, budget=budget, progress=progress, run_dir=run_dir,

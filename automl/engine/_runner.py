@@ -31,9 +31,11 @@ from automl.outcomes import FailureKind, StopReason
 from automl.store import TrialRecord, TrialState, trial_seed
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from automl.datasets import Dataset
     from automl.engine._protocol import Trainer
-    from automl.training import TrainResult
+    from automl.training import TrainResult, TrialCheckpoint
 
 __all__ = ["ReportHook", "TrialOutcome", "TrialRunner"]
 
@@ -76,6 +78,10 @@ class TrialRunner:
             running mean after each fold (step = fold number, from 1); its ``best_epoch`` is the folds'
             median, the epoch count a retrain replays. A Hyperband round (a given ``model``) trains on
             the split.
+        checkpoints: The folder of the study's trial checkpoints (None: none kept). A trial saves its
+            training state in ``trial-<n>`` every ``checkpoint_every`` seconds (default
+            :data:`~automl.training.CHECKPOINT_EVERY_SECONDS`); a retry of trial ``n`` resumes from it,
+            with trial ``n``'s seed. A trial that ends (finished, pruned, failed by its config) deletes it.
     """
 
     def __init__(
@@ -91,8 +97,12 @@ class TrialRunner:
         steps_per_execution: int | None = None,
         trainer: Trainer | None = None,
         cv: int = 0,
+        checkpoints: Path | None = None,
+        checkpoint_every: float | None = None,
     ) -> None:
         self.dataset = dataset
+        self.checkpoints = checkpoints
+        self.checkpoint_every = checkpoint_every
         self.cv = int(cv or 0)
         self._folds: list[Dataset] | None = None
         self.trainer = trainer
@@ -181,6 +191,31 @@ class TrialRunner:
 
         return traced_gradients_released()
 
+    def _checkpoint(self, original: int) -> TrialCheckpoint | None:
+        """Where trial ``original`` (and its retries) keeps its training state; None without a folder or
+        with a stand-in trainer (it keeps none)."""
+        if self.checkpoints is None or self.trainer is not None:
+            return None
+        from automl.training import CHECKPOINT_EVERY_SECONDS, TrialCheckpoint
+
+        every = CHECKPOINT_EVERY_SECONDS if self.checkpoint_every is None else self.checkpoint_every
+        return TrialCheckpoint(self.checkpoints / f"trial-{original}", every=every)
+
+    def _report_saved_epochs(self, checkpoint: TrialCheckpoint, report: ReportHook) -> None:
+        """A resumed trial's epochs trained before the resume, reported as if just trained: the study then
+        holds one intermediate value per epoch. The pruner's answer was the earlier try's: ignored."""
+        state = checkpoint.state()
+        if state is None:
+            return
+        from automl.metrics import get_metric
+
+        objective = get_metric(self.metric, self.dataset.task).name
+        for epoch, score in enumerate(
+            state["monitor"]["history"].get(f"val_{objective}", [])[: state["epoch"]]
+        ):
+            if score is not None and math.isfinite(score):
+                report(epoch + 1, float(score))
+
     def run(
         self,
         config: dict[str, Any],
@@ -191,10 +226,17 @@ class TrialRunner:
         model: Any = None,
         initial_epoch: int = 0,
         epochs: int | None = None,
+        retry_of: int | None = None,
     ) -> TrialOutcome:
-        """Train ``config`` as trial ``number``; never raises for a failing trial (see module doc)."""
+        """Train ``config`` as trial ``number``; never raises for a failing trial (see module doc).
+
+        ``retry_of``: the trial this one tries again (its process died or was stopped): the same seed, and
+        its checkpoint's epochs are not trained again.
+        """
         train = self.trainer if self.trainer is not None else _default_trainer()
-        seed = trial_seed(self.seed, number)
+        original = number if retry_of is None else retry_of
+        seed = trial_seed(self.seed, original)
+        checkpoint = self._checkpoint(original) if model is None and not self.cv else None
         limit, by_deadline = self._time_limit()
         pruned: dict[str, Any] = {"flag": False, "score": None, "folds": []}
 
@@ -214,8 +256,12 @@ class TrialRunner:
             seed=seed,
             device=self.device,
             worker=self.worker,
+            retry_of=retry_of,
         )
         started = time.perf_counter()
+        extra = self._extra() if checkpoint is None else {**self._extra(), "checkpoint": checkpoint}
+        if checkpoint is not None and report is not None:
+            self._report_saved_epochs(checkpoint, report)
         try:
             with self._released():
                 if self.cv and model is None:
@@ -232,11 +278,13 @@ class TrialRunner:
                         time_limit=limit,
                         on_epoch=on_epoch,
                         family=self.family,
-                        **self._extra(),
+                        **extra,
                     )
         except (UserError, Unavailable):  # not the config's fault: the storage or the disk is gone
             raise
         except Exception as exc:  # a bug or a TensorFlow error in one config must not end the search
+            if checkpoint is not None:
+                checkpoint.delete()
             log.exception("trial %d raised", number)
             kind = FailureKind.STORAGE if _storage_failed(exc) else FailureKind.ERROR
             first = str(exc).splitlines()[0] if str(exc) else ""
@@ -245,6 +293,9 @@ class TrialRunner:
             record.stopped_by = StopReason.FAILURE.value
             record.fit_seconds = time.perf_counter() - started
             return TrialOutcome(TrialState.FAIL, None, record)
+        if checkpoint is not None:
+            checkpoint.delete()  # the trial ended: nothing resumes it
+            record.resumed_at = result.resumed_at or None
         history: dict[str, list[float | None]] = {key: list(values) for key, values in result.history.items()}
         record.history = history
         record.best_epoch = result.best_epoch

@@ -305,6 +305,7 @@ class SearchSession:
         model: Any = None,
         initial_epoch: int = 0,
         epochs: int | None = None,
+        retry_of: int | None = None,
     ) -> TrialOutcome:
         """Train one config (see :class:`TrialRunner`); record it with :meth:`trial_finished` afterwards."""
         self.progress.trial_started(number)
@@ -316,6 +317,7 @@ class SearchSession:
             model=model,
             initial_epoch=initial_epoch,
             epochs=epochs,
+            retry_of=retry_of,
         )
 
     def trial_finished(self, record: TrialRecord) -> None:

@@ -6,11 +6,13 @@ No TensorFlow here: leaderboards and reports read a run through this package alo
 from automl.store._manifest_io import manifest_from_storage, open_run, read_manifest, write_manifest
 from automl.store._numbering import finish_reserved_trial, reserve_trial, trial_seed, write_trial_results
 from automl.store._orphans import (
+    RetryTrial,
     fail_orphaned_trials,
     fail_silent_trials,
     fail_trials_of,
     process_alive,
     retry_trial,
+    trial_retries,
     worker_alive,
 )
 from automl.store._policy import RetrainPolicy, RetrainPolicyError
@@ -53,6 +55,7 @@ __all__ = [
     "Environment",
     "RetrainPolicy",
     "RetrainPolicyError",
+    "RetryTrial",
     "RunDir",
     "RunManifest",
     "SpaceEntry",
@@ -83,6 +86,7 @@ __all__ = [
     "split_files",
     "storage_url_for",
     "study_name",
+    "trial_retries",
     "trial_seed",
     "worker_alive",
     "write_manifest",

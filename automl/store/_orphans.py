@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import os
 import socket
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from automl.exceptions import UserError
 from automl.outcomes import FailureKind
 
 if TYPE_CHECKING:
     import optuna
 
 __all__ = [
+    "RetryTrial",
     "fail_orphaned_trials",
     "fail_silent_trials",
     "fail_trials_of",
     "process_alive",
     "retry_trial",
+    "trial_retries",
     "worker_alive",
 ]
 
@@ -110,13 +112,57 @@ def _fail(
 
 
 def retry_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-    """Enqueue failed ``trial``'s config again, once (a retry is not retried): Optuna's own record of it,
-    ``failed_trial`` among the new trial's system attributes, as for a stale heartbeat."""
-    import optuna
+    """Enqueue ``trial``'s config again (see :class:`RetryTrial`)."""
+    RetryTrial()(study, trial)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)(study, trial)
+
+#: how many times a trial whose process died (or was stopped) is tried again: preempted nodes kill a long
+#: trial more than once, and each retry resumes from its checkpoint. ``AUTOML_TRIAL_RETRIES`` sets another.
+TRIAL_RETRIES = 3
+RETRIES_VARIABLE = "AUTOML_TRIAL_RETRIES"
+
+
+def trial_retries() -> int:
+    """How many retries a trial gets for its process's death or stop (``AUTOML_TRIAL_RETRIES``, else 3)."""
+    import os
+
+    text = os.environ.get(RETRIES_VARIABLE, "").strip()
+    if not text:
+        return TRIAL_RETRIES
+    if not text.isdigit():
+        raise UserError(f"{RETRIES_VARIABLE}={text!r}: give how many times a trial is retried, e.g. 3")
+    return int(text)
+
+
+class RetryTrial:
+    """Enqueue a failed trial's config again, up to :func:`trial_retries` times for one original trial.
+
+    As Optuna's ``RetryHeartbeatStaleTrialCallback`` records it (``failed_trial``: the original trial's
+    number, ``retry_history``: every try's), so a retry knows the trial it continues (its checkpoint and
+    seed). Unlike Optuna's, the failed try's user attributes (its record: failure, worker, history) are
+    not copied: the retry writes its own. The storage calls it for a trial whose heartbeat went stale.
+    """
+
+    def __init__(self, max_retry: int | None = None) -> None:
+        self.max_retry = trial_retries() if max_retry is None else max_retry
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        import optuna
+
+        history = [*trial.system_attrs.get("retry_history", []), trial.number]
+        if len(history) > self.max_retry:
+            return
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=optuna.trial.TrialState.WAITING,
+                params=trial.params,
+                distributions=trial.distributions,
+                system_attrs={
+                    "failed_trial": trial.system_attrs.get("failed_trial", trial.number),
+                    "retry_history": history,
+                },
+            )
+        )
 
 
 def _label(kind: FailureKind) -> str:

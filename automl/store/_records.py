@@ -133,6 +133,10 @@ class TrialRecord:
     finished: datetime | None = None
     #: each fold's best validation score, in fold order, when the study scores trials by cross-validation
     cv_scores: list[float] | None = None
+    #: the trial this one retries (its checkpoint and seed are that trial's), and the epoch it resumed at
+    #: from that checkpoint: the epochs before it were trained by the earlier process and not again
+    retry_of: int | None = None
+    resumed_at: int | None = None
 
     #: the fields kept as Optuna user attributes (the rest come from the trial itself).
     ATTRS = (
@@ -150,6 +154,8 @@ class TrialRecord:
         "failure",
         "failure_kind",
         "cv_scores",
+        "retry_of",
+        "resumed_at",
     )
 
     def user_attrs(self) -> dict[str, Any]:
@@ -182,6 +188,8 @@ class TrialRecord:
             failure=attrs.get("failure"),
             failure_kind=failure_kind_of(state, attrs),
             cv_scores=attrs.get("cv_scores"),
+            retry_of=attrs.get("retry_of", trial.system_attrs.get("failed_trial")),
+            resumed_at=attrs.get("resumed_at"),
             started=trial.datetime_start,
             finished=trial.datetime_complete,
         )
@@ -291,7 +299,7 @@ def open_storage(
     """An Optuna RDB storage for ``url``, with heartbeats so a dead worker's trial becomes FAIL.
 
     A trial whose last heartbeat is older than ``grace_period`` (default four intervals) is failed by the
-    next process that looks, and retried once (Optuna's ``RetryHeartbeatStaleTrialCallback``). Every call
+    next process that looks, and retried (:class:`~automl.store.RetryTrial`). Every call
     survives a lost connection for the storage's own grace period (:mod:`automl.store._retry`); ``patient``
     opening does too (a process a supervisor starts: the storage was there when the search began, so a
     refused connection is an outage, not a wrong URL).
@@ -307,6 +315,7 @@ def open_storage(
     import optuna
     import sqlalchemy.exc
 
+    from automl.store._orphans import RetryTrial
     from automl.store._retry import ResilientStorage, patiently, storage_grace
 
     if "***@" in url and os.environ.get("AUTOML_STORAGE"):
@@ -325,9 +334,7 @@ def open_storage(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            retry = (
-                optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1) if heartbeat_interval else None
-            )
+            retry = RetryTrial() if heartbeat_interval else None
 
             def opened() -> optuna.storages.BaseStorage:
                 return ResilientStorage(

@@ -117,6 +117,8 @@ class TrialCheckpoint:
             path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):  # another process wrote into it meanwhile
             self.directory.rmdir()
+        with contextlib.suppress(OSError):  # the study's folder, once its last trial's is gone
+            self.directory.parent.rmdir()
 
 
 def plateaus(schedules: list[Any]) -> list[Any]:

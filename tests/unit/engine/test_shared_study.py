@@ -28,6 +28,7 @@ from stub_search import STUDY, stub_space
 
 from automl.backends import get_backend
 from automl.engine import open_study
+from automl.outcomes import FailureKind
 from automl.store import load_records, open_storage, trial_seed
 
 HERE = Path(__file__).parent
@@ -167,15 +168,19 @@ def test_a_killed_worker_loses_only_its_trial_which_the_heartbeat_fails(storage_
     by_number = {r.number: r for r in records}
     assert [by_number[n].state.value for n in (0, 1)] == ["complete", "complete"]
     assert by_number[killed.number].state.value == "fail"
-    # failed by the heartbeat, not by automl's dead-process check (which records a `failure` reason)
-    assert by_number[killed.number].failure is None
+    # failed by the heartbeat check (a process gone silent), not by the dead-process one (interrupted)
+    assert by_number[killed.number].failure_kind is FailureKind.STALE_HEARTBEAT
     study = optuna.load_study(study_name=STUDY, storage=storage)
     retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed.number]
     assert len(retried) == 1 and retried[0].params == killed.params
     assert retried[0].state is optuna.trial.TrialState.COMPLETE
     assert len([r for r in records if r.state.finished]) == 6
     assert [r.number for r in records] == list(range(len(records)))
-    assert len({r.seed for r in records}) == len(records)
+    # Unique seeds: the retry goes on as the trial it retries, with that trial's seed (the killed trial
+    # recorded none: a trial writes its record when it ends).
+    finished = [r for r in records if r.state.finished]
+    assert len({r.seed for r in finished}) == len(finished)
+    assert by_number[retried[0].number].seed == trial_seed(0, killed.number)
 
 
 def _module_calling_run_session() -> types.ModuleType:

@@ -1,0 +1,164 @@
+"""Faults, long trials: a trial whose process is killed, stopped or preempted continues from its checkpoint.
+
+Real searches (digits, a fixed MLP whose epochs take a fraction of a second) saving after every epoch
+(``AUTOML_CHECKPOINT_EVERY=0``). Each test stops the process once the trial's checkpoint holds epoch 5 or
+later, then asserts: the retry of that trial resumed at the epoch saved last, trained only the epochs
+after it, ended at epoch 10, with the original trial's seed, and the study holds exactly one intermediate
+value per epoch; no checkpoint is left once the trial ended.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+
+from automl.store import process_alive, trial_seed
+
+SPACE = """\
+version: 1
+name: slow
+family: mlp
+parameters:
+  depth: {type: fixed, value: 2}
+  units: {type: fixed, value: 256}
+  dropout: {type: float, low: 0.0, high: 0.1}
+  learning_rate: {type: fixed, value: 0.001}
+  batch_size: {type: fixed, value: 8}
+  epochs: {type: fixed, value: 10}
+  patience: {type: fixed, value: 10}
+"""
+EPOCHS = 10
+SEED = 11
+
+
+def _search(tmp_path: Path, *extra: str, workers: int = 1, trials: int = 1) -> subprocess.Popen[str]:
+    space = tmp_path / "slow.yaml"
+    space.write_text(SPACE)
+    command = [
+        sys.executable, "-m", "automl", "search", "-d", "digits", "-s", str(space), "--trials", str(trials),
+        "--workers", str(workers), "--run-dir", str(tmp_path / "run"), "--algorithm", "random", "-q",
+        "--no-report", "--seed", str(SEED), *extra,
+    ]  # fmt: skip
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "AUTOML_CHECKPOINT_EVERY": "0"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+
+
+def _storage(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'run' / 'automl.db'}"
+
+
+def _trials(tmp_path: Path) -> list[optuna.trial.FrozenTrial]:
+    url = _storage(tmp_path)
+    return optuna.load_study(study_name=optuna.get_all_study_names(url)[0], storage=url).trials
+
+
+def _saved_epoch(tmp_path: Path, trial: int) -> int:
+    """The epoch trial ``trial``'s checkpoint holds (0: none yet)."""
+    for state in (tmp_path / "run" / "checkpoints").glob(f"*/trial-{trial}/state.json"):
+        try:
+            return int(json.loads(state.read_text())["epoch"])
+        except (OSError, ValueError, KeyError):
+            return 0
+    return 0
+
+
+def _once_saved(tmp_path: Path, process: subprocess.Popen[str], epoch: int = 5) -> None:
+    """Return once trial 0's checkpoint holds ``epoch`` or later (read from the file alone: fast)."""
+    ends = time.monotonic() + 240
+    while time.monotonic() < ends and process.poll() is None:
+        if _saved_epoch(tmp_path, 0) >= epoch:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"trial 0 never saved epoch {epoch}: {process.communicate(timeout=60)[1][-3000:]}")
+
+
+def _worker_of_trial_0(tmp_path: Path, process: subprocess.Popen[str]) -> int:
+    """The pid of the process that runs trial 0."""
+    ends = time.monotonic() + 240
+    while time.monotonic() < ends and process.poll() is None:
+        try:
+            trial = next((t for t in _trials(tmp_path) if t.number == 0), None)
+        except Exception:  # the study is not there yet
+            trial = None
+        if trial is not None and "worker" in trial.user_attrs:
+            return int(trial.user_attrs["worker"].rsplit(":", 1)[1])
+        time.sleep(0.2)
+    raise AssertionError(f"trial 0 never started: {process.communicate(timeout=60)[1][-3000:]}")
+
+
+def _check_resumed(tmp_path: Path, saved: int) -> optuna.trial.FrozenTrial:
+    """The retry of trial 0: resumed at ``saved``, ended at epoch 10, one intermediate value per epoch."""
+    trials = _trials(tmp_path)
+    first = next(t for t in trials if t.number == 0)
+    assert first.state == optuna.trial.TrialState.FAIL
+    assert first.user_attrs["failure_kind"] == "interrupted"
+    retry = next(t for t in trials if t.system_attrs.get("failed_trial") == 0)
+    assert retry.state == optuna.trial.TrialState.COMPLETE, retry.user_attrs
+    assert retry.params == first.params
+    assert retry.user_attrs["retry_of"] == 0 and retry.user_attrs["seed"] == trial_seed(SEED, 0)
+    assert retry.user_attrs["resumed_at"] == saved  # only the epochs after it were trained again
+    assert retry.user_attrs["epochs_run"] == EPOCHS
+    assert len(retry.user_attrs["history"]["loss"]) == EPOCHS
+    assert sorted(retry.intermediate_values) == list(range(1, EPOCHS + 1))
+    assert not [t.number for t in trials if t.state == optuna.trial.TrialState.RUNNING]
+    assert not list((tmp_path / "run" / "checkpoints").glob("*/trial-*")), "a finished trial's checkpoint"
+    return retry
+
+
+def test_a_search_killed_at_epoch_5_resumes_the_trial_there(tmp_path):
+    """kill -9 of the process (a lost node, the OOM-killer): `--resume` continues the trial."""
+    search = _search(tmp_path)
+    _once_saved(tmp_path, search)
+    os.kill(search.pid, signal.SIGKILL)
+    search.wait()
+    saved = _saved_epoch(tmp_path, 0)
+    assert saved >= 5 and _trials(tmp_path)[0].state == optuna.trial.TrialState.RUNNING
+    resumed = _search(tmp_path, "--resume")
+    _, err = resumed.communicate(timeout=240)
+    assert resumed.returncode == 0, err[-3000:]
+    _check_resumed(tmp_path, saved)
+
+
+def test_ctrl_c_saves_the_epoch_in_progress_and_resume_continues_it(tmp_path):
+    search = _search(tmp_path)
+    _once_saved(tmp_path, search)
+    search.send_signal(signal.SIGINT)
+    _, err = search.communicate(timeout=120)
+    assert search.returncode == 130, err[-3000:]
+    saved = _saved_epoch(tmp_path, 0)  # the stop's save: the epoch stopped mid-way counts as not done
+    assert saved >= 5
+    resumed = _search(tmp_path, "--resume")
+    _, err = resumed.communicate(timeout=240)
+    assert resumed.returncode == 0, err[-3000:]
+    _check_resumed(tmp_path, saved)
+
+
+@pytest.mark.slow  # two worker processes and a replacement: about a minute on 2 cores
+def test_a_worker_stopped_by_sigterm_leaves_its_trial_to_the_next_worker(tmp_path):
+    search = _search(tmp_path, workers=2, trials=2)
+    worker = _worker_of_trial_0(tmp_path, search)
+    _once_saved(tmp_path, search)
+    os.kill(worker, signal.SIGTERM)  # a preempted worker: the Ctrl-C path, a save at the batch's end
+    _, err = search.communicate(timeout=240)
+    assert search.returncode == 0, err[-3000:]
+    assert not process_alive(worker)
+    retry = _check_resumed(tmp_path, _saved_epoch_from(tmp_path))
+    assert int(retry.user_attrs["worker"].rsplit(":", 1)[1]) != worker
+
+
+def _saved_epoch_from(tmp_path: Path) -> int:
+    """The epoch the retry of trial 0 resumed at, as it recorded it (its checkpoint is gone by now)."""
+    return next(t for t in _trials(tmp_path) if t.system_attrs.get("failed_trial") == 0).user_attrs[
+        "resumed_at"
+    ]
