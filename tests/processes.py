@@ -33,3 +33,16 @@ def wait_clean(processes: list[subprocess.Popen], url: str) -> list[str]:
             assert secret not in out and secret not in err
         outputs.append(out)
     return outputs
+
+
+def search_in_process(cwd: Path, *, space: str, storage: str, n_trials: int) -> subprocess.Popen:
+    """``AutoMLSearch(...).fit('iris')`` in a new Python process (one device, heartbeats every second, a
+    run directory ``run`` under ``cwd``): the first machine of a shared search."""
+    return subprocess.Popen(
+        [sys.executable, "-c", (
+            "from automl import AutoMLSearch; AutoMLSearch("
+            f"space={space!r}, storage={storage!r}, n_trials={n_trials}, timeout=240, "
+            "devices=1, heartbeat_interval=1, run_dir='run', algorithm='random').fit('iris')"
+        )],
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip

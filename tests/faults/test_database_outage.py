@@ -18,6 +18,7 @@ from pathlib import Path
 import optuna
 import pytest
 from private_postgres import PrivateServer
+from processes import search_in_process
 from small_space import space
 
 from automl.store import process_alive
@@ -89,14 +90,7 @@ def test_a_server_restart_mid_search_loses_nothing_on_either_machine(tmp_path, s
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
-    main = subprocess.Popen(
-        [sys.executable, "-c", (
-            "from automl import AutoMLSearch; AutoMLSearch("
-            f"space={space(first, epochs=6)!r}, storage={server.url!r}, n_trials=8, timeout=240, "
-            "devices=1, heartbeat_interval=1, run_dir='run', algorithm='random').fit('iris')"
-        )],
-        cwd=first, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    main = search_in_process(first, space=space(first, epochs=6), storage=server.url, n_trials=8)
     _wait_for(server.url, lambda trials: True, main)  # the study and its first trial exist
     name = optuna.get_all_study_names(server.url)[0]
     joined = _automl("worker", "--storage", server.url, "--study", name, "--workers", "1", "-q", cwd=second)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from processes import search_in_process
 
 from automl import AutoMLSearch
 
@@ -72,14 +73,7 @@ def test_a_second_machine_joins_a_postgres_study_and_a_killed_worker_loses_only_
     first.mkdir()
     second.mkdir()
     password = str(optuna.storages.RDBStorage(postgres_url).engine.url.password)
-    main = subprocess.Popen(
-        [sys.executable, "-c", (
-            "from automl import AutoMLSearch; AutoMLSearch("
-            f"space={space(first, epochs=25)!r}, storage={postgres_url!r}, n_trials=10, timeout=240, "
-            "devices=1, heartbeat_interval=1, run_dir='run', algorithm='random').fit('iris')"
-        )],
-        cwd=first, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    main = search_in_process(first, space=space(first, epochs=25), storage=postgres_url, n_trials=10)
     name = _study_name(postgres_url)
     joined = _automl("worker", "--storage", postgres_url, "--study", name, "--workers", "1", "-q", cwd=second)
     killed = None
