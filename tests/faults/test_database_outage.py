@@ -53,7 +53,7 @@ def _trials(url: str) -> list[optuna.trial.FrozenTrial]:
     return optuna.load_study(study_name=names[0], storage=url).trials if names else []
 
 
-def _wait_for(url: str, ready, process: subprocess.Popen, within: float = 150) -> list:
+def _wait_for(url: str, ready, process: subprocess.Popen, within: float = 240) -> list:
     """The study's trials once ``ready(trials)`` holds (the search must still run)."""
     ends = time.monotonic() + within
     while time.monotonic() < ends and process.poll() is None:
@@ -90,14 +90,14 @@ def test_a_server_restart_mid_search_loses_nothing_on_either_machine(tmp_path, s
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
-    main = search_in_process(first, space=space(first, epochs=6), storage=server.url, n_trials=8)
+    main = search_in_process(first, space=space(first, epochs=3), storage=server.url, n_trials=10)
     _wait_for(server.url, lambda trials: True, main)  # the study and its first trial exist
     name = optuna.get_all_study_names(server.url)[0]
     joined = _automl("worker", "--storage", server.url, "--study", name, "--workers", "1", "-q", cwd=second)
 
     def both_running(trials: list) -> bool:
         running = {_pid(t) for t in trials if t.state == RUNNING}
-        return sum(t.state in FINISHED for t in trials) >= 2 and main.pid in running and len(running) >= 2
+        return sum(t.state in FINISHED for t in trials) >= 1 and main.pid in running and len(running) >= 2
 
     before = _wait_for(server.url, both_running, main)
     server.restart()
@@ -105,14 +105,15 @@ def test_a_server_restart_mid_search_loses_nothing_on_either_machine(tmp_path, s
     assert main.returncode == 0, err[-3000:]
     _, joined_err = joined.communicate(timeout=120)
     assert joined.returncode == 0, joined_err[-3000:]
-    trials = _check_the_end(server.url, budget=8)
+    trials = _check_the_end(server.url, budget=10)
     kept = {t.number: t.params for t in trials if t.state in FINISHED}
     assert all(kept[t.number] == t.params for t in before if t.state in FINISHED)
     assert "Traceback" not in err + joined_err
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("workers", [1, 2])  # the search in the command's own process; two worker processes
+# Two worker processes, and (slow tier) the search in the command's own process.
+@pytest.mark.parametrize("workers", [pytest.param(1, marks=pytest.mark.slow), 2])
 def test_a_server_down_past_the_grace_period_stops_the_search_with_exit_75_and_a_resume_finishes(
     tmp_path, server, workers
 ):

@@ -97,8 +97,9 @@ def _worker_of_trial_0(tmp_path: Path, process: subprocess.Popen[str]) -> int:
     raise AssertionError(f"trial 0 never started: {process.communicate(timeout=60)[1][-3000:]}")
 
 
-def _check_resumed(tmp_path: Path, saved: int) -> optuna.trial.FrozenTrial:
-    """The retry of trial 0: resumed at ``saved``, ended at epoch 10, one intermediate value per epoch."""
+def _check_resumed(tmp_path: Path, saved: int | None) -> optuna.trial.FrozenTrial:
+    """The retry of trial 0: resumed at ``saved`` (None: at epoch 5 or later), ended at epoch 10, one
+    intermediate value per epoch."""
     trials = _trials(tmp_path)
     first = next(t for t in trials if t.number == 0)
     assert first.state == optuna.trial.TrialState.FAIL
@@ -107,7 +108,8 @@ def _check_resumed(tmp_path: Path, saved: int) -> optuna.trial.FrozenTrial:
     assert retry.state == optuna.trial.TrialState.COMPLETE, retry.user_attrs
     assert retry.params == first.params
     assert retry.user_attrs["retry_of"] == 0 and retry.user_attrs["seed"] == trial_seed(SEED, 0)
-    assert retry.user_attrs["resumed_at"] == saved  # only the epochs after it were trained again
+    resumed_at = retry.user_attrs["resumed_at"]  # only the epochs after it were trained again
+    assert resumed_at == saved if saved is not None else 5 <= resumed_at < EPOCHS
     assert retry.user_attrs["epochs_run"] == EPOCHS
     assert len(retry.user_attrs["history"]["loss"]) == EPOCHS
     assert sorted(retry.intermediate_values) == list(range(1, EPOCHS + 1))
@@ -153,12 +155,5 @@ def test_a_worker_stopped_by_sigterm_leaves_its_trial_to_the_next_worker(tmp_pat
     _, err = search.communicate(timeout=240)
     assert search.returncode == 0, err[-3000:]
     assert not process_alive(worker)
-    retry = _check_resumed(tmp_path, _saved_epoch_from(tmp_path))
+    retry = _check_resumed(tmp_path, None)  # its checkpoint is gone by now: at epoch 5 or later
     assert int(retry.user_attrs["worker"].rsplit(":", 1)[1]) != worker
-
-
-def _saved_epoch_from(tmp_path: Path) -> int:
-    """The epoch the retry of trial 0 resumed at, as it recorded it (its checkpoint is gone by now)."""
-    return next(t for t in _trials(tmp_path) if t.system_attrs.get("failed_trial") == 0).user_attrs[
-        "resumed_at"
-    ]

@@ -24,7 +24,8 @@ from small_space import space
 
 from automl import interrupts
 from automl.interrupts import InterruptGuard
-from automl.store import process_alive
+from automl.outcomes import FailureKind
+from automl.store import TrialState, failure_kind_of, process_alive
 
 HERE = Path(__file__).resolve().parent
 UNIT_WORKERS = HERE.parent / "unit" / "workers"
@@ -195,7 +196,10 @@ def test_workers_end_by_themselves_when_their_supervisor_is_killed(tmp_path, orp
     trials = optuna.load_study(study_name=study.study_name, storage=storage).trials
     assert not [t.number for t in trials if t.state == optuna.trial.TrialState.RUNNING]
     interrupted = [t for t in trials if t.state == optuna.trial.TrialState.FAIL]
-    assert interrupted and all(t.user_attrs.get("failure_kind") == "interrupted" for t in interrupted)
+    # Each worker records its own trial as interrupted; on a machine so loaded that a heartbeat lapsed
+    # first, the other worker's heartbeat check failed it as stale: neither counts as a config's failure.
+    kinds = {failure_kind_of(TrialState.FAIL, t.user_attrs) for t in interrupted}  # none: Optuna's check
+    assert interrupted and kinds <= {FailureKind.INTERRUPTED, FailureKind.STALE_HEARTBEAT}, kinds
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials) >= 2
 
 
