@@ -162,7 +162,7 @@ def open_study(
             )
         with optuna_verbosity(optuna.logging.WARNING):
             study = optuna.load_study(study_name=name, storage=storage)
-        failed = fail_orphaned_trials(study, local=local, retry=_shares_study(backend))
+        failed = fail_orphaned_trials(study, local=local, retry=shares_study(backend))
         if failed:
             log.info("marked %d interrupted trial(s) as failed", failed)
         if prepare:
@@ -195,7 +195,8 @@ def open_study(
     return study, info
 
 
-def _shares_study(backend: Any) -> bool:
+def shares_study(backend: Any) -> bool:
+    """Whether ``backend`` proposes from the study (so a failed trial's config can be retried there)."""
     spec = getattr(backend, "spec", None)  # None for backends not derived from Backend
     return bool(spec is not None and spec.shares_study)
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from automl.engine._open import shares_study
 from automl.engine._session import Budget, SearchSession
 
 if TYPE_CHECKING:
@@ -92,7 +93,9 @@ def run_session(
         family=space.family,
         trainer=trainer,
         cv=info.cv,
-        checkpoints=checkpoint_folder(run_dir, study.study_name),
+        # Only a backend whose retries come from the study resumes a trial (KerasTuner's oracle ends a
+        # killed trial and proposes anew: its checkpoint would never be read).
+        checkpoints=checkpoint_folder(run_dir, study.study_name) if shares_study(backend) else None,
         checkpoint_every=checkpoint_every(),
     )
     session = SearchSession(
