@@ -72,6 +72,7 @@ class EpochMonitor(keras.callbacks.Callback):
         self.failure_detail = ""
         self.early_stopped = False
         self.wait = 0  # epochs since the objective last improved
+        self.partial = False  # the time limit ended an epoch midway: it is neither scored nor kept
         #: called with the 0-based epoch when a stop request ends it early (a checkpoint keeps the fit)
         self.on_stop: Callable[[int], None] | None = None
 
@@ -100,10 +101,23 @@ class EpochMonitor(keras.callbacks.Callback):
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         interrupts.check()  # Keras resets ``stop_training`` here: a request made just before is caught now
 
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        # Past the time limit with an epoch already scored, the running epoch ends here rather than at its
+        # end: on large data an epoch takes minutes, and waiting for it overran the search's budget (the
+        # supervisor then killed the trial, losing every epoch it had). The first epoch always finishes.
+        if self.deadline is None or self.failure is not None or not self.history.get("loss"):
+            return
+        if time.perf_counter() > self.deadline:
+            self.partial = True
+            kept = len(self.history["loss"])
+            self._fail(FailureKind.TIMEOUT, f"time limit reached during epoch {kept + 1}; {kept} epochs kept")
+
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if interrupts.requested() and self.on_stop is not None:
             self.on_stop(epoch)
         interrupts.check()  # a Ctrl-C ended this epoch early: stop here, where unwinding is safe
+        if self.partial:
+            return
         logs = logs if logs is not None else {}
         loss = float(logs.get("loss", math.nan))
         train_metric = float(logs.get(self.default, math.nan))

@@ -45,7 +45,7 @@ __all__ = ["StopReason", "TrainResult", "predict", "train"]
 
 def predict(model: Any, x: np.ndarray, *, chunk: int = 4096) -> np.ndarray:
     """The model's outputs on ``x`` as a NumPy array (probabilities, or standardised regression values)."""
-    return HeldOutPredictor(np.asarray(x, dtype=np.float32), chunk)(model)
+    return HeldOutPredictor(np.asarray(x), chunk)(model)  # each chunk cast as it is predicted
 
 
 def _class_weights(value: Any, task: Task, y: np.ndarray, n_classes: int | None) -> dict[int, float] | None:
@@ -116,8 +116,9 @@ def train(
         metric: Objective for early stopping and ``best_score`` (default: the task's, accuracy / rmse).
         class_weight: ``"balanced"``, a dict, or None; default the config's ``class_weight`` key.
         patience: Epochs without improvement before stopping; default the config's ``patience`` (10).
-        time_limit: Seconds from the call; the fit stops after the epoch that passes it, with failure
-            ``"timeout"`` (none if that epoch was the last one anyway).
+        time_limit: Seconds from the call; once past it, the fit stops at the next batch (the epoch cut
+            short is dropped) or, in the first epoch, at that epoch's end, with failure ``"timeout"``
+            (none if the limit passed in the last epoch's end anyway).
         on_epoch: Called after each validated epoch with (1-based epoch, validation objective); returning
             True stops the fit (``stopped_by="callback"``): a pruner's hook without writing a callback.
         family: ``"mlp"`` / ``"cnn"`` for :func:`~automl.model.build_model` (inferred when None).

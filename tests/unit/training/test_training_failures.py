@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -85,6 +86,20 @@ def test_out_of_memory_on_a_given_model_restarts_from_its_weights(cancer) -> Non
     )
     assert result.ok and result.effective_batch_size == 16 and len(calls) == 2
     assert all(np.array_equal(a, b) for a, b in zip(calls[1], before, strict=True))
+
+
+def test_past_the_time_limit_an_epoch_is_cut_short_and_dropped(cancer) -> None:
+    """Once an epoch is scored, the limit ends the next one at a batch: the epochs done are kept."""
+
+    class SlowFirstEpochEnd(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                time.sleep(1.2)  # the limit passes here, after the first epoch was scored
+
+    result = train({**MLP, "epochs": 4}, cancer, time_limit=1.0, callbacks=[SlowFirstEpochEnd()])
+    assert (result.failure, result.stopped_by, result.epochs_run) == ("timeout", "failure", 1)
+    assert "during epoch 2; 1 epochs kept" in result.failure_detail
+    assert len(result.history["val_loss"]) == 1 and result.best_epoch == 1
 
 
 def test_time_limit_stops_after_the_epoch_that_passes_it(cancer) -> None:
