@@ -30,7 +30,6 @@ Usage: python benchmarks/dataset_memory.py [--sets fashion,imdb] [--workers 1,2]
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import subprocess
 import sys
@@ -66,13 +65,7 @@ def write_files(name: str, folder: Path) -> dict[str, Path]:
 
     dataset = make(name)
     files = {"after": share_dataset(dataset, folder / f"{name}-after.joblib")}
-    old = dataclasses.replace(
-        dataset,
-        x_train=dataset.float_inputs(dataset.x_train),
-        x_val=dataset.float_inputs(dataset.x_val),
-        x_test=dataset.float_inputs(dataset.x_test),
-        input_scale=1.0,
-    )
+    old = dataset.with_float_inputs()
     files["before"] = folder / f"{name}-before.joblib"
     joblib.dump(old, files["before"])
     return files

@@ -86,6 +86,17 @@ class Dataset:
         values = np.asarray(x, dtype=np.float32)
         return values / np.float32(self.input_scale) if self.input_scale != 1.0 else values
 
+    def with_float_inputs(self) -> Dataset:
+        """This dataset with float32 inputs (``input_scale`` 1): the rows as the model computes on them, as
+        every dataset held them before compact inputs."""
+        return replace(
+            self,
+            x_train=self.float_inputs(self.x_train),
+            x_val=self.float_inputs(self.x_val),
+            x_test=self.float_inputs(self.x_test),
+            input_scale=1.0,
+        )
+
     def train_val(self) -> tuple[np.ndarray, np.ndarray]:
         """Train and validation joined, for retraining the winner."""
         return (

@@ -3,7 +3,6 @@ file the workers share; generated stand-ins of Fashion-MNIST and IMDB (no downlo
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -81,13 +80,7 @@ def test_a_preprocessor_saved_before_compact_inputs_transforms_as_before(fashion
 
 def test_fingerprint_is_the_one_of_the_float32_rows(fashion) -> None:
     """Runs searched before compact inputs keep their fingerprint (``--resume`` accepts them)."""
-    floats = dataclasses.replace(
-        fashion,
-        x_train=fashion.float_inputs(fashion.x_train),
-        x_val=fashion.float_inputs(fashion.x_val),
-        x_test=fashion.float_inputs(fashion.x_test),
-        input_scale=1.0,
-    )
+    floats = fashion.with_float_inputs()
     assert fashion.fingerprint == floats.fingerprint
 
 
@@ -143,11 +136,5 @@ def test_shared_sequences_refit_like_the_original(imdb, tmp_path: Path) -> None:
 
 def test_baselines_see_the_float32_values() -> None:
     fashion = fashion_like_dataset(100, 20, seed=0)
-    floats = dataclasses.replace(
-        fashion,
-        x_train=fashion.float_inputs(fashion.x_train),
-        x_val=fashion.float_inputs(fashion.x_val),
-        x_test=fashion.float_inputs(fashion.x_test),
-        input_scale=1.0,
-    )
+    floats = fashion.with_float_inputs()
     assert fashion.baselines() == pytest.approx(floats.baselines())
