@@ -101,9 +101,15 @@ def _kill_on(study: optuna.Study, slot: int, killed: list[int], ends: float) -> 
         started = None if trial is None else trial.datetime_start
         fresh = trial is not None and trial.number not in killed and started is not None
         if fresh and time.time() - started.timestamp() > 1.0:
-            os.kill(int(str(trial.user_attrs["worker"]).rsplit(":", 1)[1]), signal.SIGKILL)
-            killed.append(trial.number)
-            return
+            worker = str(trial.user_attrs["worker"])
+            os.kill(int(worker.rsplit(":", 1)[1]), signal.SIGKILL)
+            # The trial read a moment ago may have ended before the kill (a loaded machine reads slowly):
+            # what died is what that worker still runs.
+            lost = [t.number for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+                    if t.user_attrs.get("worker") == worker]  # fmt: skip
+            if lost:
+                killed.extend(lost)
+                return
         time.sleep(0.1)
     raise AssertionError(f"no trial of slot {slot} to kill in time (killed so far: {killed})")
 
