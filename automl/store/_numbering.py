@@ -100,7 +100,8 @@ def write_trial_results(
     On an RDB storage (SQLite, PostgreSQL, MySQL) everything goes in one transaction, under the trial's row
     lock, with one multi-row upsert per table; readers see exactly what ``set_trial_intermediate_value``
     and ``set_trial_user_attr`` would have written (same rows, same JSON). Any other storage gets one call
-    per value.
+    per value. A lost connection is retried like the storage's own calls (the upserts write the same rows
+    again).
 
     Raises:
         optuna.exceptions.UpdateFinishedTrialError: the trial is no longer running (e.g. another process
@@ -117,7 +118,11 @@ def write_trial_results(
         for key, attr in user_attrs.items():
             storage.set_trial_user_attr(trial_id, key, attr)
         return
-    _write_rdb(rdb, trial_id, intermediate, user_attrs)
+    retried = getattr(rdb, "retried", None)  # ResilientStorage: one upsert, repeated as it is
+    if retried is None:
+        _write_rdb(rdb, trial_id, intermediate, user_attrs)
+    else:
+        retried(_write_rdb, rdb, trial_id, intermediate, user_attrs)
 
 
 def _rdb_storage(storage: Any) -> Any:

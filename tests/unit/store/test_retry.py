@@ -154,3 +154,26 @@ def test_a_claim_of_a_waiting_trial_lost_with_its_reply_is_left_to_the_heartbeat
     assert after[0] == optuna.trial.TrialState.FAIL
     retries = [t for t in study.get_trials() if t.system_attrs.get("failed_trial") == 0]
     assert [t.state for t in retries] == [optuna.trial.TrialState.WAITING]
+
+
+def test_a_trials_results_written_in_one_transaction_are_retried_too(tmp_path, monkeypatch):
+    """``write_trial_results`` writes through the engine, not a storage method: it is retried all the same."""
+    from automl.store import _numbering, write_trial_results
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'db.sqlite'}", heartbeat_interval=None)
+    study = optuna.create_study(study_name="s", storage=storage)
+    trial = study.ask()
+    original = _numbering._write_rdb
+    calls = []
+
+    def lost_once(*args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise _wrapped(_lost())
+        return original(*args)
+
+    monkeypatch.setattr(_numbering, "_write_rdb", lost_once)
+    write_trial_results(storage, trial._trial_id, intermediate={1: 0.5}, user_attrs={"device": "cpu"})
+    assert len(calls) == 2
+    (frozen,) = study.get_trials()
+    assert frozen.intermediate_values == {1: 0.5} and frozen.user_attrs == {"device": "cpu"}
