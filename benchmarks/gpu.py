@@ -22,13 +22,14 @@ ids), the GPU's own used memory, split over its workers, stands in, marked ``~``
 Without a GPU it says so in one line and exits 0. The planning part (which cases, each one's time budget)
 is pure and tested in CI against a fake nvidia-smi; ``--plan`` prints it without measuring.
 
-Usage: python benchmarks/gpu.py [--minutes 8] [--seed 0] [--plan]
+On a machine without TensorFlow, ``--keras-backend jax`` (or ``torch``) runs every case on that backend.
+
+Usage: python benchmarks/gpu.py [--minutes 8] [--seed 0] [--keras-backend jax] [--plan]
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import tempfile
 import threading
@@ -36,6 +37,8 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from automl.exceptions import UserError
+from automl.keras_backend import use_keras_backend
 from automl.workers import Gpu, discover_gpus
 from automl.workers._discovery import gpu_process_memory
 
@@ -197,11 +200,14 @@ class Measurement:
         return self.trials / self.seconds * 60 if self.seconds else 0.0
 
 
-def render(plan: Plan, measured: dict[str, Measurement], *, seconds: float | None = None) -> str:
+def render(
+    plan: Plan, measured: dict[str, Measurement], *, seconds: float | None = None, backend: str | None = None
+) -> str:
     """The table: one row per measured case (case, GPUs, workers, trials, trials/min, ratio vs its
     baseline, target and whether it is met, peak MB per worker), then the notes."""
     head = f"{'case':<16}{'GPUs':>5}{'workers':>8}{'trials':>7}{'trials/min':>11}{'ratio':>7}  {'target':<10}"
-    lines = [f"GPU check · {_machine(plan.gpus)}", head + f"{'peak MB/worker':>15}"]
+    title = f"GPU check · {_machine(plan.gpus)}" + (f" · Keras backend {backend}" if backend else "")
+    lines = [title, head + f"{'peak MB/worker':>15}"]
     notes = list(plan.notes)
     for c in plan.cases:
         if c.name not in measured:
@@ -338,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=8.0, help="the whole check's budget")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plan", action="store_true", help="print the cases and their budgets; measure none")
+    parser.add_argument("--keras-backend", default=None, help="tensorflow (default), jax or torch")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     gpus = discover_gpus()
@@ -352,11 +359,12 @@ def main(argv: list[str] | None = None) -> int:
     print(describe(cases), flush=True)
     if args.plan:
         return 0
-    if importlib.util.find_spec("tensorflow") is None:
-        print(
-            "TensorFlow is not installed: the GPU check needs it (pip install 'automl[gpu]')", file=sys.stderr
-        )
+    try:
+        backend = use_keras_backend(args.keras_backend)
+    except UserError as error:
+        print(error, file=sys.stderr)
         return 1
+    print(f"Keras backend: {backend}", flush=True)
     data = {"small": "digits", "large": large_data(args.seed)}
     measured: dict[str, Measurement] = {}
     budget = args.minutes * 60 * (1 - MARGIN)
@@ -370,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {case.name}: {m.trials} trials in {m.seconds:.0f} s ({case.seconds:.0f} s budget)",
                 flush=True,
             )
-    print(render(cases, measured, seconds=time.perf_counter() - started))
+    print(render(cases, measured, seconds=time.perf_counter() - started, backend=backend))
     return 0
 
 

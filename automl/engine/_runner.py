@@ -185,7 +185,7 @@ class TrialRunner:
 
     def _released(self) -> contextlib.AbstractContextManager[None]:
         """Where Keras trains the trial: its traced gradients are freed when it ends (flat worker memory)."""
-        if "tensorflow" not in sys.modules:  # a stand-in trainer, with nothing traced
+        if "keras" not in sys.modules:  # a stand-in trainer, with nothing traced
             return contextlib.nullcontext()
         from automl._keras import traced_gradients_released
 

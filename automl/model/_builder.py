@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from automl._keras import keras, set_seed
+from automl._keras import allowed_steps_per_execution, keras, set_seed
 from automl.model._architecture import LayerSpec, plan_for
 from automl.model._config import DEFAULT_STEPS_PER_EXECUTION, OPTIMIZERS, choice, integer, number
 from automl.model._schedules import learning_rate_at
@@ -126,7 +126,7 @@ def compile_for_task(
         optimizer=make_optimizer(config, learning_rate_at(config, 0, integer(config, "epochs", 1, low=1))),
         loss=_LOSSES[task],
         metrics=[_task_metric(task)],
-        steps_per_execution=steps_per_execution,
+        steps_per_execution=allowed_steps_per_execution(steps_per_execution),
     )
     return model
 
