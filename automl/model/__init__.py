@@ -1,7 +1,7 @@
 """Models from configurations: ``build_model``, learning-rate schedules, parameter and memory counts.
 
-The pure parts (:func:`count_params`, :func:`estimate_memory`, :func:`learning_rate_at`, :func:`plan`)
-import no TensorFlow; :func:`build_model` and the Keras helpers load it on first use.
+The pure parts (:func:`count_params`, :func:`estimate_memory`, :func:`learning_rate_at`, :func:`plan`,
+:func:`plan_for`) import no TensorFlow; :func:`build_model` and the Keras helpers load it on first use.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from automl.model._architecture import Architecture, LayerSpec, count_params, estimate_memory, plan
+from automl.model._architecture import Architecture, LayerSpec, count_params, estimate_memory, plan, plan_for
 from automl.model._config import DEFAULT_STEPS_PER_EXECUTION, infer_family, integer
 from automl.model._schedules import learning_rate_at
 
@@ -27,6 +27,7 @@ __all__ = [
     "learning_rate_at",
     "make_optimizer",
     "plan",
+    "plan_for",
     "schedule_callbacks",
 ]
 
