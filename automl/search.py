@@ -377,6 +377,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         final_fit: bool = False,
         ensemble: bool | Literal["auto"] = "auto",
         bag: bool | Literal["auto"] = "auto",
+        time_limit: float | str | None = "auto",
     ) -> Predictor:
         """Retrain the best config(s) on train + validation, score once on test, save the model.
 
@@ -394,18 +395,27 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         retrains each config as the average of its K fold models when the search scored trials by K-fold
         cross-validation, instead of one model on train + validation; ``True`` bags always (5 folds
         after a validation-split search), ``False`` never.
+
+        Time: ``time_limit`` (seconds, or a duration such as ``"20m"``; ``None`` for none) bounds the
+        retrain; ``"auto"`` (the default) is the search's ``timeout`` (no limit after a search bounded by
+        trials alone). The top-1 config's model is always trained; each further model (seed, ensemble
+        member, final fit) only if its estimated time fits in what is left (skipped ones are in
+        ``retrain_report_.skipped``), and a fit past the limit stops at its next batch. A winner stopped by
+        the search's time budget replays its best epoch, so its retrain costs about its trial's time.
+        ``retrain_report_.seconds`` is the retrain's wall time.
         """
-        from automl.retrain import retrain_study
+        from automl.retrain import retrain_study, search_budget
 
         if not hasattr(self, "trials_"):
             raise UserError("retrain() needs a search: call fit() or AutoMLSearch.load() first")
         # Bad values stop before the data is loaded again.
         policy = RetrainPolicy(
-            top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag
-        )
+            top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag,
+            time_limit=time_limit,
+        )  # fmt: skip
+        manifest = read_manifest(self.run_dir_)
         dataset = getattr(self, "dataset_", None)
         if dataset is None:
-            manifest = read_manifest(self.run_dir_)
             dataset = reload_dataset(manifest.datasets[0], manifest.seed)
             self.dataset_ = dataset
         report, predictor = retrain_study(
@@ -415,6 +425,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             Path(self.run_dir_) / "models" / dataset.name,
             base_seed=self.seed,
             policy=policy,
+            search_budget=search_budget(manifest.budget),
         )
         best = report.configs[0]
         self.retrain_report_ = report

@@ -59,6 +59,7 @@ FLAGS = {
     "ensemble": "--ensemble",
     "bag": "--bag",
     "cv": "--cv",
+    "time_limit": "--time-limit",
 }
 
 

@@ -19,6 +19,7 @@ def _summary(experiment: Any, seconds: float) -> dict[str, Any]:
         "studies": experiment.studies_,
         "trials_per_study": experiment.budgets_,
         "seconds": round(seconds, 2),
+        "retrain_seconds": round(sum(r.seconds for r in experiment.retrain_), 2),
         "leaderboards": {
             dataset: {space: json.loads(frame.to_json(orient="records")) for space, frame in boards.items()}
             for dataset, boards in experiment.leaderboards_.items()
@@ -45,7 +46,9 @@ def _show(experiment: Any, top: int) -> None:
             "validation",
             "test",
             "best test baseline",
-            title="retrained on train+validation",
+            "search",
+            "retrain",
+            title="retrained on train+validation (wall times: the search's, the retrain's)",
         )
         for report in experiment.retrain_:
             best = report.configs[0]
@@ -58,6 +61,8 @@ def _show(experiment: Any, top: int) -> None:
                 "" if best.validation_score is None else f"{best.validation_score:.4f}",
                 f"{report.deployed_test_score:.4f}" + (" (ensemble)" if report.ensemble else ""),
                 "" if name is None else f"{baselines[name]:.4f} ({name})",
+                "" if report.search_seconds is None else f"{report.search_seconds:.1f} s",
+                f"{report.seconds:.1f} s" + (f" ({len(report.skipped)} left out)" if report.skipped else ""),
             )
         console.print(table)
 
@@ -100,4 +105,8 @@ def run_command(
         return
     _show(experiment, top)
     written = "leaderboard.csv, summary.csv" + (", report.html" if experiment.config.report else "")
-    console.print(f"run directory: {experiment.run_dir_}  ·  {written} written  ·  wall time {seconds:.1f} s")
+    retrained = sum(r.seconds for r in experiment.retrain_)
+    of_which = f" (retrain {retrained:.1f} s)" if experiment.retrain_ else ""
+    console.print(
+        f"run directory: {experiment.run_dir_}  ·  {written} written  ·  wall time {seconds:.1f} s{of_which}"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -53,6 +53,14 @@ def retrain_command(
             help="After the test, refit the top config on every row (test included) and save that model.",
         ),
     ] = False,
+    time_limit: Annotated[
+        str,
+        typer.Option(
+            help="Wall-clock limit of the retrain (90, 20m, 1h), or none. auto: the search's --timeout "
+            "(none after a search bounded by trials alone). The top config is always retrained; further "
+            "models (seeds, ensemble members, final fit) only if they fit in what is left.",
+        ),
+    ] = "auto",
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help=NO_REPORT_HELP)] = False,
 ) -> None:
@@ -64,6 +72,7 @@ def retrain_command(
     policy = RetrainPolicy(
         top_k=top, seeds=seeds, epochs=int(epochs) if epochs.isdigit() else epochs, final_fit=final_fit,
         ensemble="auto" if ensemble is None else ensemble, bag="auto" if bag is None else bag,
+        time_limit=time_limit,
     )  # fmt: skip
     reports = retrain_run(run_dir, dataset=dataset, policy=policy)
     if not no_report:
@@ -109,6 +118,26 @@ def retrain_command(
         console.print(
             f"saved: {report.model_dir}/model.keras, {saved} (with preprocessor.joblib, metrics.json)"
         )
+        console.print(retrain_timing(report))
+
+
+def _seconds(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.1f} s"
+
+
+def retrain_timing(report: Any) -> str:
+    """One line: the search's wall time beside the retrain's, its limit, and what the limit left out."""
+    limit = "no limit" if report.time_limit is None else f"limit {report.time_limit:.0f} s"
+    line = (
+        f"wall time: search {_seconds(report.search_seconds)}, retrain {_seconds(report.seconds)} ({limit})"
+    )
+    if report.skipped:
+        left = ", ".join(
+            "final fit" if s["trial"] is None else f"trial {s['trial']} seed {s['seed']}"
+            for s in report.skipped
+        )
+        line += f"; left out by the time limit: {left} (raise --time-limit to train them)"
+    return line
 
 
 def predict_command(

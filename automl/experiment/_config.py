@@ -42,7 +42,7 @@ _DATASET_KEYS = ("path", "name", "target", "task", "persistence", "split", "vali
 _BACKEND_KEYS = ("name", "algorithm", "pruner", "options")
 _BUDGET_KEYS = ("trials", "timeout", "per", "trial_timeout", "max_consecutive_failures")
 _DEVICE_KEYS = ("workers", "gpus", "gpu_ids", "trials_per_gpu", "precision", "recycle_after")
-_RETRAIN_KEYS = ("top_k", "seeds", "epochs", "final_fit", "ensemble", "bag")
+_RETRAIN_KEYS = ("top_k", "seeds", "epochs", "final_fit", "ensemble", "bag", "time_limit")
 _TASKS = ("binary", "multiclass", "classification", "regression")
 _FILE_SUFFIXES = (".csv", ".tsv", ".gz", ".parquet", ".npz")
 

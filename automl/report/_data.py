@@ -27,6 +27,7 @@ from automl.store import (
     best_first,
     mask_password,
     open_run,
+    search_seconds,
 )
 
 if TYPE_CHECKING:
@@ -58,14 +59,6 @@ def _strongest_baseline(info: StudyInfo) -> tuple[str | None, float | None]:
     pick = max if info.direction == "maximize" else min
     name = pick(values, key=values.__getitem__)
     return name, values[name]
-
-
-def _wall_seconds(records: list[TrialRecord]) -> float | None:
-    starts = [r.started for r in records if r.started is not None]
-    ends = [r.finished for r in records if r.finished is not None]
-    if not starts or not ends:
-        return None
-    return max(0.0, (max(ends) - min(starts)).total_seconds())
 
 
 def _leaderboard_rows(records: list[TrialRecord], info: StudyInfo) -> tuple[list[str], list[dict[str, str]]]:
@@ -167,7 +160,7 @@ def _study(storage: optuna.storages.BaseStorage, name: str) -> tuple[dict[str, A
         "counts": dict(sorted(counts.items())),
         "trials": len(records),
         "running": counts.get("running", 0),
-        "wall_seconds": _wall_seconds(records),
+        "wall_seconds": search_seconds(records),
         "best": None
         if best is None
         else {
@@ -226,6 +219,14 @@ def _retrained(run: RunDir, dataset: str) -> dict[str, Any] | None:
         "ensemble": metrics.get("ensemble"),
         "ensemble_test": _number(((metrics.get("ensemble") or {}).get("test") or {}).get(metric)),
         "test_baselines": {k: _number(v) for k, v in (metrics.get("test_baselines") or {}).items()},
+        # wall times (a model retrained before they were recorded has none)
+        "search_seconds": _number(metrics.get("search_seconds")),
+        "retrain_seconds": _number(metrics.get("retrain_seconds")),
+        "time_limit": _number(metrics.get("time_limit")),
+        "skipped": [
+            "final fit" if s.get("trial") is None else f"trial {s.get('trial')} seed {s.get('seed')}"
+            for s in metrics.get("skipped") or []
+        ],
         "configs": [
             {
                 "rank": c.get("rank"),
@@ -346,8 +347,11 @@ def report_data(run_dir: str | Path) -> dict[str, Any]:
     for study in studies:
         study["retrained"] = retrained.get(study.get("dataset", ""))
     running = sum(s.get("running", 0) for s in studies)
+    summary = _summary(manifest, studies)
+    retrain_walls = [r["retrain_seconds"] for r in retrained.values() if r["retrain_seconds"] is not None]
+    summary["retrain_seconds"] = sum(retrain_walls) if retrain_walls else None
     return {
-        "run": _summary(manifest, studies),
+        "run": summary,
         "studies": studies,
         "across": _across(frames),
         "partial": running > 0,

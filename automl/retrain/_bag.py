@@ -16,6 +16,7 @@ on one input, saved and served like any other; the test split is not part of any
 from __future__ import annotations
 
 import statistics
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -51,30 +52,40 @@ def train_bag(
     seed: int,
     metric: str,
     epochs: int | None = None,
+    time_limit: float | None = None,
 ) -> TrainResult:
     """Fit ``config`` once per fold of ``dataset``'s training + validation rows (the search's folds) and
     return one result whose model averages the fold models.
 
     Each member early-stops on its own fold (``epochs=None``: up to the config's epoch budget), or trains
     ``epochs`` epochs. The result's ``best_epoch`` and ``epochs_run`` are the members' medians, its
-    ``history`` the first member's; the first failing member's failure is the result's.
+    ``history`` the first member's; the first failing member's failure is the result's. ``time_limit``
+    seconds bound the whole bag: each member gets what is left of them, and a member cut short by them
+    is kept (the result says ``timeout``).
     """
     from automl.datasets import cv_folds
+    from automl.outcomes import FailureKind
     from automl.retrain._final import average_model
     from automl.training import train
 
+    started = time.perf_counter()
     results = []
+    cut: TrainResult | None = None
     for fold in cv_folds(dataset, folds, refit=False):
+        left = None if time_limit is None else max(1e-3, time_limit - (time.perf_counter() - started))
         result = train(
             config, fold, epochs=epochs, seed=seed, metric=metric, fit_on="train",
-            early_stopping=epochs is None,
+            early_stopping=epochs is None, time_limit=left,
         )  # fmt: skip
-        if result.failure is not None:
+        if result.failure is not None and not (result.failure is FailureKind.TIMEOUT and result.epochs_run):
             return result
+        cut = cut or (result if result.failure is not None else None)
         results.append(result)
     model = average_model([r.model for r in results], dataset.input_shape, name="bag", part="fold")
     return replace(
         results[0],
+        failure=None if cut is None else cut.failure,
+        failure_detail="" if cut is None else cut.failure_detail,
         model=model,
         best_epoch=round(statistics.median(r.best_epoch for r in results)),
         epochs_run=round(statistics.median(r.epochs_run for r in results)),

@@ -13,18 +13,22 @@
 
 from __future__ import annotations
 
+import json
 import statistics
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from automl._diskspace import writing
 from automl.datasets import take_rows
 from automl.exceptions import Argument, UserError
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
+    from automl.retrain._report import DatasetRetrain
 
-__all__ = ["all_rows", "average_model", "ensemble_model", "final_epochs"]
+__all__ = ["all_rows", "average_model", "ensemble_model", "final_epochs", "save_retrained"]
 
 
 def all_rows(dataset: Dataset) -> Dataset:
@@ -70,3 +74,28 @@ def ensemble_model(members: list[Any], input_shape: tuple[int, ...]) -> Any:
     """One Keras model averaging the outputs of ``members`` (two or more, all of one dataset, so of one
     output shape; :func:`automl.retrain.retrain_study` checks ``top_k`` before training any)."""
     return average_model(members, input_shape, name="ensemble", part="member")
+
+
+def save_retrained(
+    out_dir: Path,
+    model: Any,
+    preprocessor: Any,
+    *,
+    config: dict[str, Any],
+    history: dict[str, Any],
+    report: DatasetRetrain,
+    dataset: Dataset,
+) -> None:
+    """Write the deployed model and what describes it into ``out_dir``: ``model.keras``,
+    ``preprocessor.joblib``, ``config.json``, ``history.json``, ``metrics.json`` and ``dataset.json``."""
+    with writing(out_dir, resume=False):  # a full disk: one line naming the folder (DiskFull)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        model.save(out_dir / "model.keras")
+        if preprocessor is not None:
+            preprocessor.save(out_dir / "preprocessor.joblib")
+        (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+        (out_dir / "history.json").write_text(json.dumps(history, indent=2, default=float) + "\n")
+        (out_dir / "metrics.json").write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
+        (out_dir / "dataset.json").write_text(
+            json.dumps({**dataset.summary(), "class_names": dataset.class_names}) + "\n"
+        )

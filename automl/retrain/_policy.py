@@ -5,9 +5,14 @@ train + validation with S seeds and scored once on the test split; test scores a
 spread), never used to choose. The saved model is the top-1 config's first seed.
 
 Epochs: ``"best"`` replays the search's best epoch on every train + validation row; ``N`` trains N epochs.
-A winner whose epoch count was set by the budget rather than by convergence (``stopped_by`` pruned,
-budget or max_epochs: a Hyperband bracket's 3 epochs are not a converged count) is retrained with early
-stopping on a seeded slice of train + validation instead, up to the space's epoch budget.
+A winner whose epoch count was set by a schedule rather than by convergence (``stopped_by`` pruned or
+max_epochs: a Hyperband bracket's 3 epochs are not a converged count) is retrained with early stopping on
+a seeded slice of train + validation instead, up to the space's epoch budget. A winner stopped by the
+search's *time* budget replays its best epoch too: the user's time bounded it, and early stopping up to
+the space's 50 epochs made the retrain of a 10-minute search take 40 minutes (:mod:`._time`).
+
+Time: ``time_limit`` bounds the retrain; models after the top-1 config's first are trained only if they
+fit in what is left (:mod:`._time`), and what is skipped is reported.
 
 Bagging (``bag="auto"``, the default, when the search scored trials by cross-validation): each config is
 retrained as its K fold models instead, each early-stopped on its own fold, averaged in one model (see
@@ -23,124 +28,31 @@ split.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-import statistics
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automl._diskspace import writing
 from automl.exceptions import Argument, UserError
+from automl.outcomes import FailureKind
 from automl.retrain._bag import bag_folds, train_bag
-from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first
+from automl.retrain._report import DatasetRetrain, RetrainedConfig, SeedRun
+from automl.retrain._time import RetrainClock, time_limit_of
+from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first, search_seconds
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
     from automl.retrain._predictor import Predictor
+    from automl.training import TrainResult
 
-__all__ = [
-    "ENSEMBLE_SIZE",
-    "DatasetRetrain",
-    "RetrainedConfig",
-    "SeedRun",
-    "deploy_plan",
-    "policy_of",
-    "retrain_study",
-    "top_configs",
-]
+__all__ = ["ENSEMBLE_SIZE", "deploy_plan", "policy_of", "retrain_study", "top_configs"]
 
-_TRUNCATED = ("pruned", "budget", "max_epochs")
+#: how a trial ended when its epoch count is not a converged one, and a time budget did not set it
+_TRUNCATED = ("pruned", "max_epochs")
 
 #: configs an ``auto`` ensemble averages. In benchmarks/quality.py at 60 s the top 3 averaged beat the
 #: top-1 model on both regressions and on breast_cancer and digits (CHANGELOG, README "What to deploy").
 #: Retraining them costs three trials' training, small next to a search of tens of trials.
 ENSEMBLE_SIZE = 3
-
-
-@dataclass
-class SeedRun:
-    seed: int
-    epochs: int
-    early_stopping: bool
-    test: dict[str, float]
-
-
-@dataclass
-class RetrainedConfig:
-    """One of the top K configs, retrained with several seeds."""
-
-    rank: int
-    trial: int
-    validation_score: float | None
-    config: dict[str, Any]
-    epochs_policy: str
-    runs: list[SeedRun] = field(default_factory=list)
-
-    def mean(self, metric: str) -> float:
-        values = [r.test[metric] for r in self.runs if math.isfinite(r.test.get(metric, math.nan))]
-        return statistics.fmean(values) if values else math.nan
-
-    def spread(self, metric: str) -> float:
-        values = [r.test[metric] for r in self.runs if math.isfinite(r.test.get(metric, math.nan))]
-        return statistics.stdev(values) if len(values) > 1 else 0.0
-
-
-@dataclass
-class DatasetRetrain:
-    """What retraining one study produced; written as ``metrics.json`` beside the saved model."""
-
-    dataset: str
-    metric: str
-    direction: str
-    configs: list[RetrainedConfig]
-    test_baselines: dict[str, float]
-    model_dir: str
-    #: the ensemble saved instead of the top-1 model: its members' trials and its own test scores.
-    ensemble: dict[str, Any] | None = None
-    #: the final fit saved instead: rows and epochs it learned from (it has no test score of its own).
-    final_fit: dict[str, Any] | None = None
-    #: fold models averaged per config (0: one model on train + validation per config).
-    bag: int = 0
-
-    @property
-    def deployed(self) -> str:
-        """What ``model.keras`` holds: ``top-1``, ``ensemble`` or ``final-fit``."""
-        return "final-fit" if self.final_fit else "ensemble" if self.ensemble else "top-1"
-
-    @property
-    def test_score(self) -> float:
-        """Mean test score of the top-1 config over its seeds."""
-        return self.configs[0].mean(self.metric)
-
-    @property
-    def deployed_test_score(self) -> float:
-        """Test score of what ``model.keras`` holds: the ensemble's, else the top-1 config's (a final fit
-        has none of its own: the top-1 config's before it)."""
-        return float(self.ensemble["test"][self.metric]) if self.ensemble else self.test_score
-
-    def to_dict(self) -> dict[str, Any]:
-        best = self.configs[0]
-        return {
-            "dataset": self.dataset,
-            "metric": self.metric,
-            "direction": self.direction,
-            "saved": {"trial": best.trial, "seed": best.runs[0].seed, "config": best.config},
-            "validation_score": best.validation_score,
-            "test_score": self.test_score,
-            "test_score_std": best.spread(self.metric),
-            "deployed_test_score": self.deployed_test_score,
-            "test_baselines": self.test_baselines,
-            "deployed": self.deployed,
-            "ensemble": self.ensemble,
-            "final_fit": self.final_fit,
-            "bag": self.bag,
-            "configs": [
-                {**asdict(c), "test_mean": c.mean(self.metric), "test_std": c.spread(self.metric)}
-                for c in self.configs
-            ],
-        }
 
 
 def _test_scores(model: Any, dataset: Dataset, metric: str) -> dict[str, float]:
@@ -211,6 +123,70 @@ def policy_of(policy: RetrainPolicy | None, **values: Any) -> RetrainPolicy:
     return policy
 
 
+def _epoch_plan(record: TrialRecord, epochs: str | int, folds: int) -> tuple[str, bool, int | None]:
+    """How one config is retrained: ``(epochs_policy, early_stopping, epochs)`` (see the module doc)."""
+    if folds:
+        fixed = f"{epochs} epochs each" if epochs != "best" else "each early-stopped on its fold"
+        return (
+            f"bag of {folds} fold models, {fixed}",
+            epochs == "best",
+            None if epochs == "best" else int(epochs),
+        )
+    if epochs != "best":
+        return f"fixed {epochs}", False, int(epochs)
+    if record.stopped_by in _TRUNCATED:
+        return f"early stop on slice ({record.stopped_by})", True, int(record.config.get("epochs", 100))
+    best = int(record.best_epoch or record.epochs_run or 1)
+    if record.stopped_by == "budget":
+        return f"best epoch {best} (the search's time budget stopped it)", False, best
+    return f"best epoch {best}", False, best
+
+
+def _planned_epochs(record: TrialRecord, early: bool, n_epochs: int | None) -> int:
+    """Epochs an estimate counts: those fixed, else (early stopping) as many as the trial trained."""
+    return int(n_epochs) if n_epochs is not None and not early else max(1, record.epochs_run)
+
+
+def _fit(
+    record: TrialRecord,
+    dataset: Dataset,
+    info: StudyInfo,
+    *,
+    folds: int,
+    seed: int,
+    epochs: int | None,
+    early: bool,
+    time_limit: float | None,
+) -> TrainResult:
+    """One retrained model of ``record``'s config (a bag of ``folds`` fold models, else one on train +
+    validation); a fit the time limit cut short after an epoch is kept.
+
+    Raises:
+        UserError: the fit failed.
+    """
+    from automl.training import train
+
+    if folds:
+        result = train_bag(
+            record.config, dataset, folds, seed=seed, metric=info.metric, epochs=epochs, time_limit=time_limit
+        )
+    else:
+        result = train(
+            record.config, dataset, epochs=epochs, seed=seed, metric=info.metric, fit_on="train_val",
+            early_stopping=early, time_limit=time_limit,
+        )  # fmt: skip
+    if result.failure is not None and not (result.failure is FailureKind.TIMEOUT and result.epochs_run):
+        raise UserError(
+            "retraining trial {number} failed ({failure}: {detail}); try fewer {epochs} or another {top_k}",
+            number=record.number,
+            failure=result.failure,
+            detail=result.failure_detail,
+            epochs=Argument("epochs"),
+            top_k=Argument("top_k"),
+        )
+    return result
+
+
 def retrain_study(
     dataset: Dataset,
     records: list[TrialRecord],
@@ -224,7 +200,9 @@ def retrain_study(
     final_fit: bool = False,
     ensemble: bool | str = "auto",
     bag: bool | str = "auto",
+    time_limit: float | str | None = "auto",
     policy: RetrainPolicy | None = None,
+    search_budget: float | None = None,
 ) -> tuple[DatasetRetrain, Predictor]:
     """Retrain the top K configs of one study; save the deployed model in ``out_dir``; return the report
     and the deployed model as a :class:`Predictor`.
@@ -234,20 +212,23 @@ def retrain_study(
     ``final_fit``, the top-1 config fitted again on every row (see :mod:`._final`). Test scores are those
     of the models before a final fit. With ``bag`` (see :func:`._bag.bag_folds`) each config's model is
     the average of its fold models. The values make a :class:`~automl.store.RetrainPolicy`, which may be
-    given whole as ``policy`` instead.
+    given whole as ``policy`` instead. ``time_limit="auto"`` is ``search_budget``, the seconds the search
+    was given (None: no limit); every model after the top-1 config's first is trained only if it fits in
+    what is left of the limit (see :mod:`._time`).
 
     Raises:
         UserError: no complete trial, a value the policy refuses (see :class:`~automl.store.RetrainPolicy`),
             or a dataset that is not the one searched (its fingerprint differs).
     """
     from automl.datasets import baselines_on_test
-    from automl.retrain._final import all_rows, ensemble_model, final_epochs
+    from automl.retrain._final import all_rows, ensemble_model, final_epochs, save_retrained
     from automl.retrain._predictor import Predictor
     from automl.training import train
 
     policy = policy_of(
-        policy, top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag
-    )
+        policy, top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag,
+        time_limit=time_limit,
+    )  # fmt: skip
     seeds, epochs, final_fit = policy.seeds, policy.epochs, policy.final_fit
     top_k, ensemble = deploy_plan(records, info, policy)
     folds = bag_folds(info, policy)
@@ -256,60 +237,48 @@ def retrain_study(
             f"dataset {dataset.name!r} is not the data this run searched (fingerprint changed); "
             "retrain with the same dataset, target and seed"
         )
+    n_train = max(1, len(dataset.y_train))
+    clock = RetrainClock(time_limit_of(policy, search_budget), rows=(n_train + len(dataset.y_val)) / n_train)
+    log = logging.getLogger("automl.retrain")
     members: list[Any] = []
     saved_history: dict[str, Any] = {}
-    retrained = []
+    retrained: list[RetrainedConfig] = []
+    skipped: list[dict[str, Any]] = []
     for rank, record in enumerate(top_configs(records, info, top_k), start=1):
-        truncated = record.stopped_by in _TRUNCATED
-        if folds:
-            fixed = f"{epochs} epochs each" if epochs != "best" else "each early-stopped on its fold"
-            epochs_policy, early = f"bag of {folds} fold models, {fixed}", epochs == "best"
-            n_epochs = None if epochs == "best" else int(epochs)
-        elif epochs != "best":
-            epochs_policy, early, n_epochs = f"fixed {epochs}", False, int(epochs)
-        elif truncated:
-            epochs_policy, early = f"early stop on slice ({record.stopped_by})", True
-            n_epochs = int(record.config.get("epochs", 100))
-        else:
-            epochs_policy, early, n_epochs = (
-                f"best epoch {record.best_epoch}",
-                False,
-                int(record.best_epoch or 1),
-            )
+        epochs_policy, early, n_epochs = _epoch_plan(record, epochs, folds)
         entry = RetrainedConfig(rank, record.number, record.score, dict(record.config), epochs_policy)
         for offset in range(seeds):
             seed = base_seed + offset
-            if folds:
-                result = train_bag(
-                    record.config, dataset, folds, seed=seed, metric=info.metric, epochs=n_epochs
-                )
-            else:
-                result = train(
-                    record.config,
-                    dataset,
-                    epochs=n_epochs,
-                    seed=seed,
-                    metric=info.metric,
-                    fit_on="train_val",
-                    early_stopping=early,
-                )
-            if result.failure is not None:
-                raise UserError(
-                    "retraining trial {number} failed ({failure}: {detail}); "
-                    "try fewer {epochs} or another {top_k}",
-                    number=record.number,
-                    failure=result.failure,
-                    detail=result.failure_detail,
-                    epochs=Argument("epochs"),
-                    top_k=Argument("top_k"),
-                )
+            estimate = clock.estimate(record, _planned_epochs(record, early, n_epochs))
+            # The top-1 config's first model is the deployable minimum: always trained. A config whose first
+            # model was left out gets no other seed.
+            if (rank, offset) != (1, 0) and ((offset and not entry.runs) or not clock.fits(estimate)):
+                skipped.append({"trial": record.number, "seed": seed, "estimated_seconds": estimate})
+                continue
+            result = _fit(
+                record, dataset, info, folds=folds, seed=seed, epochs=n_epochs, early=early,
+                time_limit=clock.left(),
+            )  # fmt: skip
+            clock.measured(record, result.fit_seconds, result.epochs_run)
+            test = _test_scores(result.model, dataset, info.metric)
+            cut = result.failure is not None
             entry.runs.append(
-                SeedRun(seed, result.epochs_run, early, _test_scores(result.model, dataset, info.metric))
+                SeedRun(seed, result.epochs_run, early, test, round(result.fit_seconds, 2), cut)
             )
             if offset == 0:
                 members.append(result.model)
                 saved_history = saved_history or result.history
-        retrained.append(entry)
+        if entry.runs:
+            retrained.append(entry)
+    if skipped:
+        log.warning(
+            "%s: the retrain's time limit (%s s) left out %d model(s) (trials %s); raise `time_limit` to "
+            "train them",
+            dataset.name,
+            f"{clock.limit:.0f}",
+            len(skipped),
+            ", ".join(str(s["trial"]) for s in skipped),
+        )
 
     report = DatasetRetrain(
         dataset=dataset.name,
@@ -319,14 +288,18 @@ def retrain_study(
         test_baselines=baselines_on_test(dataset, info.metric),
         model_dir=str(out_dir),
         bag=folds,
+        time_limit=clock.limit,
+        search_seconds=search_seconds(records),
+        skipped=skipped,
     )
-    deployed, preprocessor = members[0], dataset.preprocessor  # the policy holds top_k, seeds >= 1
+    # The top-1 config's first model is always trained.
+    deployed, preprocessor = members[0], dataset.preprocessor
     if ensemble and len(members) < 2:
         # A search that finished one config has nothing to average: its model is the deployed one. Only an
-        # explicit ``ensemble=True`` gets here: ``auto`` asks for an ensemble only of two finished configs.
-        logging.getLogger("automl.retrain").warning(
-            "%s: one finished config, no ensemble: the top-1 model is deployed", dataset.name
-        )
+        # explicit ``ensemble=True`` gets here without a time limit: ``auto`` asks for an ensemble only of
+        # two finished configs.
+        why = "the time limit left one config" if skipped else "one finished config"
+        log.warning("%s: %s, no ensemble: the top-1 model is deployed", dataset.name, why)
     elif ensemble:
         deployed = ensemble_model(members, dataset.input_shape)
         report.ensemble = {
@@ -336,31 +309,36 @@ def retrain_study(
     if final_fit:
         everything = all_rows(dataset)
         n_epochs = final_epochs([run.epochs for run in retrained[0].runs])
-        result = train(
-            retrained[0].config, everything, epochs=n_epochs, seed=base_seed, metric=info.metric,
-            fit_on="train", early_stopping=False,
-        )  # fmt: skip
-        if result.failure is not None:
-            raise UserError(
-                f"the final fit failed ({result.failure}: {result.failure_detail}); retrain without it"
+        estimate = clock.estimate(top_configs(records, info, 1)[0], n_epochs)
+        rows = len(everything.y_train) / max(1, len(dataset.y_train) + len(dataset.y_val))
+        if not clock.fits(None if estimate is None else estimate * rows):
+            skipped.append({"trial": None, "seed": base_seed, "estimated_seconds": estimate})
+            log.warning(
+                "%s: the final fit does not fit in the retrain's time limit; the model before it is deployed",
+                dataset.name,
             )
-        deployed, preprocessor, saved_history = result.model, everything.preprocessor, result.history
-        report.final_fit = {
-            "rows": len(everything.y_train),
-            "epochs": n_epochs,
-            "test_score": None,
-            "note": "fitted on every row, test included: it has no honest test score of its own; "
-            "test_score is the top-1 config's before the final fit",
-        }
-    with writing(out_dir, resume=False):  # a full disk: one line naming the folder (DiskFull)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        deployed.save(out_dir / "model.keras")
-        if preprocessor is not None:
-            preprocessor.save(out_dir / "preprocessor.joblib")
-        (out_dir / "config.json").write_text(json.dumps(retrained[0].config, indent=2) + "\n")
-        (out_dir / "history.json").write_text(json.dumps(saved_history, indent=2, default=float) + "\n")
-        (out_dir / "metrics.json").write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
-        (out_dir / "dataset.json").write_text(
-            json.dumps({**dataset.summary(), "class_names": dataset.class_names}) + "\n"
-        )
+        else:
+            result = train(
+                retrained[0].config, everything, epochs=n_epochs, seed=base_seed, metric=info.metric,
+                fit_on="train", early_stopping=False, time_limit=clock.left(),
+            )  # fmt: skip
+            if result.failure is not None and not (
+                result.failure is FailureKind.TIMEOUT and result.epochs_run
+            ):
+                raise UserError(
+                    f"the final fit failed ({result.failure}: {result.failure_detail}); retrain without it"
+                )
+            deployed, preprocessor, saved_history = result.model, everything.preprocessor, result.history
+            report.final_fit = {
+                "rows": len(everything.y_train),
+                "epochs": result.epochs_run,
+                "test_score": None,
+                "note": "fitted on every row, test included: it has no honest test score of its own; "
+                "test_score is the top-1 config's before the final fit",
+            }
+    report.seconds = clock.elapsed  # writing the files below is not counted
+    save_retrained(
+        out_dir, deployed, preprocessor, config=retrained[0].config, history=saved_history, report=report,
+        dataset=dataset,
+    )  # fmt: skip
     return report, Predictor(deployed, preprocessor, task=dataset.task.value)

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from automl.exceptions import UserError
-from automl.retrain._policy import DatasetRetrain, policy_of, retrain_study
+from automl.retrain._policy import policy_of, retrain_study
+from automl.retrain._report import DatasetRetrain
+from automl.retrain._time import search_budget
 from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first, reload_dataset
 
 if TYPE_CHECKING:
@@ -27,21 +29,25 @@ def retrain_run(
     final_fit: bool = False,
     ensemble: bool | str = "auto",
     bag: bool | str = "auto",
+    time_limit: float | str | None = "auto",
     policy: RetrainPolicy | None = None,
 ) -> list[DatasetRetrain]:
     """Retrain the best model of every dataset of a run (or of ``dataset``) into ``<run>/models/<dataset>/``.
 
     When several spaces searched a dataset, the study with the best validation score is retrained.
     The retrain values make a :class:`~automl.store.RetrainPolicy` (checked before the run is opened),
-    which may be given whole as ``policy`` instead.
+    which may be given whole as ``policy`` instead. Each dataset's retrain has its own ``time_limit``;
+    ``"auto"`` is the time budget its search was given (the manifest's ``timeout``, or its share of an
+    experiment's total; none for a search bounded by trials alone).
 
     ``data`` supplies the dataset in memory (the Python API), instead of reloading it from the run.
     """
     from automl.store import load_records, load_study_info, open_run
 
     policy = policy_of(
-        policy, top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag
-    )
+        policy, top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag,
+        time_limit=time_limit,
+    )  # fmt: skip
     run, manifest, storage = open_run(run_dir)
     entries = {d.name: d for d in manifest.datasets}
     if dataset is not None and dataset not in entries:
@@ -75,6 +81,7 @@ def retrain_run(
             run.models_dir / name_of_dataset,
             base_seed=seed,
             policy=policy,
+            search_budget=search_budget(manifest.budget, len(manifest.studies)),
         )
         reports.append(report)
     if not reports:

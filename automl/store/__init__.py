@@ -29,6 +29,7 @@ from automl.store._records import (
     load_study_info,
     mask_password,
     open_storage,
+    search_seconds,
     storage_url_for,
     study_name,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "reserve_trial",
     "resolve_run_path",
     "retry_trial",
+    "search_seconds",
     "split_files",
     "storage_url_for",
     "study_name",

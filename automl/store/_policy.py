@@ -1,12 +1,12 @@
 """The retrain policy: what retraining a search does, as one checked record.
 
-:class:`RetrainPolicy` holds the six values a user gives retraining (``top_k``, ``seeds``, ``epochs``,
-``final_fit``, ``ensemble``, ``bag``) and owns every rule about them, alone or together; it checks them
-once, when it is made, wherever it is made: ``AutoMLSearch.retrain()``, ``automl.retrain.retrain_run()``,
-``automl retrain`` or an experiment file's ``retrain:`` section. The rules that need the search (how many
-configs finished, whether it cross-validated) are in :func:`automl.retrain.deploy_plan` and
-:func:`automl.retrain._bag.bag_folds`. It lives in the store because a run's manifest records it as its
-``retrain`` entry. No TensorFlow here.
+:class:`RetrainPolicy` holds the seven values a user gives retraining (``top_k``, ``seeds``, ``epochs``,
+``final_fit``, ``ensemble``, ``bag``, ``time_limit``) and owns every rule about them, alone or together;
+it checks them once, when it is made, wherever it is made: ``AutoMLSearch.retrain()``,
+``automl.retrain.retrain_run()``, ``automl retrain`` or an experiment file's ``retrain:`` section. The
+rules that need the search (how many configs finished, whether it cross-validated, its time budget) are in
+:func:`automl.retrain.deploy_plan`, :func:`automl.retrain._bag.bag_folds` and :mod:`automl.retrain._time`.
+It lives in the store because a run's manifest records it as its ``retrain`` entry. No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from automl._durations import parse_duration
 from automl.exceptions import Argument, UserError
 
 __all__ = ["Choice", "RetrainPolicy", "RetrainPolicyError"]
@@ -57,6 +58,26 @@ def _choice(value: object, key: str) -> None:
         )
 
 
+def _time_limit(value: object) -> float | str | None:
+    """``time_limit`` as the policy keeps it: ``"auto"``, None (also written ``none``), or seconds."""
+    if value is None or value == "auto":
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("auto", "none"):
+        return None if value.strip().lower() == "none" else "auto"
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            return parse_duration(value, name="time_limit")
+        except UserError:
+            pass
+    raise RetrainPolicyError(
+        "{time_limit} takes a duration (90, 20m, 1h), 'auto' or 'none', not {got!r}",
+        time_limit=Argument("time_limit"),
+        got=value,
+        key="time_limit",
+        in_file=f"give a duration (90, 20m, 1h), auto or none, not {value!r}",
+    )
+
+
 @dataclass(frozen=True)
 class RetrainPolicy:
     """How to retrain a search's best configs (README "Retraining"); refused in one line if contradictory.
@@ -64,7 +85,9 @@ class RetrainPolicy:
     ``top_k``: configs retrained (``None``: 3 for an ensemble, else 1); ``seeds``: seeds per config;
     ``epochs``: ``"best"`` (the search's best epoch) or a fixed number; ``final_fit``: deploy the top-1
     config refitted on every row; ``ensemble``: deploy the average of the top configs; ``bag``: retrain
-    each config as the average of its fold models.
+    each config as the average of its fold models; ``time_limit``: seconds the whole retrain may take
+    (a duration such as ``"20m"`` is read as one), ``None`` for no limit, or ``"auto"`` (the default) for
+    the time budget the search was given (see :mod:`automl.retrain._time`).
 
     Raises:
         RetrainPolicyError: (a :class:`UserError`) a value out of its range, or two values that contradict
@@ -77,8 +100,10 @@ class RetrainPolicy:
     final_fit: bool = False
     ensemble: Choice = "auto"
     bag: Choice = "auto"
+    time_limit: float | str | None = "auto"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "time_limit", _time_limit(self.time_limit))
         if self.top_k is not None and not (_whole(self.top_k) and self.top_k >= 1):
             raise RetrainPolicyError(
                 "{top_k} must be at least 1, but got {got!r}",

@@ -39,6 +39,7 @@ __all__ = [
     "load_study_info",
     "mask_password",
     "open_storage",
+    "search_seconds",
     "storage_url_for",
     "study_name",
 ]
@@ -384,6 +385,16 @@ def best_first(records: list[TrialRecord], direction: str) -> list[TrialRecord]:
     scored = [(r.score, r) for r in records if r.state is TrialState.COMPLETE and r.score is not None]
     sign = -1.0 if direction == "maximize" else 1.0
     return [r for score, r in sorted(scored, key=lambda pair: sign * pair[0])]
+
+
+def search_seconds(records: list[TrialRecord]) -> float | None:
+    """The search's wall time as its trials saw it: the first trial's start to the last trial's end (None
+    before a trial ended). The report, the leaderboards and the retrain's ``metrics.json`` all say this."""
+    starts = [r.started for r in records if r.started is not None]
+    ends = [r.finished for r in records if r.finished is not None]
+    if not starts or not ends:
+        return None
+    return max(0.0, (max(ends) - min(starts)).total_seconds())
 
 
 def load_records(storage: optuna.storages.BaseStorage | str, name: str) -> list[TrialRecord]:

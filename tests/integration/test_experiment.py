@@ -62,6 +62,8 @@ def test_python_run_fills_leaderboards_summary_and_models(ran):
     assert [r.dataset for r in ran.retrain_] == ["iris", "wine"]
     assert all(0.0 <= r.test_score <= 1.0 for r in ran.retrain_)
     assert ran.studies_ == ["run/iris/tiny/optuna-tpe", "run/wine/tiny/optuna-tpe"]
+    # Bounded by trials alone: no time limit; each retrain's wall time is kept beside its search's.
+    assert all(r.time_limit is None and r.seconds > 0 and r.search_seconds > 0 for r in ran.retrain_)
 
     resolved = yaml.safe_load((ran.run_dir_ / "run.yaml").read_text())
     assert resolved["manifest_version"] == 1 and not (ran.run_dir_ / "experiment.yaml").exists()
@@ -107,11 +109,22 @@ def test_leaderboard_command_shows_each_dataset_then_the_cross_table(ran, capsys
     assert "| dataset | search |" in capsys.readouterr().out
 
 
+def test_the_run_summary_shows_each_retrains_wall_time_beside_its_searchs(ran, capsys):
+    from automl.cli._experiment import _show
+
+    _show(ran, top=1)
+    out = capsys.readouterr().out
+    for report in ran.retrain_:
+        # the dataset's row of the last table, the retrained models'
+        row = [line for line in out.splitlines() if line.startswith(f"│ {report.dataset} ")][-1]
+        assert f"{report.search_seconds:.1f} s" in row and f"{report.seconds:.1f} s" in row, out
+
+
 def test_cli_resume_continues_every_study(ran, capsys):
     path = write(ran.run_dir_.parent, EXPERIMENT.format(trials=3, retrain="false"), "more.yaml")
     assert cli("run", str(path), "--run-dir", str(ran.run_dir_), "--resume", "--json") == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["studies"] == ran.studies_ and doc["retrain"] == []
+    assert doc["studies"] == ran.studies_ and doc["retrain"] == [] and doc["retrain_seconds"] == 0
     for dataset in ("iris", "wine"):
         rows = doc["leaderboards"][dataset]["tiny"]
         assert sum(r["state"] == "complete" for r in rows) == 3

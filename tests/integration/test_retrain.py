@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import math
+import re
 import statistics
 import sys
 
@@ -133,6 +134,11 @@ def test_cli_retrain_and_predict(tmp_path, capsys):
     assert _main(["retrain", str(run_dir), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)[0]
     assert report["dataset"] == "iris" and 0 <= report["test_score"] <= 1
+    assert report["search_seconds"] > 0 and report["retrain_seconds"] > 0
+    assert report["time_limit"] is None  # a search bounded by trials: no limit
+    assert _main(["retrain", str(run_dir), "--no-ensemble", "--time-limit", "20m"]) == 0
+    shown = capsys.readouterr().out
+    assert re.search(r"wall time: search \d+\.\d s, retrain \d+\.\d s \(limit 1200 s\)", shown), shown
 
     rows = tmp_path / "rows.csv"
     load_iris(as_frame=True).frame.drop(columns="target").head(7).to_csv(rows, index=False)

@@ -119,6 +119,30 @@ def test_retrained_model_scores_sit_beside_the_test_baselines(make_run):
     assert retrained["figure"] is not None and retrained["diagnosis"]["label"] == "unknown"
     page = write_report(path).read_text(encoding="utf-8")
     assert "Retrained model (test split)" in page and "baseline linear" in page
+    assert report_data(path)["run"]["retrain_seconds"] is None  # retrained before wall times were kept
+
+
+def test_the_retrains_wall_time_sits_beside_the_searchs(make_run):
+    path = make_run(4, pruned=0, failed=0)
+    folder = path / "models" / "wine"
+    folder.mkdir(parents=True)
+    metrics = {
+        "dataset": "wine", "metric": "accuracy", "direction": "maximize",
+        "saved": {"trial": 2, "seed": 0, "config": {}}, "validation_score": 0.97, "test_score": 0.944,
+        "test_baselines": {"majority": 0.39}, "search_seconds": 600.0, "retrain_seconds": 95.5,
+        "time_limit": 600.0, "skipped": [{"trial": 3, "seed": 0, "estimated_seconds": 900.0}],
+        "configs": [{"rank": 1, "trial": 2, "validation_score": 0.97, "test_mean": 0.944, "test_std": 0.0,
+                     "epochs_policy": "best epoch 12", "runs": [{"seed": 0}]}],
+    }  # fmt: skip
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    data = report_data(path)
+    assert data["run"]["retrain_seconds"] == 95.5
+    retrained = data["studies"][0]["retrained"]
+    assert (retrained["search_seconds"], retrained["retrain_seconds"]) == (600.0, 95.5)
+    page = write_report(path).read_text(encoding="utf-8")
+    assert "retrain 95.5 s" in page  # in the run's summary, beside the search's wall time
+    assert "wall time: search 10.0 min · retrain 95.5 s" in page  # in the dataset's retrained section
+    assert "left out by the time limit: trial 3 seed 0" in page
 
 
 def test_report_path_shows_inline_in_a_notebook(make_run):

@@ -131,6 +131,7 @@ def test_round_trip_through_dict_json_and_yaml():
         "final_fit": False,
         "ensemble": "auto",
         "bag": "auto",
+        "time_limit": "auto",
     }
 
 

@@ -1,4 +1,4 @@
-"""The retrain policy checks its six values once, when it is made: one test per rule, each refusal one
+"""The retrain policy checks its seven values once, when it is made: one test per rule, each refusal one
 line naming the Python argument; the experiment file's wording of it names the key."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def refusal(**values) -> RetrainPolicyError:
 
 
 def test_the_defaults_and_every_value_in_range_are_accepted():
-    assert RetrainPolicy() == RetrainPolicy(None, 1, "best", False, "auto", "auto")
+    assert RetrainPolicy() == RetrainPolicy(None, 1, "best", False, "auto", "auto", "auto")
     RetrainPolicy(top_k=5, seeds=3, epochs=12, final_fit=True, ensemble=False, bag=False)
     RetrainPolicy(top_k=2, ensemble=True, bag=True)
     # `auto` gives way to a final fit (deploy_plan and bag_folds decide): no contradiction.
@@ -89,3 +89,22 @@ def test_an_ensemble_needs_two_configs():
     error = refusal(ensemble=True, top_k=1)
     assert str(error) == "an ensemble needs at least 2 configs: retrain with `top_k` of 2 or more"
     assert (error.key, error.in_file) == ("ensemble", "an ensemble needs `top_k` of 2 or more")
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("auto", "auto"), (None, None), ("none", None), ("None", None), (90, 90.0), ("90", 90.0), ("20m", 1200.0),
+     ("1.5h", 5400.0), (2.5, 2.5)],
+)  # fmt: skip
+def test_time_limit_is_auto_none_or_a_duration_kept_in_seconds(given, kept):
+    assert RetrainPolicy(time_limit=given).time_limit == kept
+
+
+@pytest.mark.parametrize("time_limit", [0, -5, "soon", True, [1]])
+def test_time_limit_refuses_what_is_not_a_positive_duration(time_limit):
+    error = refusal(time_limit=time_limit)
+    assert str(error) == f"`time_limit` takes a duration (90, 20m, 1h), 'auto' or 'none', not {time_limit!r}"
+    assert (error.key, error.in_file) == (
+        "time_limit",
+        f"give a duration (90, 20m, 1h), auto or none, not {time_limit!r}",
+    )
