@@ -123,6 +123,10 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             an earlier run of the same space (its best configs). Default ``"auto"``: the portfolio when
             the space ships one and the algorithm can take it, else none. At most 5 configs, and at most
             a quarter of ``n_trials``. A resumed run keeps the warm start it started with.
+        checkpoint_dir: Where running trials keep their checkpoints (a folder every worker reaches; workers
+            joining from other machines give theirs to :func:`automl.workers.join`). Default:
+            ``AUTOML_CHECKPOINT_DIR``, else ``checkpoints/`` in the run directory. The run records it, and
+            a resumed run keeps it unless another is given.
     """
 
     def __init__(
@@ -151,6 +155,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         heartbeat_interval: int = 60,
         oracle_port: int | None = None,
         warm_start: str | Path = "auto",
+        checkpoint_dir: str | Path | None = None,
     ) -> None:
         self.space = space
         self.backend = backend
@@ -175,6 +180,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         self.heartbeat_interval = heartbeat_interval
         self.oracle_port = oracle_port
         self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -266,7 +272,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         prepared = prepare_run(
             name=self.name, run_dir=self.run_dir, default_name=f"{dataset.name}-{space.name}-{backend.name}",
             storage=self.storage, resume=self.resume, overwrite=self.overwrite, kind="search",
-            heartbeat_interval=self.heartbeat_interval,
+            heartbeat_interval=self.heartbeat_interval, checkpoint_dir=self.checkpoint_dir,
         )  # fmt: skip
         if prepared.previous is not None:
             check_same_search(prepared.previous, dataset.name, space.name, backend)
@@ -301,6 +307,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             seed=self.seed,
             environment=Environment.current(),
             warm_start=setting,
+            checkpoint_dir=None if prepared.checkpoint_dir is None else str(prepared.checkpoint_dir),
         )
         write_manifest(run, storage, manifest)
         handler = run.attach_log()

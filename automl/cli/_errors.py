@@ -60,6 +60,7 @@ FLAGS = {
     "bag": "--bag",
     "cv": "--cv",
     "time_limit": "--time-limit",
+    "checkpoint_dir": "--checkpoint-dir",
 }
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from automl.cli._console import console, err_console, print_json, stops_handled
+from automl.cli._search import CHECKPOINT_DIR_HELP
 
 
 def _summary(experiment: Any, seconds: float) -> dict[str, Any]:
@@ -74,6 +75,10 @@ def run_command(
     resume: Annotated[bool, typer.Option("--resume", help="Continue every study of the run.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete an existing run first.")] = False,
     run_dir: Annotated[Path | None, typer.Option(help="Folder of the run (default runs/NAME).")] = None,
+    checkpoint_dir: Annotated[
+        Path | None,
+        typer.Option(help=CHECKPOINT_DIR_HELP + " Overrides the file's checkpoint_dir."),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document at the end.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final tables.")] = False,
     top: Annotated[int, typer.Option(help="Rows of each leaderboard shown at the end.")] = 5,
@@ -91,7 +96,9 @@ def run_command(
         def progress(_study: str) -> RichProgress:
             return RichProgress(err_console)
 
-    experiment = Experiment.from_yaml(experiment_file, run_dir=run_dir, progress=progress)
+    experiment = Experiment.from_yaml(
+        experiment_file, run_dir=run_dir, progress=progress, checkpoint_dir=checkpoint_dir
+    )
     if no_report:
         import dataclasses
 

@@ -19,6 +19,11 @@ def _per_backend(describe: Any) -> str:
     return "; ".join(f"{spec.name}: {describe(spec, markdown=False)}" for spec in registry.BACKENDS.values())
 
 
+CHECKPOINT_DIR_HELP = (
+    "Folder of running trials' checkpoints, one every worker reaches (default: AUTOML_CHECKPOINT_DIR, else "
+    "RUN_DIR/checkpoints). A resumed run keeps the folder it recorded."
+)
+
 # From the registry, so the help follows every algorithm or option added there.
 _BACKEND_HELP = f"{' or '.join(registry.BACKENDS)}; `automl backends` shows what each offers."
 _ALGORITHM_HELP = _per_backend(registry.describe_algorithms) + "."
@@ -210,6 +215,7 @@ def search_command(
         ),
     ] = "auto",
     run_dir: Annotated[Path | None, typer.Option(help="Folder of the run (default runs/NAME).")] = None,
+    checkpoint_dir: Annotated[Path | None, typer.Option(help=CHECKPOINT_DIR_HELP)] = None,
     name: Annotated[str | None, typer.Option(help="Run name (default DATASET-SPACE-BACKEND).")] = None,
     storage: Annotated[
         str | None, typer.Option(help="Optuna storage URL (default the run's SQLite file).")
@@ -286,6 +292,7 @@ def search_command(
         recycle_after=recycle_after,
         oracle_port=oracle_port,
         warm_start=warm_start,
+        checkpoint_dir=checkpoint_dir,
     )
     run_search(
         search,

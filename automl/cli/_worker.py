@@ -40,6 +40,14 @@ def worker_command(
             help="keras_tuner hyperband: the first machine's run directory as mounted here (checkpoints)."
         ),
     ] = None,
+    checkpoint_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of running trials' checkpoints: the search's --checkpoint-dir as mounted here, so "
+            "a trial retried on any machine resumes (default: AUTOML_CHECKPOINT_DIR, else none: a trial "
+            "retried elsewhere starts again)."
+        ),
+    ] = None,
     log_dir: Annotated[Path, typer.Option(help="Where each worker process logs.")] = Path(
         "automl-worker-logs"
     ),
@@ -88,6 +96,7 @@ def worker_command(
             recycle_after=recycle_after,
             progress=None if quiet else RichProgress(err_console),
             wait=parse_duration(wait, "--wait") or 0.0,
+            checkpoint_dir=checkpoint_dir,
         )
     except KeyboardInterrupt:
         err_console.print(

@@ -11,7 +11,7 @@ launching a search live above the backends, in :mod:`automl.workers`.
 from automl.engine._open import check_family, choose_folds, open_study
 from automl.engine._progress import NullProgress, Progress, ProgressState, best_score
 from automl.engine._protocol import ReservedTrial, Session, Trainer
-from automl.engine._run import run_session
+from automl.engine._run import CHECKPOINT_DIR_VARIABLE, checkpoint_folder, run_session
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
 from automl.engine._session import Budget, SearchSession
 from automl.engine._spec import (
@@ -29,6 +29,7 @@ from automl.engine._spec import (
 )
 
 __all__ = [
+    "CHECKPOINT_DIR_VARIABLE",
     "EXIT_DISK_FULL",
     "EXIT_FATAL",
     "EXIT_INTERRUPTED",
@@ -51,6 +52,7 @@ __all__ = [
     "WorkerSpec",
     "best_score",
     "check_family",
+    "checkpoint_folder",
     "choose_folds",
     "follow_parent",
     "load_trainer",

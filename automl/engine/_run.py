@@ -29,12 +29,18 @@ CHECKPOINT_DIR_VARIABLE = "AUTOML_CHECKPOINT_DIR"
 CHECKPOINT_EVERY_VARIABLE = "AUTOML_CHECKPOINT_EVERY"
 
 
-def checkpoint_folder(run_dir: Path | None, study_name: str) -> Path | None:
-    """Where the study's trials keep their checkpoints: ``AUTOML_CHECKPOINT_DIR`` (shared by the machines
-    of a search), else the run directory's ``checkpoints/``; None where neither exists (a remote worker
-    without a shared folder: its trials restart when retried)."""
+def checkpoint_folder(
+    run_dir: Path | None, study_name: str, checkpoint_dir: str | Path | None = None
+) -> Path | None:
+    """Where the study's trials keep their checkpoints: ``checkpoint_dir`` (``--checkpoint-dir``, given to
+    this process), else ``AUTOML_CHECKPOINT_DIR`` (shared by the machines of a search), else the run
+    directory's ``checkpoints/``; None where none is (a remote worker without a shared folder: its trials
+    restart when retried)."""
     shared = os.environ.get(CHECKPOINT_DIR_VARIABLE, "").strip()
-    base = Path(shared) if shared else (None if run_dir is None else Path(run_dir) / "checkpoints")
+    if checkpoint_dir is not None:
+        base: Path | None = Path(checkpoint_dir)
+    else:
+        base = Path(shared) if shared else (None if run_dir is None else Path(run_dir) / "checkpoints")
     # One folder per study, named after it (``run/digits/mlp/optuna-tpe`` → ``run-digits-mlp-optuna-tpe``).
     return None if base is None else base / re.sub(r"[^A-Za-z0-9_.-]+", "-", study_name)
 
@@ -64,6 +70,7 @@ def run_session(
     max_trials_here: int | None = None,
     since: datetime | None = None,
     deadline: float | None = None,
+    checkpoint_dir: Path | None = None,
 ) -> SearchSession:
     """Search one opened study under ``budget`` with ``backend``; returns the finished session.
 
@@ -72,6 +79,7 @@ def run_session(
     TensorFlow, and record what it found). A worker stops after ``max_trials_here`` trials (to be
     recycled) and counts failures in a row from ``since`` (the whole search's start). ``deadline`` (a
     ``time.time()``) is the search's end when it was fixed before this call, as other processes know it.
+    ``checkpoint_dir`` holds the trials' checkpoints (see :func:`checkpoint_folder`).
 
     Raises:
         FatalError: the session stopped on too many failures (finished trials are kept).
@@ -95,7 +103,9 @@ def run_session(
         cv=info.cv,
         # Only a backend whose retries come from the study resumes a trial (KerasTuner's oracle ends a
         # killed trial and proposes anew: its checkpoint would never be read).
-        checkpoints=checkpoint_folder(run_dir, study.study_name) if shares_study(backend) else None,
+        checkpoints=(
+            checkpoint_folder(run_dir, study.study_name, checkpoint_dir) if shares_study(backend) else None
+        ),
         checkpoint_every=checkpoint_every(),
     )
     session = SearchSession(

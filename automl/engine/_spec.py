@@ -81,6 +81,9 @@ class WorkerSpec:
     dataset_file: str | None = None
     #: ``module:name`` of a stand-in for :func:`automl.train` (the engine's fast test tier), or None
     trainer: str | None = None
+    #: the folder of the trials' checkpoints the user gave (``--checkpoint-dir``); None: the process's
+    #: ``AUTOML_CHECKPOINT_DIR``, else the run directory's (:func:`automl.engine.checkpoint_folder`)
+    checkpoint_dir: str | None = None
 
     @classmethod
     def of(cls, budget: Budget, **fields: Any) -> WorkerSpec:

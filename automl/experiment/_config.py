@@ -37,6 +37,7 @@ _TOP_KEYS = (
     "report",
     "cv",
     "warm_start",
+    "checkpoint_dir",
 )
 _DATASET_KEYS = ("path", "name", "target", "task", "persistence", "split", "validation", "test")
 _BACKEND_KEYS = ("name", "algorithm", "pruner", "options")
@@ -84,6 +85,8 @@ class ExperimentConfig:
     cv: int | str = "auto"
     #: configs tried first: auto, portfolio, none or an earlier run's directory (see AutoMLSearch's)
     warm_start: str = "auto"
+    #: where running trials keep their checkpoints (absolute; relative to the file where written so)
+    checkpoint_dir: str | None = None
 
 
 class _Checker:
@@ -375,6 +378,11 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
             ("cv",), f"give a number of folds (2 or more), 0 for the validation split, or auto, not {cv!r}"
         )
     warm_start = _warm_start(check, data.get("warm_start", "auto"), base)
+    checkpoint_dir = data.get("checkpoint_dir")
+    if checkpoint_dir is not None:
+        if not isinstance(checkpoint_dir, str) or not checkpoint_dir.strip():
+            raise check.fail(("checkpoint_dir",), f"give a folder, not {checkpoint_dir!r}")
+        checkpoint_dir = str(base / Path(checkpoint_dir).expanduser())
     return ExperimentConfig(
         name=name,
         datasets=datasets,
@@ -389,6 +397,7 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
         report=report,
         cv=cv,
         warm_start=warm_start,
+        checkpoint_dir=checkpoint_dir,
         source=str(path),
         where={key: doc.where((key,)) for key in data},
     )

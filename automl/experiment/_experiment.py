@@ -77,6 +77,9 @@ class Experiment:
         config: A validated :class:`~automl.experiment._config.ExperimentConfig` (see :meth:`from_yaml`).
         run_dir: Folder of the run; default ``runs/<name>``.
         progress: A factory called with each study's name, returning its progress display; default none.
+        checkpoint_dir: Where running trials keep their checkpoints, instead of the file's
+            ``checkpoint_dir`` (default ``AUTOML_CHECKPOINT_DIR``, else ``checkpoints/`` in the run
+            directory; a resumed run keeps the folder it recorded).
     """
 
     def __init__(
@@ -85,17 +88,24 @@ class Experiment:
         *,
         run_dir: str | Path | None = None,
         progress: Any = None,
+        checkpoint_dir: str | Path | None = None,
     ) -> None:
         self.config = config
         self.run_dir = run_dir
         self.progress = progress
+        self.checkpoint_dir = checkpoint_dir
 
     @classmethod
     def from_yaml(
-        cls, path: str | Path, *, run_dir: str | Path | None = None, progress: Any = None
+        cls,
+        path: str | Path,
+        *,
+        run_dir: str | Path | None = None,
+        progress: Any = None,
+        checkpoint_dir: str | Path | None = None,
     ) -> Experiment:
         """Read and validate ``path``. Raises UserError (``file:line: key.path: message; fix``)."""
-        return cls(parse_experiment(path), run_dir=run_dir, progress=progress)
+        return cls(parse_experiment(path), run_dir=run_dir, progress=progress, checkpoint_dir=checkpoint_dir)
 
     # ------------------------------------------------------------------ run
     def _load_datasets(self) -> dict[str, Dataset]:
@@ -175,6 +185,7 @@ class Experiment:
         prepared = prepare_run(
             name=None if self.run_dir else cfg.name, run_dir=self.run_dir, default_name=cfg.name,
             storage=cfg.storage, resume=resume, overwrite=overwrite, kind="experiment",
+            checkpoint_dir=self.checkpoint_dir or cfg.checkpoint_dir,
         )  # fmt: skip
         if prepared.previous is not None:
             warm_setting = resumed_warm_start(prepared.previous.warm_start, cfg.warm_start)
@@ -332,6 +343,7 @@ class Experiment:
             retrain=cfg.retrain,
             environment=Environment.current(),
             warm_start=warm_start,
+            checkpoint_dir=None if prepared.checkpoint_dir is None else str(prepared.checkpoint_dir),
         )
 
     # ------------------------------------------------------------------ results

@@ -185,6 +185,9 @@ class RunManifest:
     #: the warm start asked for: ``auto``, ``portfolio``, ``none`` or an earlier run's directory; what
     #: each study got is in its ``automl.warm_start`` attribute. Runs from before warm starts read ``none``.
     warm_start: str = "none"
+    #: the folder of the trials' checkpoints the user chose (absolute); None: the default
+    #: (``AUTOML_CHECKPOINT_DIR``, else ``checkpoints/`` in the run directory). A resume keeps it.
+    checkpoint_dir: str | None = None
 
     def storage_url(self, run_dir: str | Path) -> str:
         """The URL of the run's storage (its own SQLite file in ``run_dir`` unless another was used)."""
@@ -221,6 +224,7 @@ class RunManifest:
                 "studies": list(self.studies),
                 "environment": plain(self.environment),
                 "warm_start": self.warm_start,
+                "checkpoint_dir": self.checkpoint_dir,
             }
         )
 
@@ -289,6 +293,7 @@ class RunManifest:
             source=_text(data.get("source"), "source", optional=True),
             environment=_entry(Environment, data.get("environment") or {}, "environment", ()),
             warm_start=_text(data.get("warm_start") or "none", "warm_start"),
+            checkpoint_dir=_text(data.get("checkpoint_dir"), "checkpoint_dir", optional=True),
         )
 
 

@@ -21,6 +21,7 @@ from automl.workers._launch import (
     prepare_run,
     prepare_study,
     run_study,
+    writable_folder,
 )
 from automl.workers._slots import (
     RECYCLE_AFTER,
@@ -58,4 +59,5 @@ __all__ = [
     "record_window",
     "run_study",
     "short_search",
+    "writable_folder",
 ]

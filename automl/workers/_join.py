@@ -125,15 +125,22 @@ def join(
     recycle_after: int | None = None,
     progress: Progress | None = None,
     wait: float = 0.0,
+    checkpoint_dir: Path | None = None,
 ) -> bool:
     """Work on study ``study_name`` of storage ``url`` from this machine until its search's budget is spent.
 
     ``wait`` seconds are given the study to appear (a batch job may start before the search). Returns
     False when there was nothing to join: the search is over (its deadline passed).
 
+    ``checkpoint_dir``: where this machine's trials keep their checkpoints, a folder the search's other
+    machines reach too (the first machine's ``checkpoint_dir`` as mounted here), so a trial retried
+    anywhere resumes. None: ``AUTOML_CHECKPOINT_DIR`` where it is set, else none (this machine's trials
+    keep no checkpoint, and one retried starts again).
+
     Raises:
         UserError: one line: no such study, a dataset this machine cannot load or whose data differ,
-            a KerasTuner study without ``oracle``, Hyperband across machines without ``shared_dir``.
+            a KerasTuner study without ``oracle``, Hyperband across machines without ``shared_dir``, a
+            ``checkpoint_dir`` this machine cannot write.
     """
     import optuna
 
@@ -142,9 +149,12 @@ def join(
     from automl.engine import Budget
     from automl.store import HEARTBEAT_INTERVAL, load_study_info, open_storage
     from automl.workers._chief import Chief
+    from automl.workers._launch import writable_folder
     from automl.workers._slots import RECYCLE_AFTER, parse_devices, plan_slots
     from automl.workers._supervisor import Supervisor
 
+    if checkpoint_dir is not None:
+        checkpoint_dir = writable_folder(checkpoint_dir, "checkpoint_dir")
     storage = open_storage(url, heartbeat_interval=None)
     manifest = _wait_for_manifest(storage, study_name, wait)
     info = load_study_info(storage, study_name)
@@ -200,6 +210,7 @@ def join(
         progress=progress,
         chief=chief,
         since=None if window is None else window.since,
+        checkpoint_dir=checkpoint_dir,
     ).run()
     return True
 

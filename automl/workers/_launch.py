@@ -14,6 +14,7 @@ deadline.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +46,15 @@ if TYPE_CHECKING:
     from automl.engine import Progress
     from automl.space import SearchSpace
 
-__all__ = ["PreparedRun", "StudyLaunch", "check_same_search", "prepare_run", "prepare_study", "run_study"]
+__all__ = [
+    "PreparedRun",
+    "StudyLaunch",
+    "check_same_search",
+    "prepare_run",
+    "prepare_study",
+    "run_study",
+    "writable_folder",
+]
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,8 @@ class PreparedRun:
     """A run directory with its storage open.
 
     ``local``: the storage is the run's own SQLite file (every RUNNING trial in it is an orphan of a dead
-    process). ``previous``: the manifest of the run being resumed, None for a new run.
+    process). ``previous``: the manifest of the run being resumed, None for a new run. ``checkpoint_dir``:
+    the folder of the trials' checkpoints the user chose (see :func:`prepare_run`), None for the default.
     """
 
     run: RunDir
@@ -61,6 +71,7 @@ class PreparedRun:
     storage: Any
     local: bool
     previous: RunManifest | None = None
+    checkpoint_dir: Path | None = None
 
     @property
     def path(self) -> Path:
@@ -93,22 +104,52 @@ def prepare_run(
     overwrite: bool,
     kind: str,
     heartbeat_interval: int = HEARTBEAT_INTERVAL,
+    checkpoint_dir: str | Path | None = None,
 ) -> PreparedRun:
     """The run directory (created, or checked for ``resume`` / ``overwrite``) and its storage.
 
+    ``checkpoint_dir``: where the trials keep their checkpoints (made absolute, and created); a resumed run
+    keeps the folder it recorded unless another is given. None (and none recorded): the workers'
+    ``AUTOML_CHECKPOINT_DIR``, else the run directory's ``checkpoints/``.
+
     Raises:
-        UserError: the run exists without ``resume``/``overwrite``, or ``resume`` of a run of another
-            ``kind`` (a search resumed as an experiment, or the other way round).
+        UserError: the run exists without ``resume``/``overwrite``, ``resume`` of a run of another
+            ``kind`` (a search resumed as an experiment, or the other way round), or a ``checkpoint_dir``
+            that cannot be written.
     """
+    chosen = None if checkpoint_dir is None else writable_folder(checkpoint_dir, "checkpoint_dir")
     path = resolve_run_path(name=name, run_dir=run_dir, default_name=default_name)
     run = prepare_run_dir(path, resume=resume, overwrite=overwrite)
     previous = read_manifest(run) if resume and run.has_manifest else None
     if previous is not None and previous.kind != kind:
         how = "automl search" if previous.kind == "search" else "automl run"
         raise UserError(f"{run.path} holds {_a(previous.kind)}, not {_a(kind)}; resume it with {how}")
+    if chosen is None and previous is not None and previous.checkpoint_dir is not None:
+        chosen = Path(previous.checkpoint_dir)  # where its interrupted trials saved: they resume from there
     url = storage_url_for(run.path, storage)
     opened = open_storage(url, heartbeat_interval=heartbeat_interval)
-    return PreparedRun(run, url, opened, storage in (None, "", "sqlite"), previous)
+    return PreparedRun(run, url, opened, storage in (None, "", "sqlite"), previous, chosen)
+
+
+def writable_folder(path: str | Path, argument: str) -> Path:
+    """``path`` made absolute, created if missing, and written to once.
+
+    Raises:
+        UserError: the folder cannot be created or written, naming ``argument`` (a flag at the command line).
+    """
+    folder = Path(path).expanduser().resolve()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise UserError(
+            "{argument} {folder} cannot be written here ({reason}); give a folder this machine can write",
+            argument=Argument(argument),
+            folder=str(folder),
+            reason=exc.strerror or type(exc).__name__,
+        ) from None
+    return folder
 
 
 def _a(kind: str) -> str:
@@ -185,6 +226,7 @@ def run_study(
             backend, launch.study, launch.info, launch.space, launch.dataset, launch.budget, seed=seed,
             progress=progress, run_dir=prepared.path, deadline=window.deadline,
             trainer=None if trainer is None else load_trainer(trainer),
+            checkpoint_dir=prepared.checkpoint_dir,
         )  # fmt: skip
         return
     # The workers on this machine share one copy of the dataset, written once and memory-mapped by each
@@ -202,6 +244,7 @@ def run_study(
             run_dir=prepared.path, recycle_after=recycle_after, heartbeat_interval=heartbeat_interval,
             dataset_file=dataset_file, progress=progress, chief=Chief.of(backend, **address),
             since=window.since, deadline=window.deadline, trainer=trainer,
+            checkpoint_dir=prepared.checkpoint_dir,
         ).run()  # fmt: skip
     finally:
         if reloadable:

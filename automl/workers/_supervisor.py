@@ -102,6 +102,8 @@ class Supervisor:
         since: When the search began (ISO time): failures in a row count from there (default now).
         deadline: When the time budget ends (``time.time()``), if the search's clock started earlier.
         trainer: ``module:name`` of a stand-in for :func:`automl.train` the workers use (tests).
+        checkpoint_dir: The folder of the trials' checkpoints the user gave (None: the workers'
+            ``AUTOML_CHECKPOINT_DIR``, else ``run_dir``'s; see :func:`automl.engine.checkpoint_folder`).
     """
 
     def __init__(
@@ -123,6 +125,7 @@ class Supervisor:
         since: str | None = None,
         deadline: float | None = None,
         trainer: str | None = None,
+        checkpoint_dir: Path | None = None,
     ) -> None:
         self.study = study
         self.info = info
@@ -148,6 +151,7 @@ class Supervisor:
             since=since or datetime.now().isoformat(),
             dataset_file=None if dataset_file is None else str(dataset_file),
             trainer=trainer,
+            checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
         )
         self.workers: dict[int, _Worker] = {}
         if chief is not None and chief.port == 0:

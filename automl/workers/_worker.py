@@ -100,6 +100,7 @@ def run(spec: WorkerSpec) -> int:
         session = run_session(
             backend, study, info, space, dataset, spec.budget_left(left), seed=manifest.seed, trainer=trainer,
             run_dir=None if spec.run_dir is None else Path(spec.run_dir),
+            checkpoint_dir=None if spec.checkpoint_dir is None else Path(spec.checkpoint_dir),
             device=f"{device} slot {slot.index}", max_trials_here=spec.recycle_after,
             since=None if spec.since is None else datetime.fromisoformat(spec.since),
         )  # fmt: skip

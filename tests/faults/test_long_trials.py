@@ -63,9 +63,9 @@ def _trials(tmp_path: Path) -> list[optuna.trial.FrozenTrial]:
     return optuna.load_study(study_name=optuna.get_all_study_names(url)[0], storage=url).trials
 
 
-def _saved_epoch(tmp_path: Path, trial: int) -> int:
-    """The epoch trial ``trial``'s checkpoint holds (0: none yet)."""
-    for state in (tmp_path / "run" / "checkpoints").glob(f"*/trial-{trial}/state.json"):
+def _saved_epoch(tmp_path: Path, trial: int, folder: Path | None = None) -> int:
+    """The epoch trial ``trial``'s checkpoint holds (0: none yet), in ``folder`` (default the run's)."""
+    for state in (folder or tmp_path / "run" / "checkpoints").glob(f"*/trial-{trial}/state.json"):
         try:
             return int(json.loads(state.read_text())["epoch"])
         except (OSError, ValueError, KeyError):
@@ -73,11 +73,13 @@ def _saved_epoch(tmp_path: Path, trial: int) -> int:
     return 0
 
 
-def _once_saved(tmp_path: Path, process: subprocess.Popen[str], epoch: int = 5) -> None:
+def _once_saved(
+    tmp_path: Path, process: subprocess.Popen[str], epoch: int = 5, folder: Path | None = None
+) -> None:
     """Return once trial 0's checkpoint holds ``epoch`` or later (read from the file alone: fast)."""
     ends = time.monotonic() + 240
     while time.monotonic() < ends and process.poll() is None:
-        if _saved_epoch(tmp_path, 0) >= epoch:
+        if _saved_epoch(tmp_path, 0, folder) >= epoch:
             return
         time.sleep(0.05)
     raise AssertionError(f"trial 0 never saved epoch {epoch}: {process.communicate(timeout=60)[1][-3000:]}")
@@ -97,7 +99,7 @@ def _worker_of_trial_0(tmp_path: Path, process: subprocess.Popen[str]) -> int:
     raise AssertionError(f"trial 0 never started: {process.communicate(timeout=60)[1][-3000:]}")
 
 
-def _check_resumed(tmp_path: Path, saved: int | None) -> optuna.trial.FrozenTrial:
+def _check_resumed(tmp_path: Path, saved: int | None, folder: Path | None = None) -> optuna.trial.FrozenTrial:
     """The retry of trial 0: resumed at ``saved`` (None: at epoch 5 or later), ended at epoch 10, one
     intermediate value per epoch."""
     trials = _trials(tmp_path)
@@ -114,7 +116,9 @@ def _check_resumed(tmp_path: Path, saved: int | None) -> optuna.trial.FrozenTria
     assert len(retry.user_attrs["history"]["loss"]) == EPOCHS
     assert sorted(retry.intermediate_values) == list(range(1, EPOCHS + 1))
     assert not [t.number for t in trials if t.state == optuna.trial.TrialState.RUNNING]
-    assert not list((tmp_path / "run" / "checkpoints").glob("*/trial-*")), "a finished trial's checkpoint"
+    assert not list((folder or tmp_path / "run" / "checkpoints").glob("*/trial-*")), (
+        "a finished trial's checkpoint"
+    )
     return retry
 
 
@@ -144,6 +148,23 @@ def test_ctrl_c_saves_the_epoch_in_progress_and_resume_continues_it(tmp_path):
     _, err = resumed.communicate(timeout=240)
     assert resumed.returncode == 0, err[-3000:]
     _check_resumed(tmp_path, saved)
+
+
+def test_a_checkpoint_dir_given_holds_the_checkpoints_and_a_resume_reads_them_there(tmp_path):
+    """`--checkpoint-dir`: the trial saves there, not in the run directory; `--resume` without the flag
+    continues from there (the run recorded the folder)."""
+    folder = tmp_path / "shared"
+    search = _search(tmp_path, "--checkpoint-dir", str(folder))
+    _once_saved(tmp_path, search, folder=folder)
+    search.send_signal(signal.SIGINT)
+    _, err = search.communicate(timeout=120)
+    assert search.returncode == 130, err[-3000:]
+    saved = _saved_epoch(tmp_path, 0, folder)
+    assert saved >= 5 and not (tmp_path / "run" / "checkpoints").exists()
+    resumed = _search(tmp_path, "--resume")
+    _, err = resumed.communicate(timeout=240)
+    assert resumed.returncode == 0, err[-3000:]
+    _check_resumed(tmp_path, saved, folder)
 
 
 @pytest.mark.slow  # two worker processes and a replacement: about a minute on 2 cores

@@ -163,10 +163,12 @@ budget: {trials: 2}
         (BASE + "retrain: {bag: maybe}\n", 5, "retrain.bag: give true, false or auto, not 'maybe'"),
         (BASE + "retrain: {final_fit: yes please}\n", 5, "retrain.final_fit: give true or false, not 'yes please'"),
         (BASE + "retrain:\n  final_fit: true\n  bag: true\n", 5, "retrain: `final_fit` and `bag` deploy different models: choose one"),
+        (BASE + "retrain: {time_limit: soon}\n", 5, "retrain.time_limit: give a duration (90, 20m, 1h), auto or none, not 'soon'"),
+        (BASE + "checkpoint_dir: [a, b]\n", 5, "checkpoint_dir: give a folder, not ['a', 'b']"),
     ],
     ids=["unknown-key", "dataset-twice", "budget-0", "no-workers", "no-gpus", "gpus-and-workers", "algorithm", "backend", "option", "report",
          "space", "duration", "dataset-typo", "duration-0", "retrain-seeds", "retrain-epochs", "retrain-bag", "retrain-final-fit",
-         "retrain-contradiction"],
+         "retrain-contradiction", "retrain-time-limit", "checkpoint-dir"],
 )  # fmt: skip
 def test_validation_errors_are_one_line_with_file_and_line(tmp_path, capsys, text, line, expected):
     path = write(tmp_path, text)
@@ -196,6 +198,20 @@ def test_the_budget_and_retrain_sections_are_the_manifests_records(tmp_path):
     with pytest.raises(automl.UserError) as info:
         parse_experiment(bad)
     assert str(info.value) == f"{bad}:7: retrain.ensemble: an ensemble needs `top_k` of 2 or more"
+    timed = parse_experiment(write(tmp_path, BASE + "retrain: {time_limit: 20m}\n", "timed.yaml"))
+    assert timed.retrain == RetrainPolicy(time_limit=1200.0)
+
+
+def test_checkpoint_dir_is_a_folder_relative_to_the_file(tmp_path):
+    from automl.experiment._config import parse_experiment
+
+    assert parse_experiment(write(tmp_path, BASE)).checkpoint_dir is None
+    config = parse_experiment(write(tmp_path, BASE + "checkpoint_dir: ckpt\n"))
+    assert config.checkpoint_dir == str(tmp_path.resolve() / "ckpt")
+    assert (
+        parse_experiment(write(tmp_path, BASE + "checkpoint_dir: /mnt/shared\n")).checkpoint_dir
+        == "/mnt/shared"
+    )
 
 
 def test_a_dataset_entry_may_name_its_persistence_column(tmp_path):
