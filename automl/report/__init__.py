@@ -7,6 +7,7 @@ from automl.report._diagnose import Diagnosis, diagnose, diagnose_trials, render
 from automl.report._html import REPORT_FILE, ReportPath, render_html, write_report
 from automl.report._leaderboard import (
     BASE_COLUMNS,
+    RESUMED_COLUMNS,
     compact,
     config_summary,
     fit_config,
@@ -21,6 +22,7 @@ __all__ = [
     "BASE_COLUMNS",
     "COLUMNS",
     "REPORT_FILE",
+    "RESUMED_COLUMNS",
     "Diagnosis",
     "ReportPath",
     "across_datasets",

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from automl.report._leaderboard import BASE_COLUMNS, _cell, _markdown, config_summary
+from automl.report._leaderboard import BASE_COLUMNS, RESUMED_COLUMNS, _cell, _markdown, config_summary
 
 __all__ = ["COLUMNS", "across_datasets", "render_across"]
 
@@ -86,7 +86,7 @@ def across_datasets(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
                 str(base.loc[pick, "trial"]).removeprefix("baseline:"),
                 float(base.loc[pick, "score"]),
             )
-        params = [c for c in frame.columns if c not in BASE_COLUMNS and c != "failure"]
+        params = [c for c in frame.columns if c not in (*BASE_COLUMNS, *RESUMED_COLUMNS, "failure")]
         rows.append(
             {
                 "dataset": attrs.get("dataset", ""),

@@ -76,11 +76,16 @@ def _leaderboard_rows(records: list[TrialRecord], info: StudyInfo) -> tuple[list
 
 
 def _problems(records: list[TrialRecord]) -> list[dict[str, Any]]:
-    """Pruned and failed trials, with what stopped them."""
+    """Pruned and failed trials, with what stopped them (and, for a failed trial tried again, its retry)."""
+    retries = {r.retry_of: r for r in records if r.retry_of is not None}
     out = []
     for record in records:
         if record.state is TrialState.FAIL:
             reason = record.failure or "failed (no reason recorded)"
+            retry = retries.get(record.number)
+            if retry is not None:
+                went_on = "" if retry.resumed_at is None else f", resumed from its epoch {retry.resumed_at}"
+                reason = f"{reason}; retried as trial {retry.number}{went_on}"
         elif record.state is TrialState.PRUNED:
             score = "" if record.score is None else f" at validation score {_cell(record.score)}"
             reason = f"pruned after epoch {record.epochs_run}{score}"

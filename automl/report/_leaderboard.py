@@ -20,6 +20,7 @@ from automl.store import StudyInfo, TrialRecord, TrialState
 
 __all__ = [
     "BASE_COLUMNS",
+    "RESUMED_COLUMNS",
     "compact",
     "config_summary",
     "fit_config",
@@ -28,6 +29,10 @@ __all__ = [
     "study_leaderboard",
     "varying_params",
 ]
+
+#: the columns a leaderboard adds after :data:`BASE_COLUMNS` when a trial of its study resumed from a
+#: checkpoint: the trial it retried, and the epoch it went on from.
+RESUMED_COLUMNS = ["retry_of", "resumed_at"]
 
 #: the columns every leaderboard starts with, whichever backend ran (parameter columns follow).
 BASE_COLUMNS = [
@@ -65,11 +70,14 @@ def study_leaderboard(
 
     Columns: ``rank`` (1 = best finished trial; empty for baselines, pruned and failed rows), ``trial``
     (number, or ``baseline:<name>``), ``state``, ``score`` (validation, in ``info.metric``), ``best_epoch``,
-    ``epochs_run``, ``stopped_by``, ``n_params``, ``fit_seconds``, ``failure``, then every parameter that
-    varies between trials. ``DataFrame.attrs`` holds dataset, space, metric and direction.
+    ``epochs_run``, ``stopped_by``, ``n_params``, ``fit_seconds``, then, only when a trial of the study
+    resumed from a checkpoint, ``retry_of`` (the trial it retried) and ``resumed_at`` (the epoch it went on
+    from), then ``failure`` and every parameter that varies between trials. ``DataFrame.attrs`` holds
+    dataset, space, metric and direction.
     """
     maximize = info.direction == "maximize"
     params = varying_params(records)
+    resumed = RESUMED_COLUMNS if any(r.resumed_at is not None for r in records) else []
 
     def sort_key(score: float | None) -> float:
         if score is None or math.isnan(score):
@@ -88,6 +96,8 @@ def study_leaderboard(
             "fit_seconds": None if record.fit_seconds is None else round(record.fit_seconds, 2),
             "failure": record.failure,
         }
+        if resumed:
+            out.update(retry_of=record.retry_of, resumed_at=record.resumed_at)
         out.update({p: record.config.get(p) for p in params})
         return out
 
@@ -106,9 +116,9 @@ def study_leaderboard(
     rows += [row(r) for r in pruned]
     if failed:
         rows += [row(r) for r in records if r.state is TrialState.FAIL]
-    frame = pd.DataFrame(rows, columns=[*BASE_COLUMNS, "failure", *params])
+    frame = pd.DataFrame(rows, columns=[*BASE_COLUMNS, *resumed, "failure", *params])
     frame["rank"] = frame["rank"].astype("Int64")
-    for column in ("best_epoch", "epochs_run", "n_params"):
+    for column in ("best_epoch", "epochs_run", "n_params", *resumed):
         frame[column] = frame[column].astype("Int64")
     frame.attrs.update(
         dataset=info.dataset, space=info.space, metric=info.metric, direction=info.direction, task=info.task
@@ -193,27 +203,35 @@ def config_summary(row: pd.Series, params: Sequence[str]) -> str:
 
 
 def compact(frame: pd.DataFrame) -> pd.DataFrame:
-    """The columns a person reads first: rank, trial, state, score, epochs, seconds and a config summary."""
-    params = [c for c in frame.columns if c not in BASE_COLUMNS and c != "failure"]
-    out = pd.DataFrame(
-        {
-            "rank": frame["rank"],
-            "trial": frame["trial"],
-            "state": frame["state"],
-            "score": frame["score"],
-            "epochs": [
-                "" if pd.isna(b) and pd.isna(r) else f"{'' if pd.isna(b) else b}/{'' if pd.isna(r) else r}"
-                for b, r in zip(frame["best_epoch"], frame["epochs_run"], strict=True)
-            ],
-            "seconds": frame["fit_seconds"],
-            "config": [
-                row["failure"]
-                if isinstance(row["failure"], str) and row["state"] == "fail"
-                else config_summary(row, params)
-                for _, row in frame.iterrows()
-            ],
-        }
-    )
+    """The columns a person reads first: rank, trial, state, score, epochs, seconds and a config summary;
+    with ``resumed`` beside the epochs when a trial resumed from a checkpoint (``5 (trial 0)``: it went on
+    from epoch 5 of trial 0's checkpoint)."""
+    params = [
+        c for c in frame.columns if c not in BASE_COLUMNS and c not in RESUMED_COLUMNS and c != "failure"
+    ]
+    columns: dict[str, Any] = {
+        "rank": frame["rank"],
+        "trial": frame["trial"],
+        "state": frame["state"],
+        "score": frame["score"],
+        "epochs": [
+            "" if pd.isna(b) and pd.isna(r) else f"{'' if pd.isna(b) else b}/{'' if pd.isna(r) else r}"
+            for b, r in zip(frame["best_epoch"], frame["epochs_run"], strict=True)
+        ],
+    }
+    if "resumed_at" in frame.columns:
+        columns["resumed"] = [
+            "" if pd.isna(at) else f"{at}" + ("" if pd.isna(of) else f" (trial {of})")
+            for at, of in zip(frame["resumed_at"], frame["retry_of"], strict=True)
+        ]
+    columns["seconds"] = frame["fit_seconds"]
+    columns["config"] = [
+        row["failure"]
+        if isinstance(row["failure"], str) and row["state"] == "fail"
+        else config_summary(row, params)
+        for _, row in frame.iterrows()
+    ]
+    out = pd.DataFrame(columns)
     out.attrs.update(frame.attrs)
     return out
 
@@ -264,9 +282,10 @@ def render(
         )
         arrow = "higher is better" if attrs.get("direction") == "maximize" else "lower is better"
         cut = fitted and shown["config"].str.endswith("…").any()
+        resumed = "; resumed = epoch a retry went on from" if "resumed" in shown.columns else ""
         table = Table(
             title=title,
-            caption=f"{arrow}; epochs = best/run" + ("; full configs: --wide" if cut else ""),
+            caption=f"{arrow}; epochs = best/run{resumed}" + ("; full configs: --wide" if cut else ""),
         )
         for column in shown.columns:
             if column == "config":

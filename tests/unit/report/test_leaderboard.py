@@ -106,3 +106,33 @@ def test_rich_table_renders_to_text():
     text = buffer.getvalue()
     assert "baseline linear" in text and "higher is better" in text and "nan_loss" in text
     assert "1 fail" in text and "3 pruned" in text
+
+
+def test_a_trial_resumed_from_a_checkpoint_shows_where_it_went_on_from():
+    from dataclasses import replace
+    from io import StringIO
+
+    from rich.console import Console
+
+    from automl.report import RESUMED_COLUMNS, compact
+
+    assert not set(RESUMED_COLUMNS) & set(
+        study_leaderboard(RECORDS, info()).columns
+    )  # none resumed: no column
+    # Trial 5 retried trial 1 (killed) from its checkpoint at epoch 2; trial 6 retried one that saved nothing.
+    resumed = [
+        *RECORDS,
+        replace(rec(5, TrialState.COMPLETE, 0.95, depth=2, activation="tanh"), retry_of=1, resumed_at=2),
+        replace(rec(6, TrialState.COMPLETE, 0.85, depth=1, activation="relu"), retry_of=3),
+    ]
+    frame = study_leaderboard(resumed, info())
+    assert list(frame.columns[9:12]) == ["retry_of", "resumed_at", "failure"]
+    row = frame.set_index("trial").loc["5"]
+    assert (row["retry_of"], row["resumed_at"]) == (1, 2)
+    shown = compact(frame).set_index("trial")["resumed"]
+    assert (shown["5"], shown["6"], shown["0"]) == ("2 (trial 1)", "", "")
+    buffer = StringIO()
+    Console(file=buffer, width=200).print(render(frame, "table"))
+    text = buffer.getvalue()
+    assert "resumed" in text and "2 (trial 1)" in text and "resumed = epoch a retry went on from" in text
+    assert json.loads(render(frame, "json"))["rows"][1]["resumed_at"] == 2

@@ -228,3 +228,33 @@ def test_tensorboard_logs_hold_each_trials_curves_and_hyperparameters(make_run, 
         trial.SummaryMetadata(metadata.SESSION_START_INFO_TAG).plugin_data.content
     )
     assert start.hparams["depth"].number_value == 1 and start.hparams["activation"].string_value == "relu"
+
+
+def test_a_trial_resumed_from_a_checkpoint_shows_in_the_trial_tables(make_run):
+    import optuna
+
+    from automl.store import TrialRecord, TrialState, load_records, open_run
+
+    path = make_run(3, pruned=0, failed=1, failure="interrupted: Ctrl-C during epoch 5")
+    _, manifest, storage = open_run(path)
+    study = optuna.load_study(study_name=manifest.studies[0], storage=storage)
+    failed = next(r for r in load_records(storage, study.study_name) if r.state is TrialState.FAIL)
+    retry = TrialRecord(
+        number=4, state=TrialState.COMPLETE, score=0.99, params=failed.params, config=failed.config,
+        history={"loss": [1.0] * 20, "val_accuracy": [0.99] * 20}, best_epoch=20, epochs_run=20,
+        stopped_by="max_epochs", fit_seconds=3.0, retry_of=failed.number, resumed_at=5,
+    )  # fmt: skip
+    study.add_trial(
+        optuna.trial.create_trial(
+            state=optuna.trial.TrialState.COMPLETE, value=0.99, params=failed.params,
+            distributions=study.trials[failed.number].distributions, user_attrs=retry.user_attrs(),
+        )
+    )  # fmt: skip
+    data = report_data(path)["studies"][0]
+    assert "resumed" in data["leaderboard"]["columns"]
+    best = data["leaderboard"]["rows"][0]
+    assert (best["trial"], best["resumed"]) == ("4", f"5 (trial {failed.number})")
+    (problem,) = data["problems"]
+    assert problem["reason"].endswith("; retried as trial 4, resumed from its epoch 5")
+    page = write_report(path).read_text(encoding="utf-8")
+    assert f"5 (trial {failed.number})" in page and "retried as trial 4, resumed from its epoch 5" in page
