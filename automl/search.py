@@ -28,6 +28,7 @@ from sklearn.base import BaseEstimator
 from automl.datasets import resolve_dataset
 from automl.engine import Budget, check_family
 from automl.exceptions import Argument, UserError
+from automl.keras_backend import resumed_keras_backend, use_keras_backend
 from automl.space import DEFAULT_SPACE
 from automl.store import (
     BackendEntry,
@@ -127,6 +128,10 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             joining from other machines give theirs to :func:`automl.workers.join`). Default:
             ``AUTOML_CHECKPOINT_DIR``, else ``checkpoints/`` in the run directory. The run records it, and
             a resumed run keeps it unless another is given.
+        keras_backend: The Keras backend trials train on: ``"tensorflow"``, ``"jax"`` or ``"torch"``.
+            Default: ``KERAS_BACKEND``, else TensorFlow. Chosen before Keras is first imported in this
+            process (a process that already imported Keras keeps its backend; another is one error). The
+            run records it: workers, resumption and ``retrain`` use it.
     """
 
     def __init__(
@@ -156,6 +161,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         oracle_port: int | None = None,
         warm_start: str | Path = "auto",
         checkpoint_dir: str | Path | None = None,
+        keras_backend: str | None = None,
     ) -> None:
         self.space = space
         self.backend = backend
@@ -181,6 +187,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         self.oracle_port = oracle_port
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.keras_backend = keras_backend
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -222,6 +229,8 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         from automl.warmstart import check_warm_start, plan_warm_start, resumed_warm_start
 
         clock_started = time.time()  # the time budget covers set-up too: the user waits for all of it
+        if self.keras_backend is not None:
+            use_keras_backend(self.keras_backend)  # now: a KerasTuner backend loads Keras
         data, target = _with_labels(data, y, target)
         for fitted in ("predictor_", "test_metrics_", "test_std_", "retrain_report_"):
             self.__dict__.pop(fitted, None)  # a new search's results replace the last one's
@@ -277,6 +286,9 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         if prepared.previous is not None:
             check_same_search(prepared.previous, dataset.name, space.name, backend)
             setting = resumed_warm_start(prepared.previous.warm_start, self.warm_start)
+            keras_backend = resumed_keras_backend(prepared.previous.keras_backend, self.keras_backend)
+        else:
+            keras_backend = use_keras_backend(self.keras_backend)
         launch = prepare_study(
             prepared, dataset=dataset, space=space, backend=backend, metric=metric, budget=budget,
             seed=self.seed, resume=self.resume, cv=self.cv, warm=warm,
@@ -308,6 +320,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             environment=Environment.current(),
             warm_start=setting,
             checkpoint_dir=None if prepared.checkpoint_dir is None else str(prepared.checkpoint_dir),
+            keras_backend=keras_backend,
         )
         write_manifest(run, storage, manifest)
         handler = run.attach_log()

@@ -57,6 +57,7 @@ __all__ = [
     "is_out_of_memory",
     "keras",
     "limit_gpu_memory",
+    "out_of_memory_error",
     "set_precision",
     "set_seed",
     "traced_gradients_released",
@@ -141,6 +142,12 @@ def is_out_of_memory(error: BaseException) -> bool:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
+
+
+def out_of_memory_error() -> BaseException:
+    """The error this backend raises when an allocation fails, as it raises it (for tests and stand-ins
+    that need a real one without filling a device)."""
+    return _backend.out_of_memory_error()
 
 
 def configure_process(

@@ -18,6 +18,7 @@ __all__ = [
     "gpu_compute_capabilities",
     "is_out_of_memory_error",
     "limit_gpu_memory",
+    "out_of_memory_error",
     "traced_gradients_released",
 ]
 
@@ -116,6 +117,10 @@ def gpu_compute_capabilities() -> dict[str, tuple[int, int]]:
 def is_out_of_memory_error(error: BaseException) -> bool:
     """XLA reports an allocation that failed as a runtime error whose message starts RESOURCE_EXHAUSTED."""
     return isinstance(error, jax.errors.JaxRuntimeError) and "RESOURCE_EXHAUSTED" in str(error)
+
+
+def out_of_memory_error() -> BaseException:
+    return jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 1.0GiB")
 
 
 @contextlib.contextmanager

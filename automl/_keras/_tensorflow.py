@@ -66,6 +66,10 @@ def is_out_of_memory_error(error: BaseException) -> bool:
     return isinstance(error, OutOfMemoryError)
 
 
+def out_of_memory_error() -> BaseException:
+    return OutOfMemoryError(None, None, "OOM when allocating tensor")
+
+
 def configure_threads(intra_op: int | None = None, inter_op: int | None = None) -> None:
     """Pin TensorFlow's thread pools (``None`` leaves a pool at TensorFlow's default).
 

@@ -17,6 +17,7 @@ __all__ = [
     "gpu_compute_capabilities",
     "is_out_of_memory_error",
     "limit_gpu_memory",
+    "out_of_memory_error",
     "traced_gradients_released",
 ]
 
@@ -71,6 +72,10 @@ def is_out_of_memory_error(error: BaseException) -> bool:
     if isinstance(error, torch.OutOfMemoryError):
         return True
     return isinstance(error, RuntimeError) and "can't allocate memory" in str(error)
+
+
+def out_of_memory_error() -> BaseException:
+    return torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 1.00 GiB")
 
 
 @contextlib.contextmanager

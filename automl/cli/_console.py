@@ -69,6 +69,12 @@ def _resume_command() -> str:
     return command
 
 
+KERAS_BACKEND_HELP = (
+    "Keras backend trials train on: tensorflow, jax or torch (default: KERAS_BACKEND, else tensorflow). "
+    "A resumed run, its workers and retrain keep the run's."
+)
+
+
 # A line that starts a list item: "- x", "* x", "• x", "1. x", "2) x".
 _LIST_ITEM = re.compile(r"(?:[-*•]|\d+[.)])\s")
 # Click's marker for a paragraph to keep exactly as written.

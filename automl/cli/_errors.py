@@ -52,6 +52,7 @@ FLAGS = {
     "recycle_after": "--recycle-after",
     "oracle_port": "--oracle-port",
     "warm_start": "--warm-start",
+    "keras_backend": "--keras-backend",
     "study_name": "--study",
     "validation_data": "--validation-file",
     "test_data": "--test-file",

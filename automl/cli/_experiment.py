@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from automl.cli._console import console, err_console, print_json, stops_handled
+from automl.cli._console import KERAS_BACKEND_HELP, console, err_console, print_json, stops_handled
 from automl.cli._search import CHECKPOINT_DIR_HELP
 
 
@@ -85,6 +85,7 @@ def run_command(
     no_report: Annotated[
         bool, typer.Option("--no-report", help="Do not write report.html (overrides the file's `report:`).")
     ] = False,
+    keras_backend: Annotated[str | None, typer.Option(help=KERAS_BACKEND_HELP)] = None,
 ) -> None:
     """Run an experiment: every dataset × space, then leaderboards, the cross-dataset table and retraining."""
     from automl.experiment import Experiment
@@ -97,7 +98,11 @@ def run_command(
             return RichProgress(err_console)
 
     experiment = Experiment.from_yaml(
-        experiment_file, run_dir=run_dir, progress=progress, checkpoint_dir=checkpoint_dir
+        experiment_file,
+        run_dir=run_dir,
+        progress=progress,
+        checkpoint_dir=checkpoint_dir,
+        keras_backend=keras_backend,
     )
     if no_report:
         import dataclasses

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from automl.backends import registry
-from automl.cli._console import console, err_console, print_json, stops_handled
+from automl.cli._console import KERAS_BACKEND_HELP, console, err_console, print_json, stops_handled
 from automl.cli._report import NO_REPORT_HELP
 from automl.space import DEFAULT_SPACE
 from automl.workers import RECYCLE_AFTER
@@ -258,6 +258,7 @@ def search_command(
             "`automl worker --oracle HOST:PORT` (default: a free port of this machine only)."
         ),
     ] = None,
+    keras_backend: Annotated[str | None, typer.Option(help=KERAS_BACKEND_HELP)] = None,
 ) -> None:
     """Search hyperparameters of Keras models on one dataset and show the leaderboard."""
     import logging
@@ -293,6 +294,7 @@ def search_command(
         oracle_port=oracle_port,
         warm_start=warm_start,
         checkpoint_dir=checkpoint_dir,
+        keras_backend=keras_backend,
     )
     run_search(
         search,
@@ -319,6 +321,7 @@ def quickstart_command(
     ),
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document at the end.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help=NO_REPORT_HELP)] = False,
+    keras_backend: Annotated[str | None, typer.Option(help=KERAS_BACKEND_HELP)] = None,
 ) -> None:
     """A real search on the embedded digits dataset (compact MLP space, Optuna TPE + median pruning)."""
     from automl.search import AutoMLSearch
@@ -336,6 +339,7 @@ def quickstart_command(
         run_dir=run_dir,
         overwrite=True,
         seed=0,
+        keras_backend=keras_backend,
     )
     run_search(
         search,

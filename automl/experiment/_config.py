@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from automl._durations import parse_duration
 from automl._yaml import YamlDocument, read_yaml
 from automl.exceptions import NO_VALUE, Argument, UserError, did_you_mean
+from automl.keras_backend import KERAS_BACKENDS
 from automl.space import DEFAULT_SPACE
 from automl.store import BudgetEntry, RetrainPolicy, RetrainPolicyError
 
@@ -38,6 +39,7 @@ _TOP_KEYS = (
     "cv",
     "warm_start",
     "checkpoint_dir",
+    "keras_backend",
 )
 _DATASET_KEYS = ("path", "name", "target", "task", "persistence", "split", "validation", "test")
 _BACKEND_KEYS = ("name", "algorithm", "pruner", "options")
@@ -87,6 +89,8 @@ class ExperimentConfig:
     warm_start: str = "auto"
     #: where running trials keep their checkpoints (absolute; relative to the file where written so)
     checkpoint_dir: str | None = None
+    #: the Keras backend trials train on (None: ``KERAS_BACKEND``, else TensorFlow)
+    keras_backend: str | None = None
 
 
 class _Checker:
@@ -383,6 +387,11 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
         if not isinstance(checkpoint_dir, str) or not checkpoint_dir.strip():
             raise check.fail(("checkpoint_dir",), f"give a folder, not {checkpoint_dir!r}")
         checkpoint_dir = str(base / Path(checkpoint_dir).expanduser())
+    keras_backend = data.get("keras_backend")
+    if keras_backend is not None and keras_backend not in KERAS_BACKENDS:
+        raise check.fail(
+            ("keras_backend",), f"give one of {', '.join(KERAS_BACKENDS)}, not {keras_backend!r}"
+        )
     return ExperimentConfig(
         name=name,
         datasets=datasets,
@@ -398,6 +407,7 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
         cv=cv,
         warm_start=warm_start,
         checkpoint_dir=checkpoint_dir,
+        keras_backend=keras_backend,
         source=str(path),
         where={key: doc.where((key,)) for key in data},
     )

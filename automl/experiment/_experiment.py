@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from automl.engine import Budget
-from automl.exceptions import FatalError, UserError
+from automl.exceptions import Argument, FatalError, UserError
 from automl.experiment._config import ExperimentConfig, parse_experiment
+from automl.keras_backend import resumed_keras_backend, use_keras_backend
 from automl.store import (
     BackendEntry,
     DatasetEntry,
@@ -89,11 +90,14 @@ class Experiment:
         run_dir: str | Path | None = None,
         progress: Any = None,
         checkpoint_dir: str | Path | None = None,
+        keras_backend: str | None = None,
     ) -> None:
         self.config = config
         self.run_dir = run_dir
         self.progress = progress
         self.checkpoint_dir = checkpoint_dir
+        #: overrides the file's ``keras_backend:`` (the CLI's ``--keras-backend``)
+        self.keras_backend = keras_backend
 
     @classmethod
     def from_yaml(
@@ -102,10 +106,17 @@ class Experiment:
         *,
         run_dir: str | Path | None = None,
         progress: Any = None,
+        keras_backend: str | None = None,
         checkpoint_dir: str | Path | None = None,
     ) -> Experiment:
         """Read and validate ``path``. Raises UserError (``file:line: key.path: message; fix``)."""
-        return cls(parse_experiment(path), run_dir=run_dir, progress=progress, checkpoint_dir=checkpoint_dir)
+        return cls(
+            parse_experiment(path),
+            run_dir=run_dir,
+            progress=progress,
+            checkpoint_dir=checkpoint_dir,
+            keras_backend=keras_backend,
+        )
 
     # ------------------------------------------------------------------ run
     def _load_datasets(self) -> dict[str, Dataset]:
@@ -170,6 +181,9 @@ class Experiment:
 
         started = time.time()  # the time budget covers set-up too: the user waits for all of it
         cfg = self.config
+        asked = self.keras_backend or cfg.keras_backend
+        if asked is not None:
+            use_keras_backend(asked, source=self._keras_backend_source())  # now: KerasTuner loads Keras
         datasets = self._load_datasets()
         pairs = self._pairs(datasets)
         metrics = {(d.name, s.name): self._metric(s, d) for d, s in pairs}
@@ -189,6 +203,11 @@ class Experiment:
         )  # fmt: skip
         if prepared.previous is not None:
             warm_setting = resumed_warm_start(prepared.previous.warm_start, cfg.warm_start)
+            keras_backend = resumed_keras_backend(
+                prepared.previous.keras_backend, asked, source=self._keras_backend_source()
+            )
+        else:
+            keras_backend = use_keras_backend(asked, source=self._keras_backend_source())
         trials = (
             split_trials(cfg.budget.trials, len(pairs))
             if cfg.budget.per == "total" and cfg.budget.trials is not None
@@ -214,7 +233,9 @@ class Experiment:
         self.studies_ = [launch.name for launch in launches]
         self.budgets_ = {launch.name: launch.budget.trials for launch in launches}
         write_manifest(
-            prepared.run, prepared.storage, self._manifest(prepared, datasets, warm_start=warm_setting)
+            prepared.run,
+            prepared.storage,
+            self._manifest(prepared, datasets, warm_start=warm_setting, keras_backend=keras_backend),
         )
         self.run_dir_ = prepared.path
         handler = prepared.run.attach_log()
@@ -305,8 +326,18 @@ class Experiment:
         # A study that starts after the time is spent still gets a moment, to record why it stopped.
         return max(left / (count - index), 1e-3), time.time()
 
+    def _keras_backend_source(self) -> Argument | str:
+        if self.keras_backend is not None or "keras_backend" not in self.config.where:
+            return Argument("keras_backend")
+        return f"{self.config.where['keras_backend']}: keras_backend"
+
     def _manifest(
-        self, prepared: PreparedRun, datasets: dict[str, Dataset], *, warm_start: str = "none"
+        self,
+        prepared: PreparedRun,
+        datasets: dict[str, Dataset],
+        *,
+        warm_start: str = "none",
+        keras_backend: str = "tensorflow",
     ) -> RunManifest:
         """The run's manifest, which :mod:`automl.report`, retrain and a resume read back."""
         cfg = self.config
@@ -344,6 +375,7 @@ class Experiment:
             environment=Environment.current(),
             warm_start=warm_start,
             checkpoint_dir=None if prepared.checkpoint_dir is None else str(prepared.checkpoint_dir),
+            keras_backend=keras_backend,
         )
 
     # ------------------------------------------------------------------ results

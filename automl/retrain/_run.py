@@ -42,6 +42,7 @@ def retrain_run(
 
     ``data`` supplies the dataset in memory (the Python API), instead of reloading it from the run.
     """
+    from automl.keras_backend import resumed_keras_backend
     from automl.store import load_records, load_study_info, open_run
 
     policy = policy_of(
@@ -49,6 +50,7 @@ def retrain_run(
         time_limit=time_limit,
     )  # fmt: skip
     run, manifest, storage = open_run(run_dir)
+    resumed_keras_backend(manifest.keras_backend, None)  # the run's models train and save on its backend
     entries = {d.name: d for d in manifest.datasets}
     if dataset is not None and dataset not in entries:
         raise UserError(f"the run has no dataset {dataset!r}; it searched: {', '.join(entries) or 'none'}")

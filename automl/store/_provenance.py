@@ -17,7 +17,18 @@ from typing import Any
 
 __all__ = ["Environment", "environment_info", "file_sha256", "split_files"]
 
-_PACKAGES = ("automl", "keras", "tensorflow", "optuna", "keras-tuner", "scikit-learn", "numpy", "pandas")
+_PACKAGES = (
+    "automl",
+    "keras",
+    "tensorflow",
+    "jax",
+    "torch",
+    "optuna",
+    "keras-tuner",
+    "scikit-learn",
+    "numpy",
+)
+_PACKAGES += ("pandas",)
 
 
 def environment_info() -> dict[str, Any]:

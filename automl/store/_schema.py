@@ -188,6 +188,8 @@ class RunManifest:
     #: the folder of the trials' checkpoints the user chose (absolute); None: the default
     #: (``AUTOML_CHECKPOINT_DIR``, else ``checkpoints/`` in the run directory). A resume keeps it.
     checkpoint_dir: str | None = None
+    #: the Keras backend every trial trains on (runs from before the choice read ``tensorflow``).
+    keras_backend: str = "tensorflow"
 
     def storage_url(self, run_dir: str | Path) -> str:
         """The URL of the run's storage (its own SQLite file in ``run_dir`` unless another was used)."""
@@ -225,6 +227,7 @@ class RunManifest:
                 "environment": plain(self.environment),
                 "warm_start": self.warm_start,
                 "checkpoint_dir": self.checkpoint_dir,
+                "keras_backend": self.keras_backend,
             }
         )
 
@@ -294,6 +297,7 @@ class RunManifest:
             environment=_entry(Environment, data.get("environment") or {}, "environment", ()),
             warm_start=_text(data.get("warm_start") or "none", "warm_start"),
             checkpoint_dir=_text(data.get("checkpoint_dir"), "checkpoint_dir", optional=True),
+            keras_backend=_text(data.get("keras_backend") or "tensorflow", "keras_backend"),
         )
 
 

@@ -147,6 +147,7 @@ def join(
     from automl._logs import optuna_verbosity
     from automl.backends import recorded_backend
     from automl.engine import Budget
+    from automl.keras_backend import resumed_keras_backend
     from automl.store import HEARTBEAT_INTERVAL, load_study_info, open_storage
     from automl.workers._chief import Chief
     from automl.workers._launch import writable_folder
@@ -157,6 +158,7 @@ def join(
         checkpoint_dir = writable_folder(checkpoint_dir, "checkpoint_dir")
     storage = open_storage(url, heartbeat_interval=None)
     manifest = _wait_for_manifest(storage, study_name, wait)
+    resumed_keras_backend(manifest.keras_backend, None)  # this machine and its workers train on the run's
     info = load_study_info(storage, study_name)
     backend = recorded_backend(manifest.backend, manifest.seed)
     chief = Chief.of(backend)

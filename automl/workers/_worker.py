@@ -46,11 +46,15 @@ def _dataset(spec: WorkerSpec, manifest: Any, name: str) -> Any:
     return reload_dataset(manifest.dataset(name), manifest.seed)
 
 
-def configure(slot: Slot) -> str:
-    """Set this process up for ``slot`` (threads, GPU memory, precision); returns its device's name.
+def configure(slot: Slot, keras_backend: str = "tensorflow") -> str:
+    """Set this process up for ``slot`` (threads, GPU memory, precision) on the run's Keras backend;
+    returns its device's name.
 
     The slot's environment (``CUDA_VISIBLE_DEVICES``, thread counts) was set when the process started.
     """
+    from automl.keras_backend import resumed_keras_backend
+
+    resumed_keras_backend(keras_backend, None)
     from automl import _keras
 
     return _keras.configure_process(
@@ -70,13 +74,13 @@ def run(spec: WorkerSpec) -> int:
     slot = Slot.from_dict(spec.slot)
     try:
         trainer = None if spec.trainer is None else load_trainer(spec.trainer)
-        # A stand-in trains nothing: the process needs no TensorFlow set-up.
-        device = "cpu" if trainer is not None else configure(slot)
         storage = open_storage(
             spec.storage, heartbeat_interval=spec.heartbeat_interval, grace_period=spec.grace_period,
             patient=True,
         )  # fmt: skip
         manifest = manifest_from_storage(storage, spec.study)
+        # A stand-in trains nothing: the process needs no Keras set-up. Keras loads the run's backend.
+        device = "cpu" if trainer is not None else configure(slot, manifest.keras_backend)
         info = load_study_info(storage, spec.study)
         space = next(s for s in manifest.spaces if s.name == info.space).space()
         dataset = _dataset(spec, manifest, info.dataset)

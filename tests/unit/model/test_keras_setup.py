@@ -1,26 +1,31 @@
-"""automl._keras: process set-up that must be harmless on a CPU-only machine."""
+"""automl._keras: process set-up that must be harmless on a CPU-only machine, on whichever Keras backend
+the suite runs (TensorFlow unless KERAS_BACKEND says otherwise: CI's backend tier runs JAX)."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
 from automl import _keras
 
+tensorflow_only = pytest.mark.skipif(_keras.BACKEND != "tensorflow", reason="TensorFlow's thread pools")
 
-def test_backend_is_tensorflow() -> None:
-    assert _keras.keras.backend.backend() == "tensorflow"
+
+def test_backend_is_the_one_chosen() -> None:
+    assert (os.environ.get("KERAS_BACKEND") or "tensorflow") == _keras.BACKEND
+    assert _keras.keras.backend.backend() == _keras.BACKEND
 
 
 def test_gpu_helpers_are_no_ops_without_gpus() -> None:
-    if _keras.tf.config.list_physical_devices("GPU"):
+    if _keras.enable_memory_growth():
         pytest.skip("a GPU is visible")
-    assert _keras.enable_memory_growth() == []
     assert _keras.gpu_compute_capabilities() == {}
 
 
 @pytest.mark.parametrize("asked", ["auto", "mixed_float16", "float32"])
 def test_precision_stays_float32_on_cpu(asked) -> None:
-    if _keras.tf.config.list_physical_devices("GPU"):
+    if _keras.enable_memory_growth():
         pytest.skip("a GPU is visible")
     try:
         assert _keras.set_precision(asked) == "float32"
@@ -31,6 +36,7 @@ def test_precision_stays_float32_on_cpu(asked) -> None:
         _keras.set_precision("bfloat8")  # type: ignore[arg-type]
 
 
+@tensorflow_only
 def test_configure_threads_with_current_values_is_a_no_op() -> None:
     threading = _keras.tf.config.threading
     before = (threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads())
@@ -48,8 +54,15 @@ def test_configure_threads_with_current_values_is_a_no_op() -> None:
     ) == before
 
 
+def test_thread_counts_below_one_are_refused_on_every_backend() -> None:
+    with pytest.raises(ValueError, match=r"^intra_op threads must be >= 1, got -1$"):
+        _keras.configure_threads(intra_op=-1)
+    with pytest.raises(ValueError, match=r"^inter_op threads must be >= 1, got -2$"):
+        _keras.configure_threads(inter_op=-2)
+
+
 def test_out_of_memory_is_recognised_directly_and_through_a_chain() -> None:
-    oom = _keras.tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+    oom = _keras.out_of_memory_error()
     assert _keras.is_out_of_memory(oom)
     try:
         try:

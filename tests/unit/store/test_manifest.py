@@ -142,6 +142,14 @@ def test_a_search_without_retraining_or_source_round_trips():
     assert "it searched: wine" in one_line_error(lambda: search.dataset("iris"))
 
 
+def test_the_manifest_records_the_backend_and_old_runs_read_tensorflow():
+    run = dataclasses.replace(manifest(), keras_backend="jax")
+    assert RunManifest.from_dict(run.to_dict()).keras_backend == "jax"
+    old = run.to_dict()
+    del old["keras_backend"]
+    assert RunManifest.from_dict(old).keras_backend == "tensorflow"
+
+
 # ---------------------------------------------------------------------------------------- writing
 def test_written_to_run_yaml_and_every_study_of_the_storage(tmp_path, storage):
     record = manifest()

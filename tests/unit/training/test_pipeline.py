@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl._keras import keras, tf
+from automl._keras import keras
 from automl.datasets._synthetic import fashion_like_dataset, imdb_like_dataset
 from automl.training import _pipeline, train
 from automl.training._pipeline import HeldOutPredictor, fit_data
@@ -25,7 +25,11 @@ def test_fit_data_casts_each_batch_and_keeps_every_row(gather: bool, monkeypatch
     y = np.arange(300, dtype=np.int64)
     batches = list(fit_data(x, y, 64, seed=0))
     assert [len(b[1]) for b in batches] == [64, 64, 64, 64, 44]
-    assert all(xb.dtype == tf.float32 and yb.dtype == tf.int64 for xb, yb in batches)
+    assert all(
+        keras.ops.convert_to_numpy(xb).dtype == np.float32
+        and keras.ops.convert_to_numpy(yb).dtype == np.int64
+        for xb, yb in batches
+    )
     xs = np.concatenate([np.asarray(xb) for xb, _ in batches])
     ys = np.concatenate([np.asarray(yb) for _, yb in batches])
     assert sorted(ys) == list(range(300)) and list(ys) != list(range(300))  # every row once, shuffled
@@ -34,7 +38,7 @@ def test_fit_data_casts_each_batch_and_keeps_every_row(gather: bool, monkeypatch
 
 def test_held_out_rows_stay_uint8_until_predicted(fashion) -> None:
     predictor = HeldOutPredictor(fashion.x_val, 128)
-    assert all(chunk.dtype == tf.uint8 for chunk in predictor.chunks)
+    assert all(keras.ops.convert_to_numpy(chunk).dtype == np.uint8 for chunk in predictor.chunks)
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
     np.testing.assert_allclose(
         predictor(model), np.asarray(model(fashion.x_val.astype(np.float32))), rtol=1e-6

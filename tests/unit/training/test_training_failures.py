@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from automl._keras import keras, tf
+from automl._keras import keras, out_of_memory_error
 from automl.exceptions import TrialFailed
 from automl.training import train
 
@@ -48,7 +48,7 @@ def test_exploding_learning_rate_fails_as_nan_loss(diabetes) -> None:
 
 
 class OutOfMemory(keras.callbacks.Callback):
-    """Raise TensorFlow's real out-of-memory error at the first batch of the first ``times`` fits."""
+    """Raise the backend's own out-of-memory error at the first batch of the first ``times`` fits."""
 
     def __init__(self, times: int) -> None:
         super().__init__()
@@ -58,7 +58,7 @@ class OutOfMemory(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         if batch == 0 and self.times > 0:
             self.times -= 1
-            raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+            raise out_of_memory_error()
 
 
 def test_out_of_memory_retries_once_at_half_the_batch(cancer) -> None:
