@@ -17,18 +17,8 @@ from typing import Any
 
 __all__ = ["Environment", "environment_info", "file_sha256", "split_files"]
 
-_PACKAGES = (
-    "automl",
-    "keras",
-    "tensorflow",
-    "jax",
-    "torch",
-    "optuna",
-    "keras-tuner",
-    "scikit-learn",
-    "numpy",
-)
-_PACKAGES += ("pandas",)
+_KERAS = ("keras", "tensorflow", "jax", "torch")  # Keras and the backends it may train on
+_PACKAGES = ("automl", *_KERAS, "optuna", "keras-tuner", "scikit-learn", "numpy", "pandas")
 
 
 def environment_info() -> dict[str, Any]:
