@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Iterator
 
 __all__ = [
@@ -45,7 +44,10 @@ def _refuse_if_started(what: str) -> None:
 
 
 def configure_threads(intra_op: int | None = None, inter_op: int | None = None) -> None:
-    """Limit XLA's CPU threads to ``intra_op`` (XLA has no separate inter-op pool; ``inter_op`` is ignored).
+    """One thread for XLA's CPU work when ``intra_op`` is 1 (a CPU slot's single-threaded worker).
+
+    XLA has no setting for a pool of N > 1 threads nor a separate inter-op pool: other counts leave its
+    default (every core), and ``inter_op`` is ignored.
 
     Raises:
         RuntimeError: JAX has already started its devices.
@@ -53,17 +55,13 @@ def configure_threads(intra_op: int | None = None, inter_op: int | None = None) 
     for name, value in (("intra_op", intra_op), ("inter_op", inter_op)):
         if value is not None and value < 1:
             raise ValueError(f"{name} threads must be >= 1, got {value}")
-    del inter_op
-    if intra_op is None:
+    if intra_op != 1:
+        return
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "--xla_cpu_multi_thread_eigen=false" in flags:
         return
     _refuse_if_started(f"set XLA's threads to {intra_op}")
-    flags = re.sub(
-        r"\s*(--xla_cpu_multi_thread_eigen=\S+|intra_op_parallelism_threads=\S+)",
-        "",
-        os.environ.get("XLA_FLAGS", ""),
-    )
-    single = " --xla_cpu_multi_thread_eigen=false" if int(intra_op) == 1 else ""
-    os.environ["XLA_FLAGS"] = f"{flags}{single} intra_op_parallelism_threads={int(intra_op)}".strip()
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
 
 
 def _gpus() -> list[jax.Device]:
