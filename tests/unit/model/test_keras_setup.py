@@ -72,3 +72,25 @@ def test_out_of_memory_is_recognised_directly_and_through_a_chain() -> None:
     except RuntimeError as outer:
         assert _keras.is_out_of_memory(outer)
     assert not _keras.is_out_of_memory(ValueError("x"))
+
+
+@pytest.mark.skipif(_keras.BACKEND != "jax", reason="XLA's thread flag")
+def test_one_xla_thread_is_set_before_jax_starts_and_refused_once_it_has():
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    before = (
+        "import os; from automl import _keras; _keras.configure_threads(1, 1); import jax; jax.devices(); "
+        "print(os.environ['XLA_FLAGS'])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", before], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.stdout.strip().splitlines()[-1] == "--xla_cpu_multi_thread_eigen=false", done.stderr
+    after = (
+        "from automl import _keras; import jax; jax.devices()\n"
+        "try:\n    _keras.configure_threads(1)\nexcept RuntimeError as e:\n    print(e)"
+    )
+    done = subprocess.run([sys.executable, "-c", after], capture_output=True, text=True, env=env, timeout=120)
+    assert "JAX has already started its devices" in done.stdout, done.stderr
