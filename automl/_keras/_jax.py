@@ -7,6 +7,7 @@ Imported by :mod:`automl._keras` before Keras when the backend is JAX, never on 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 
@@ -74,16 +75,22 @@ def enable_memory_growth() -> list[str]:
 
 
 def _total_gpu_megabytes() -> int | None:
+    """The memory of this process's GPU: the first of ``CUDA_VISIBLE_DEVICES`` (a worker sees one; NVML
+    numbers every GPU of the machine, so a UUID or an index is looked up as such)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")[0].strip()
     try:
         import pynvml  # nvidia-ml-py, in the gpu extra
 
         pynvml.nvmlInit()
         try:
-            handle = pynvml.nvmlDeviceGetHandleByIndex(0)  # the first visible one: a worker sees one
+            if visible.startswith(("GPU-", "MIG-")):
+                handle = pynvml.nvmlDeviceGetHandleByUUID(visible)
+            else:
+                handle = pynvml.nvmlDeviceGetHandleByIndex(int(visible) if visible.isdigit() else 0)
             return int(pynvml.nvmlDeviceGetMemoryInfo(handle).total) // 2**20
         finally:
             pynvml.nvmlShutdown()
-    except Exception:  # no bindings, no driver: no cap to compute
+    except Exception:  # no bindings, no driver, an id NVML does not know: no cap to compute
         return None
 
 
@@ -95,10 +102,12 @@ def limit_gpu_memory(megabytes: int) -> list[str]:
     """
     _refuse_if_started(f"cap GPU memory at {megabytes} MB")
     total = _total_gpu_megabytes()
-    if total:
+    if not total:
+        logging.getLogger("automl").info("GPU memory left uncapped: its size is unknown without NVML")
+    else:
         fraction = min(max(int(megabytes) / total, 0.01), 1.0)
+        # The fraction caps XLA's allocator; with preallocation off it still grows only as needed.
         os.environ["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{fraction:.3f}"
-        os.environ.pop("XLA_PYTHON_CLIENT_PREALLOCATE", None)  # a fraction is what it preallocates
     return enable_memory_growth()
 
 
