@@ -43,7 +43,8 @@ def leaderboard_command(
         typer.Option(
             "--diagnose",
             help="Also label the best trials (--top, default 5) under-fit, over-fit, unstable or balanced "
-            "from their learning curves, with advice.",
+            "from their learning curves, with advice; then range advice: parameters whose best configs crowd "
+            "an edge of their range (with a widened bound) and choices never among them.",
         ),
     ] = False,
 ) -> None:
@@ -54,6 +55,8 @@ def leaderboard_command(
     the tables one after another, separated by a blank line.
     """
     import json
+
+    from rich.text import Text
 
     from automl.exceptions import UserError
     from automl.report import across_datasets, render, render_across, run_leaderboards
@@ -70,16 +73,20 @@ def leaderboard_command(
             raise UserError(f"--dataset: the run has no dataset {dataset!r}; it searched: {', '.join(names)}")
     across = across_datasets(frames) if len(frames) > 1 else None
     diagnoses: dict[str, Any] = {}
+    advice: dict[str, Any] = {}
     if diagnose:
         from automl.cli._report import study_diagnoses
-        from automl.report import render_diagnosis
+        from automl.report import render_diagnosis, render_range_advice, run_range_advice
 
-        diagnoses = study_diagnoses(run_dir, [f.attrs["study"] for f in frames], top or 5)
+        studies = [f.attrs["study"] for f in frames]
+        diagnoses = study_diagnoses(run_dir, studies, top or 5)
+        advice = run_range_advice(run_dir, studies)
 
     def document(frame: Any) -> dict[str, Any]:
         doc = json.loads(render(frame, "json", top=top))
         if diagnose:
             doc["diagnosis"] = diagnoses[frame.attrs["study"]]
+            doc["range_advice"] = [a.to_dict() for a in advice[frame.attrs["study"]]]
         return doc
 
     if fmt == "json" and across is not None:
@@ -104,12 +111,16 @@ def leaderboard_command(
         if diagnose:
             title = f"{frame.attrs['dataset']} · {frame.attrs['space']} · diagnosis of the best trials"
             outputs.append(render_diagnosis(diagnoses[frame.attrs["study"]], fmt, title))
+            heading = f"Range advice · {frame.attrs['dataset']} · {frame.attrs['space']}"
+            lines = render_range_advice(advice[frame.attrs["study"]], fmt, heading)
+            if lines:
+                outputs.append(Text(lines.rstrip("\n")) if fmt == "table" else lines)
     if across is not None:
         outputs.append(render_across(across, fmt))
     with writing(stdout_folder(), resume=False):  # redirected to a file on a full disk: one line
         for i, out in enumerate(outputs):
             if fmt == "table":
-                console.print(out)
+                console.print(out, soft_wrap=isinstance(out, Text))  # advice lines: one line each
             else:
                 sys.stdout.write(("\n" if i and fmt == "csv" else "") + out)
         sys.stdout.flush()

@@ -16,6 +16,7 @@ from automl.report._leaderboard import (
     study_leaderboard,
     varying_params,
 )
+from automl.report._ranges import RangeAdvice, range_advice, render_range_advice, run_range_advice
 from automl.report._tensorboard import export_tensorboard
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "REPORT_FILE",
     "RESUMED_COLUMNS",
     "Diagnosis",
+    "RangeAdvice",
     "ReportPath",
     "across_datasets",
     "compact",
@@ -32,12 +34,15 @@ __all__ = [
     "diagnose_trials",
     "export_tensorboard",
     "fit_config",
+    "range_advice",
     "render",
     "render_across",
     "render_diagnosis",
     "render_html",
+    "render_range_advice",
     "report_data",
     "run_leaderboards",
+    "run_range_advice",
     "study_leaderboard",
     "varying_params",
     "write_report",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from automl.report._diagnose import diagnose, diagnose_best
 from automl.report._leaderboard import _cell, compact, study_leaderboard
+from automl.report._ranges import range_advice, study_space
 from automl.store import (
     RunDir,
     RunManifest,
@@ -122,7 +123,9 @@ def _curves(records: list[TrialRecord], info: StudyInfo, baseline: float | None)
     return out
 
 
-def _study(storage: optuna.storages.BaseStorage, name: str) -> tuple[dict[str, Any], pd.DataFrame | None]:
+def _study(
+    storage: optuna.storages.BaseStorage, name: str, manifest: RunManifest
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
     """One study's section, and its full leaderboard for the cross-dataset table."""
     import optuna
 
@@ -150,6 +153,8 @@ def _study(storage: optuna.storages.BaseStorage, name: str) -> tuple[dict[str, A
     best = ranked[0] if ranked else None
     frame = study_leaderboard(records, info)
     frame.attrs["study"] = name
+    space = study_space(manifest, info)
+    advice = [] if space is None else range_advice(records, space, info.direction)
     section = {
         "name": name,
         "dataset": info.dataset,
@@ -180,6 +185,7 @@ def _study(storage: optuna.storages.BaseStorage, name: str) -> tuple[dict[str, A
         "missing": missing,
         "curves": _curves(records, info, baseline_value),
         "problems": _problems(records),
+        "range_advice": [a.to_dict() for a in advice],
     }
     return section, frame
 
@@ -340,7 +346,7 @@ def report_data(run_dir: str | Path) -> dict[str, Any]:
     run, manifest, storage = open_run(run_dir)
     studies, frames = [], []
     for name in manifest.studies:
-        section, frame = _study(storage, name)
+        section, frame = _study(storage, name, manifest)
         studies.append(section)
         if frame is not None:
             frames.append(frame)
