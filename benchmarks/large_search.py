@@ -8,8 +8,9 @@ The set is generated offline (:func:`automl.datasets._synthetic.fashion_like`: u
     automl retrain RUN
 
 run one after the other. Prints the search's wall time against its budget, its trials (finished, pruned,
-failed) and epochs trained, and the retrain's wall time (outside the budget), and appends one JSON line to
-``benchmarks/results/large_search.jsonl`` with a Markdown table in ``large_search.md``.
+failed) and epochs trained, and the retrain's wall time (outside the budget) and peak RSS with what it
+trained (its ``metrics.json``), and appends one JSON line to ``benchmarks/results/large_search.jsonl`` with
+a Markdown table in ``large_search.md``.
 
 Usage: python benchmarks/large_search.py [--timeout 10m] [--workers auto] [--keep RUN_DIR]
 """
@@ -31,11 +32,16 @@ import numpy as np
 RESULTS = Path(__file__).parent / "results"
 
 
-def run(command: list[str]) -> float:
+def run(command: list[str]) -> tuple[float, float]:
+    """Run ``command``; its wall seconds and its own peak RSS in MB (not its children's)."""
     started = time.perf_counter()
     print("$", " ".join(command), flush=True)
-    subprocess.run(command, check=True)
-    return time.perf_counter() - started
+    process = subprocess.Popen(command)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
 def trials_of(run_dir: Path) -> dict[str, int]:
@@ -79,9 +85,10 @@ def main() -> None:
                   "--run-dir", str(run_dir), "--quiet", "--no-report", "--overwrite"]  # fmt: skip
         if args.workers:
             search += ["--workers", args.workers]
-        search_seconds = run(search)
+        search_seconds, _ = run(search)
+        retrain_rss: float | None = None
         try:
-            retrain_seconds: float | None = run([*automl_cli, "retrain", str(run_dir)])
+            retrain_seconds, retrain_rss = run([*automl_cli, "retrain", str(run_dir)])
         except subprocess.CalledProcessError:  # no complete trial: nothing to retrain (said above)
             retrain_seconds = None
         counts = trials_of(run_dir)
@@ -97,9 +104,25 @@ def main() -> None:
         "budget_s": budget,
         "search_s": round(search_seconds, 1),
         "retrain_s": None if retrain_seconds is None else round(retrain_seconds, 1),
+        "retrain_rss_mb": None if retrain_rss is None else round(retrain_rss),
         "note": args.note,
         **counts,
-        "test_metrics": test.get("test_metrics", test.get("test", {})),
+        # what the retrain did (its metrics.json): each config's epochs and policy, what the limit left out
+        "retrain": {
+            "deployed": test.get("deployed"),
+            "test_score": test.get("deployed_test_score"),
+            "time_limit": test.get("time_limit"),
+            "fit_seconds": test.get("retrain_seconds"),
+            "configs": [
+                {
+                    "trial": c["trial"],
+                    "epochs": [r["epochs"] for r in c["runs"]],
+                    "policy": c["epochs_policy"],
+                }
+                for c in test.get("configs", [])
+            ],
+            "skipped": [s["trial"] for s in test.get("skipped", [])],
+        },
     }
     print(
         f"search: {search_seconds:.0f} s for a {budget:.0f} s budget ({search_seconds / budget:.2f}x); "
@@ -108,7 +131,11 @@ def main() -> None:
     )
     print(
         "retrain (outside the budget): "
-        + ("impossible" if retrain_seconds is None else f"{retrain_seconds:.0f} s")
+        + (
+            "impossible"
+            if retrain_seconds is None
+            else f"{retrain_seconds:.0f} s, peak RSS {retrain_rss:.0f} MB; {json.dumps(result['retrain'])}"
+        )
     )
     RESULTS.mkdir(exist_ok=True)
     with (RESULTS / "large_search.jsonl").open("a", encoding="utf-8") as out:
@@ -119,16 +146,18 @@ def main() -> None:
 def write_table() -> None:
     """``large_search.md`` from every line of ``large_search.jsonl``."""
     lines = [
-        "| date | machine | budget | search wall | trials complete/pruned/failed | epochs | retrain | note |",
-        "|---|---|---|---|---|---|---|---|",
+        "| date | machine | budget | search wall | trials complete/pruned/failed | epochs | retrain | "
+        "retrain peak RSS | note |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for line in (RESULTS / "large_search.jsonl").read_text().splitlines():
         r = json.loads(line)
+        rss = r.get("retrain_rss_mb")
         lines.append(
             f"| {r['date']} | {r['machine']} | {r['budget_s']:.0f} s | {r['search_s']:.0f} s | "
             f"{r['complete']}/{r['pruned']}/{r['failed']} | {r['epochs']} | "
             + ("none (no complete trial)" if r["retrain_s"] is None else f"{r['retrain_s']:.0f} s")
-            + f" | {r.get('note', '')} |"
+            + f" | {'–' if rss is None else f'{rss:,} MB'} | {r.get('note', '')} |"
         )
     (RESULTS / "large_search.md").write_text(
         "# Large search: 60,000 generated Fashion-MNIST-shaped images, cnn space\n\n"
