@@ -1,9 +1,13 @@
-"""Why a trial stopped, and what kind of failure ended it: one vocabulary for training, engine and store.
+"""Why a trial stopped, what kind of failure ended it, and why a whole search stopped early: one vocabulary
+for training, engine and store.
 
 :class:`StopReason` is stored as a trial's ``stopped_by``; :class:`FailureKind` as its ``failure_kind``,
 beside the human-readable ``failure`` message. Policy reads the kind, never the message: only kinds that
 say something about the config count toward "N failures in a row" (:attr:`FailureKind.counts_toward_streak`);
 a dead process, a stale heartbeat, a storage outage or an interruption say nothing about it.
+
+:class:`SearchStop` is why a search stopped before its budget was spent (the stall rule, the failure
+streak), recorded once in the study.
 
 Runs written before kinds were stored keep reading: :meth:`FailureKind.infer` reads the kind from the
 message's old prefix.
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["FailureKind", "StopReason"]
+__all__ = ["FailureKind", "SearchStop", "StopReason"]
 
 
 class StopReason(StrEnum):
@@ -27,6 +31,16 @@ class StopReason(StrEnum):
     #: the search's time budget ended the trial after it had a score
     BUDGET = "budget"
     FAILURE = "failure"
+
+
+class SearchStop(StrEnum):
+    """Why a whole search stopped before its budget was spent (recorded in its study, see
+    :class:`automl.store.SearchStopped`)."""
+
+    #: ``stop_stalled``: no improvement of the best score over N finished trials, or for a while
+    STALLED = "stalled"
+    #: ``max_consecutive_failures`` trials failed in a row
+    FAILURES = "failures"
 
 
 class FailureKind(StrEnum):

@@ -26,7 +26,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from automl.datasets import resolve_dataset
-from automl.engine import Budget, check_family
+from automl.engine import Budget, check_family, parse_stop_stalled
 from automl.exceptions import Argument, UserError
 from automl.keras_backend import resumed_keras_backend, use_keras_backend
 from automl.space import DEFAULT_SPACE
@@ -38,11 +38,13 @@ from automl.store import (
     RetrainPolicy,
     RunDir,
     RunManifest,
+    SearchStopped,
     SpaceEntry,
     StudyInfo,
     TrialRecord,
     best_first,
     load_records,
+    load_stop,
     load_study_info,
     open_run,
     read_manifest,
@@ -98,6 +100,12 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             time allows. Either budget covers the search, not the retrain.
         timeout: Wall-clock seconds for this call to :meth:`fit`, its set-up included.
         trial_timeout: Seconds after which one trial is ended as failed.
+        stop_stalled: Stop the search once its best score stopped improving: a number of trials (``15``:
+            that many finished trials in a row brought no improvement) or a duration (``"10m"``: no
+            improvement for that long), counted over every worker. Default: never. The run records it:
+            a resumed run keeps it unless another is given.
+        stall_tolerance: The least improvement that counts for ``stop_stalled``, as a fraction of the best
+            score (default ``1e-3``: 0.1 %, see :data:`automl.engine.STALL_TOLERANCE`).
         cv: Score each trial by K-fold cross-validation on the training + validation rows (each fold's
             preprocessing fitted on its own training rows; the test split untouched): a number of folds,
             0 for the one validation split, or ``"auto"`` (default: 5 folds when a ``timeout`` bounds the
@@ -146,6 +154,8 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         n_trials: int | str | None = "auto",
         timeout: float | None = None,
         trial_timeout: float | None = None,
+        stop_stalled: int | str | None = None,
+        stall_tolerance: float | None = None,
         cv: int | str = "auto",
         storage: str | None = None,
         run_dir: str | Path | None = None,
@@ -172,6 +182,8 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         self.n_trials = n_trials
         self.timeout = timeout
         self.trial_timeout = trial_timeout
+        self.stop_stalled = stop_stalled
+        self.stall_tolerance = stall_tolerance
         self.cv = cv
         self.storage = storage
         self.run_dir = run_dir
@@ -243,11 +255,15 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         )
         warm = plan_warm_start(self.warm_start, space, backend)
         setting = check_warm_start(self.warm_start)
+        stall_trials, stall_seconds = parse_stop_stalled(self.stop_stalled)
         record = BudgetEntry(
             trials=_trial_budget(self.n_trials, self.timeout),
             timeout=self.timeout,
             trial_timeout=self.trial_timeout,
             max_consecutive_failures=self.max_consecutive_failures,
+            stall_trials=stall_trials,
+            stall_seconds=stall_seconds,
+            stall_tolerance=self.stall_tolerance,
         )
         budget = Budget.of(record, timeout=self.timeout)
         slots = plan_slots(parse_devices(self.devices), short=short_search(budget.trials, budget.timeout))
@@ -285,6 +301,8 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         )  # fmt: skip
         if prepared.previous is not None:
             check_same_search(prepared.previous, dataset.name, space.name, backend)
+            record = _resumed_stall(record, prepared.previous.budget, given=self.stop_stalled is not None)
+            budget = Budget.of(record, timeout=self.timeout)
             setting = resumed_warm_start(prepared.previous.warm_start, self.warm_start)
             keras_backend = resumed_keras_backend(prepared.previous.keras_backend, self.keras_backend)
         else:
@@ -352,7 +370,9 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         records = load_records(storage, name)
         self.trials_: list[TrialRecord] = records
         self.study_info_ = info
-        self.leaderboard_: pd.DataFrame = study_leaderboard(records, info)
+        #: why the search stopped before its budget was spent (stalled, failures), or None
+        self.stopped_: SearchStopped | None = load_stop(storage, name)
+        self.leaderboard_: pd.DataFrame = study_leaderboard(records, info, stopped=self.stopped_)
         ranked = best_first(records, info.direction)
         best = ranked[0] if ranked else None
         self.best_trial_: TrialRecord | None = best
@@ -524,6 +544,16 @@ def _with_labels(data: Any, y: Any, target: str | None) -> tuple[Any, str | None
 
 #: the trial budget when neither trials nor a timeout are given.
 DEFAULT_TRIALS = 20
+
+
+def _resumed_stall(record: BudgetEntry, previous: BudgetEntry, *, given: bool) -> BudgetEntry:
+    """A resumed run's stall rule: the one recorded unless another was ``given`` (and its tolerance
+    unless another was given)."""
+    if not given:
+        record = replace(record, stall_trials=previous.stall_trials, stall_seconds=previous.stall_seconds)
+    if record.stall_tolerance is None:
+        record = replace(record, stall_tolerance=previous.stall_tolerance)
+    return record
 
 
 def _trial_budget(n_trials: int | str | None, timeout: float | None) -> int | None:

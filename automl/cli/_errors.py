@@ -23,6 +23,8 @@ FLAGS = {
     "n_trials": "--trials",
     "timeout": "--timeout",
     "trial_timeout": "--trial-timeout",
+    "stop_stalled": "--stop-stalled",
+    "stall_tolerance": "--stall-tolerance",
     "resume": "--resume",
     "overwrite": "--overwrite",
     "name": "--name",

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from automl.cli._console import KERAS_BACKEND_HELP, console, err_console, print_json, stops_handled
-from automl.cli._search import CHECKPOINT_DIR_HELP
+from automl.cli._search import CHECKPOINT_DIR_HELP, STALL_TOLERANCE_HELP, STOP_STALLED_HELP
 
 
 def _summary(experiment: Any, seconds: float) -> dict[str, Any]:
@@ -68,6 +68,22 @@ def _show(experiment: Any, top: int) -> None:
         console.print(table)
 
 
+def _with_stall(config: Any, stop_stalled: str | None, stall_tolerance: float | None) -> Any:
+    """``config`` with the stall rule of the flags given, over the file's."""
+    from dataclasses import replace
+
+    from automl.engine import Budget, parse_stop_stalled
+
+    budget = config.budget
+    if stop_stalled is not None:
+        trials, seconds = parse_stop_stalled(stop_stalled)
+        budget = replace(budget, stall_trials=trials, stall_seconds=seconds)
+    if stall_tolerance is not None:
+        budget = replace(budget, stall_tolerance=stall_tolerance)
+    Budget.of(budget, timeout=budget.timeout)  # a bad value is one line now, before the datasets load
+    return replace(config, budget=budget)
+
+
 def run_command(
     experiment_file: Annotated[
         Path, typer.Argument(help="An experiment YAML file (format: examples/experiments/two_backends.yaml).")
@@ -86,6 +102,13 @@ def run_command(
         bool, typer.Option("--no-report", help="Do not write report.html (overrides the file's `report:`).")
     ] = False,
     keras_backend: Annotated[str | None, typer.Option(help=KERAS_BACKEND_HELP)] = None,
+    stop_stalled: Annotated[
+        str | None, typer.Option(help=STOP_STALLED_HELP + " Overrides the file's budget.stop_stalled.")
+    ] = None,
+    stall_tolerance: Annotated[
+        float | None,
+        typer.Option(help=STALL_TOLERANCE_HELP + " Overrides the file's budget.stall_tolerance."),
+    ] = None,
 ) -> None:
     """Run an experiment: every dataset × space, then leaderboards, the cross-dataset table and retraining."""
     from automl.experiment import Experiment
@@ -108,6 +131,8 @@ def run_command(
         import dataclasses
 
         experiment.config = dataclasses.replace(experiment.config, report=False)
+    if stop_stalled is not None or stall_tolerance is not None:
+        experiment.config = _with_stall(experiment.config, stop_stalled, stall_tolerance)
     started = time.perf_counter()
     with stops_handled():
         experiment.run(resume=resume, overwrite=overwrite)

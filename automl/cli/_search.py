@@ -19,6 +19,14 @@ def _per_backend(describe: Any) -> str:
     return "; ".join(f"{spec.name}: {describe(spec, markdown=False)}" for spec in registry.BACKENDS.values())
 
 
+STOP_STALLED_HELP = (
+    "Stop once the best score stops improving: N (that many finished trials in a row without an "
+    "improvement) or a duration such as 10m (none for that long), over every worker. A resumed run keeps it."
+)
+STALL_TOLERANCE_HELP = (
+    "The least improvement that counts for --stop-stalled, as a fraction of the best score (default 0.001)."
+)
+
 CHECKPOINT_DIR_HELP = (
     "Folder of running trials' checkpoints, one every worker reaches (default: AUTOML_CHECKPOINT_DIR, else "
     "RUN_DIR/checkpoints). A resumed run keeps the folder it recorded."
@@ -94,6 +102,7 @@ def _summary(search: Any, seconds: float) -> dict[str, Any]:
         "direction": search.study_info_.direction,
         "best": None if best is None else {"trial": best.number, "score": best.score, "config": best.config},
         "trials": counts,
+        "stopped": None if search.stopped_ is None else search.stopped_.describe(),
         "baselines": search.study_info_.baselines,
         "seconds": round(seconds, 2),
         "leaderboard": rows,
@@ -198,6 +207,8 @@ def search_command(
         typer.Option(help="Wall-clock budget from the call, set-up included (not the retrain): 90, 20m, 1h."),
     ] = None,
     trial_timeout: Annotated[str | None, typer.Option(help="End a trial as failed after this long.")] = None,
+    stop_stalled: Annotated[str | None, typer.Option(help=STOP_STALLED_HELP)] = None,
+    stall_tolerance: Annotated[float | None, typer.Option(help=STALL_TOLERANCE_HELP)] = None,
     cv: Annotated[
         str,
         typer.Option(
@@ -280,6 +291,8 @@ def search_command(
         n_trials="auto" if trials is None else trials,
         timeout=parse_duration(timeout, "--timeout"),
         trial_timeout=parse_duration(trial_timeout, "--trial-timeout"),
+        stop_stalled=stop_stalled,
+        stall_tolerance=stall_tolerance,
         cv=cv,
         storage=storage,
         run_dir=run_dir,

@@ -8,12 +8,13 @@ creates or reopens a study and :func:`run_session` searches it here. Worker proc
 launching a search live above the backends, in :mod:`automl.workers`.
 """
 
+from automl.engine._budget import Budget
 from automl.engine._open import check_family, choose_folds, open_study
 from automl.engine._progress import NullProgress, Progress, ProgressState, best_score
 from automl.engine._protocol import ReservedTrial, Session, Trainer
 from automl.engine._run import CHECKPOINT_DIR_VARIABLE, checkpoint_folder, run_session
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
-from automl.engine._session import Budget, SearchSession
+from automl.engine._session import SearchSession
 from automl.engine._spec import (
     EXIT_DISK_FULL,
     EXIT_FATAL,
@@ -27,6 +28,7 @@ from automl.engine._spec import (
     follow_parent,
     load_trainer,
 )
+from automl.engine._stall import STALL_TOLERANCE, parse_stop_stalled
 
 __all__ = [
     "CHECKPOINT_DIR_VARIABLE",
@@ -38,6 +40,7 @@ __all__ = [
     "EXIT_USER_ERROR",
     "PARENT_VARIABLE",
     "SPEC_VARIABLE",
+    "STALL_TOLERANCE",
     "Budget",
     "NullProgress",
     "Progress",
@@ -57,5 +60,6 @@ __all__ = [
     "follow_parent",
     "load_trainer",
     "open_study",
+    "parse_stop_stalled",
     "run_session",
 ]

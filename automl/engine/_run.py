@@ -9,8 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from automl.engine._budget import Budget
 from automl.engine._open import shares_study
-from automl.engine._session import Budget, SearchSession
+from automl.engine._session import SearchSession
 
 if TYPE_CHECKING:
     import optuna

@@ -5,7 +5,8 @@ the session whether to go on (:meth:`should_stop`), trains through it (:meth:`ru
 when a trial is recorded (:meth:`trial_finished`). The session counts
 the budget from the store (``n_trials`` is the number of finished, i.e. complete or pruned, trials
 in the whole study, so a resumed run continues to N), watches the wall clock, counts consecutive
-failures and feeds the progress display.
+failures, stops a search whose best score stalled (:mod:`automl.engine._stall`) and feeds the progress
+display. A study-wide stop (stalled, failures) is recorded in the study (:class:`automl.store.SearchStopped`).
 """
 
 from __future__ import annotations
@@ -13,22 +14,26 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl import interrupts
+from automl.engine._budget import Budget
 from automl.engine._progress import NullProgress, Progress, ProgressState
 from automl.engine._protocol import ReservedTrial
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
+from automl.engine._stall import FinishedTrial, stalled
 from automl.exceptions import Argument, FatalError
+from automl.outcomes import SearchStop
 from automl.store import (
+    SearchStopped,
     StudyInfo,
     TrialRecord,
     TrialState,
     failure_kind_of,
     finish_reserved_trial,
+    record_stop,
     reserve_trial,
     worker_alive,
 )
@@ -37,78 +42,13 @@ if TYPE_CHECKING:
     import optuna
 
     from automl.space import SearchSpace
-    from automl.store import BudgetEntry
 
-__all__ = ["Budget", "SearchSession"]
+__all__ = ["SearchSession"]
 
 log = logging.getLogger("automl.session")
 
 #: how often a worker waiting for other workers' last trials looks at the study again.
 _WAIT_SECONDS = 0.5
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How much searching to do.
-
-    Args:
-        trials: Finished (complete + pruned) trials the study should hold; None for no limit.
-        timeout: Seconds of wall clock for this invocation; None for no limit.
-        trial_timeout: Seconds after which one trial is ended as failed.
-        max_consecutive_failures: This many failed trials in a row stop the search (FatalError).
-    """
-
-    trials: int | None = None
-    timeout: float | None = None
-    trial_timeout: float | None = None
-    max_consecutive_failures: int = 5
-
-    def __post_init__(self) -> None:
-        from automl.exceptions import UserError
-
-        n_trials, timeout = Argument("n_trials"), Argument("timeout")
-        if self.trials is None and self.timeout is None:
-            raise UserError(
-                "the search needs a budget: give {n_trials}, {timeout} (seconds), or both",
-                n_trials=n_trials,
-                timeout=timeout,
-            )
-        # Named as AutoMLSearch's caller wrote them (``trials`` is ``n_trials`` there); the CLI says flags.
-        if self.trials is not None and self.trials < 1:
-            raise UserError(
-                "{n_trials} must be at least 1, but got {got}", n_trials=n_trials, got=self.trials
-            )
-        if self.timeout is not None and self.timeout <= 0:
-            raise UserError(
-                "{timeout} must be positive seconds, but got {got}", timeout=timeout, got=self.timeout
-            )
-        if self.trial_timeout is not None and self.trial_timeout <= 0:
-            raise UserError(
-                "{trial_timeout} must be positive seconds, but got {got}",
-                trial_timeout=Argument("trial_timeout"),
-                got=self.trial_timeout,
-            )
-
-    @classmethod
-    def of(
-        cls,
-        record: BudgetEntry,
-        *,
-        study: str | None = None,
-        trials: int | None = None,
-        timeout: float | None,
-    ) -> Budget:
-        """One study's budget under the run's budget ``record`` (what the experiment file, the search's
-        arguments and the manifest hold): its trials (``trials``, else the study's share recorded in
-        ``record.trials_per_study``, else ``record.trials``) and ``timeout`` seconds from now."""
-        if trials is None:
-            trials = record.trials_per_study.get(study, record.trials) if study else record.trials
-        return cls(
-            trials=trials,
-            timeout=timeout,
-            trial_timeout=record.trial_timeout,
-            max_consecutive_failures=record.max_consecutive_failures,
-        )
 
 
 class SearchSession:
@@ -155,6 +95,8 @@ class SearchSession:
         #: starts a fresh streak).
         self.since = since or datetime.now()
         self.fatal: FatalError | None = None
+        #: why the search stopped early (stalled, failures), once this process found it
+        self.stopped: SearchStopped | None = None
         records = [TrialRecord.from_frozen(t) for t in study.get_trials(deepcopy=False)]
         self.state = ProgressState.of_records(
             records, study=study.study_name, metric=info.metric, direction=info.direction,
@@ -238,11 +180,11 @@ class SearchSession:
 
         The trial budget is exact over every process: while the trials other workers are running would
         fill it, this one waits for them (one that fails leaves a trial to run) rather than starting one
-        too many.
+        too many. A stalled study (the budget's stall rule) stops every process alike.
         """
         while True:
             interrupts.check()
-            if self.fatal is not None:
+            if self.fatal is not None or self._stalled():
                 return True
             if self.max_trials_here is not None and self.trials_here >= self.max_trials_here:
                 return True
@@ -339,6 +281,7 @@ class SearchSession:
                     failure=record.failure,
                     resume=Argument("resume"),
                 )
+                self._record_stop(SearchStopped(SearchStop.FAILURES, trials=self.consecutive_failures))
         else:
             self.consecutive_failures = 0
             self.finished_here += 1
@@ -353,6 +296,40 @@ class SearchSession:
                 record.epochs_run,
             )
         self.progress.trial_finished(record, self.state)
+
+    def _stalled(self) -> bool:
+        """Whether the study's best score stalled under the budget's stall rule (see
+        :mod:`automl.engine._stall`): read from the study's finished trials, so every process decides the
+        same; the first to find it records it in the study."""
+        if self.stopped is not None and self.stopped.reason is SearchStop.STALLED:
+            return True
+        if not self.budget.stops_stalled:
+            return False
+        from optuna.trial import TrialState as OptunaState
+
+        finished = [
+            FinishedTrial(t.number, t.datetime_complete, t.value if t.state is OptunaState.COMPLETE else None)
+            for t in self.study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE, OptunaState.PRUNED))
+            if t.datetime_complete is not None
+        ]
+        verdict = stalled(
+            finished, maximize=self.maximize, since=self.since, now=datetime.now(),
+            stall_trials=self.budget.stall_trials, stall_seconds=self.budget.stall_seconds,
+            tolerance=self.budget.stall_tolerance,
+        )  # fmt: skip
+        if verdict is None:
+            return False
+        self._record_stop(verdict)
+        return True
+
+    def _record_stop(self, stopped: SearchStopped) -> None:
+        self.stopped = stopped
+        level = logging.WARNING if stopped.reason is SearchStop.FAILURES else logging.INFO
+        log.log(level, "the search stopped: %s", stopped.describe())
+        try:
+            record_stop(self.study, stopped)
+        except Exception as exc:  # the stop holds in this process; only its record is lost
+            log.warning("could not record the stop in the study: %s", exc)
 
     def _failure_streak(self, failed: TrialRecord) -> int:
         """Failed trials in a row, ``failed`` included, over every process, since :attr:`since`.

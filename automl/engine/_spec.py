@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from automl.engine._session import Budget
+from automl.engine._budget import Budget
 
 __all__ = [
     "EXIT_DISK_FULL",

@@ -7,12 +7,14 @@ and checks that file datasets exist; loading the data itself is left to :class:`
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl._durations import parse_duration
 from automl._yaml import YamlDocument, read_yaml
+from automl.engine import parse_stop_stalled
 from automl.exceptions import NO_VALUE, Argument, UserError, did_you_mean
 from automl.keras_backend import KERAS_BACKENDS
 from automl.space import DEFAULT_SPACE
@@ -43,7 +45,15 @@ _TOP_KEYS = (
 )
 _DATASET_KEYS = ("path", "name", "target", "task", "persistence", "split", "validation", "test")
 _BACKEND_KEYS = ("name", "algorithm", "pruner", "options")
-_BUDGET_KEYS = ("trials", "timeout", "per", "trial_timeout", "max_consecutive_failures")
+_BUDGET_KEYS = (
+    "trials",
+    "timeout",
+    "per",
+    "trial_timeout",
+    "max_consecutive_failures",
+    "stop_stalled",
+    "stall_tolerance",
+)
 _DEVICE_KEYS = ("workers", "gpus", "gpu_ids", "trials_per_gpu", "precision", "recycle_after")
 _RETRAIN_KEYS = ("top_k", "seeds", "epochs", "final_fit", "ensemble", "bag", "time_limit")
 _TASKS = ("binary", "multiclass", "classification", "regression")
@@ -275,12 +285,30 @@ def _budget(check: _Checker, value: Any, pairs: int) -> BudgetEntry:
     failures = check.positive_int(
         entry.get("max_consecutive_failures", 5), ("budget", "max_consecutive_failures"), "it"
     )
+    try:
+        stall_trials, stall_seconds = parse_stop_stalled(entry.get("stop_stalled"))
+    except UserError:
+        raise check.fail(
+            ("budget", "stop_stalled"),
+            f"write a number of trials (15) or a duration (10m, 1h), but got {entry['stop_stalled']!r}",
+        ) from None
+    tolerance = entry.get("stall_tolerance")
+    if tolerance is not None and (
+        isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not 0 <= tolerance < math.inf
+    ):
+        raise check.fail(
+            ("budget", "stall_tolerance"),
+            f"write a fraction of the best score, 0 or more (default 1e-3), but got {tolerance!r}",
+        )
     return BudgetEntry(
         trials=trials,
         timeout=timeout,
         per=per,
         trial_timeout=trial_timeout,
         max_consecutive_failures=failures,
+        stall_trials=stall_trials,
+        stall_seconds=stall_seconds,
+        stall_tolerance=None if tolerance is None else float(tolerance),
     )
 
 

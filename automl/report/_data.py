@@ -28,6 +28,7 @@ from automl.store import (
     best_first,
     mask_password,
     open_run,
+    read_stop,
     search_seconds,
 )
 
@@ -151,7 +152,8 @@ def _study(
         figures["over_time"] = over_time
     columns, rows = _leaderboard_rows(records, info)
     best = ranked[0] if ranked else None
-    frame = study_leaderboard(records, info)
+    stopped = read_stop(study.user_attrs)
+    frame = study_leaderboard(records, info, stopped=stopped)
     frame.attrs["study"] = name
     space = study_space(manifest, info)
     advice = [] if space is None else range_advice(records, space, info.direction)
@@ -171,6 +173,8 @@ def _study(
         "trials": len(records),
         "running": counts.get("running", 0),
         "wall_seconds": search_seconds(records),
+        # why the search stopped before its budget (stalled, failures), in words; None when it did not
+        "stopped": None if stopped is None else stopped.describe(),
         "best": None
         if best is None
         else {
@@ -315,6 +319,9 @@ def _summary(manifest: RunManifest, studies: list[dict[str, Any]]) -> dict[str, 
             "per": budget.per,
             "trial_timeout": budget.trial_timeout,
             "max_consecutive_failures": budget.max_consecutive_failures,
+            "stall_trials": budget.stall_trials,
+            "stall_seconds": budget.stall_seconds,
+            "stall_tolerance": budget.stall_tolerance,
         },
         "devices": {k: _device_text(v) for k, v in manifest.devices.items()},
         "storage": mask_password(manifest.storage),
@@ -328,6 +335,12 @@ def _summary(manifest: RunManifest, studies: list[dict[str, Any]]) -> dict[str, 
         "trials": dict(sorted(counts.items())),
         # an experiment's searches run one after another
         "wall_seconds": sum(walls) if walls else None,
+        # each search that stopped before its budget, and why
+        "stopped": [
+            {"study": f"{s['dataset']} · {s['space']}", "why": s["stopped"]}
+            for s in studies
+            if s.get("stopped")
+        ],
     }
 
 

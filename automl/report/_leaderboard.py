@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from automl.store import StudyInfo, TrialRecord, TrialState
+from automl.store import SearchStopped, StudyInfo, TrialRecord, TrialState
 
 __all__ = [
     "BASE_COLUMNS",
@@ -65,6 +65,7 @@ def study_leaderboard(
     *,
     baselines: bool = True,
     failed: bool = True,
+    stopped: SearchStopped | None = None,
 ) -> pd.DataFrame:
     """The ranked table of one study.
 
@@ -73,7 +74,8 @@ def study_leaderboard(
     ``epochs_run``, ``stopped_by``, ``n_params``, ``fit_seconds``, then, only when a trial of the study
     resumed from a checkpoint, ``retry_of`` (the trial it retried) and ``resumed_at`` (the epoch it went on
     from), then ``failure`` and every parameter that varies between trials. ``DataFrame.attrs`` holds
-    dataset, space, metric and direction.
+    dataset, space, metric and direction, and ``stopped`` (why the search stopped early, in words) when
+    ``stopped`` says it did.
     """
     maximize = info.direction == "maximize"
     params = varying_params(records)
@@ -123,6 +125,8 @@ def study_leaderboard(
     frame.attrs.update(
         dataset=info.dataset, space=info.space, metric=info.metric, direction=info.direction, task=info.task
     )
+    if stopped is not None:
+        frame.attrs["stopped"] = stopped.describe()
     return frame
 
 
@@ -283,10 +287,10 @@ def render(
         arrow = "higher is better" if attrs.get("direction") == "maximize" else "lower is better"
         cut = fitted and shown["config"].str.endswith("…").any()
         resumed = "; resumed = epoch a retry went on from" if "resumed" in shown.columns else ""
-        table = Table(
-            title=title,
-            caption=f"{arrow}; epochs = best/run{resumed}" + ("; full configs: --wide" if cut else ""),
-        )
+        caption = f"{arrow}; epochs = best/run{resumed}" + ("; full configs: --wide" if cut else "")
+        if attrs.get("stopped"):
+            caption += f"\nstopped: {attrs['stopped']}"
+        table = Table(title=title, caption=caption)
         for column in shown.columns:
             if column == "config":
                 table.add_column(column, ratio=1)
@@ -327,12 +331,14 @@ def _fit_width(shown: pd.DataFrame, width: int) -> pd.DataFrame:
 
 def run_leaderboards(run_dir: str | Path) -> list[pd.DataFrame]:
     """The leaderboard of every study of a run directory, read from its storage (no TensorFlow)."""
-    from automl.store import load_records, load_study_info, open_run
+    from automl.store import load_records, load_stop, load_study_info, open_run
 
     _, manifest, storage = open_run(run_dir)
     frames = []
     for name in manifest.studies:
-        frame = study_leaderboard(load_records(storage, name), load_study_info(storage, name))
+        frame = study_leaderboard(
+            load_records(storage, name), load_study_info(storage, name), stopped=load_stop(storage, name)
+        )
         frame.attrs["study"] = name
         frames.append(frame)
     return frames

@@ -149,6 +149,9 @@ class BudgetEntry:
     ``trials`` and ``timeout`` go to each (dataset, space) search when ``per`` is ``"dataset"``, else are
     shared by all (``"total"``); ``trial_timeout`` ends one trial, ``max_consecutive_failures`` the search.
     ``trials_per_study`` is the trials each study was given once the run resolved them (empty before).
+    ``stall_trials`` / ``stall_seconds`` (``stop_stalled``: N trials, or a duration) stop each search once
+    its best score stopped improving by ``stall_tolerance`` (relative; None: the engine's default), see
+    :mod:`automl.engine._stall`. Runs from before the rule read None: no such stop.
     """
 
     trials: int | None = None
@@ -157,6 +160,9 @@ class BudgetEntry:
     trial_timeout: float | None = None
     max_consecutive_failures: int = 5
     trials_per_study: dict[str, int | None] = field(default_factory=dict)
+    stall_trials: int | None = None
+    stall_seconds: float | None = None
+    stall_tolerance: float | None = None
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,13 @@ def record_window(
     """Record the search's window under ``budget`` in the study, for workers that join later.
 
     ``started`` (``time.time()``, default now) is when the budget's clock started: a search's own
-    set-up (loading data, baselines, the storage) is spent from its time budget too.
+    set-up (loading data, baselines, the storage) is spent from its time budget too. The stop the last
+    search recorded (:class:`automl.store.SearchStopped`) is cleared: this search decides its own.
     """
+    from automl.store import clear_stop
+
     start = time.time() if started is None else started
+    clear_stop(study)  # the last search's stop (stalled, failures) is not this one's
     window = Window(
         deadline=None if budget.timeout is None else start + budget.timeout,
         since=datetime.now().isoformat(),

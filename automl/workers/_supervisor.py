@@ -57,7 +57,7 @@ from automl.engine import (
 )
 from automl.exceptions import FatalError, StorageUnavailable
 from automl.outcomes import FailureKind
-from automl.store import TrialRecord, TrialState, fail_trials_of
+from automl.store import TrialRecord, TrialState, fail_trials_of, read_stop
 from automl.workers._chief import Chief, free_port
 from automl.workers._slots import Slot
 from automl.workers._stopping import stop_grace, wait_or_kill
@@ -216,9 +216,13 @@ class Supervisor:
             hook(states)
 
     def _budget_spent(self, finished: int) -> bool:
+        """Whether the search is over: its trials, its time, or a stop a worker recorded in the study
+        (stalled: a replacement would find the same and end at once, again and again)."""
         if self.budget.trials is not None and finished >= self.budget.trials:
             return True
-        return self.deadline is not None and time.time() >= self.deadline
+        if self.deadline is not None and time.time() >= self.deadline:
+            return True
+        return self.budget.stops_stalled and read_stop(self.study.user_attrs) is not None
 
     # ------------------------------------------------------------------ workers
     def _spawn(

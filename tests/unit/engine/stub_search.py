@@ -8,7 +8,14 @@ from typing import Any
 
 from automl.backends import get_backend
 from automl.datasets import Dataset
-from automl.engine import Budget, SearchSession, open_study, run_session
+from automl.engine import (
+    STALL_TOLERANCE,
+    Budget,
+    SearchSession,
+    open_study,
+    parse_stop_stalled,
+    run_session,
+)
 from automl.space import Choice, Fixed, Float, SearchSpace
 from automl.store import TrialRecord, load_records, open_storage
 from automl.testing import StubTrainer
@@ -54,6 +61,8 @@ def stub_search(
     run_dir: Path | None = None,
     study: str = STUDY,
     cv: int | None = None,
+    stop_stalled: int | str | None = None,
+    stall_tolerance: float = STALL_TOLERANCE,
 ) -> StubSearch:
     """Open (or resume) one study in ``url`` and search it with ``trainer``; the session and the records."""
     space = space or stub_space()
@@ -63,7 +72,11 @@ def stub_search(
         storage, study, space=space, dataset=dataset, metric="accuracy", direction="maximize",
         backend=chosen, seed=seed, resume=resume, local=local, cv=cv,
     )  # fmt: skip
-    budget = Budget(trials=trials, timeout=timeout, max_consecutive_failures=max_consecutive_failures)
+    stall_trials, stall_seconds = parse_stop_stalled(stop_stalled)
+    budget = Budget(
+        trials=trials, timeout=timeout, max_consecutive_failures=max_consecutive_failures,
+        stall_trials=stall_trials, stall_seconds=stall_seconds, stall_tolerance=stall_tolerance,
+    )  # fmt: skip
     try:
         session = run_session(
             chosen, opened, info, space, dataset, budget, seed=seed, trainer=trainer, device="stub",
