@@ -23,24 +23,11 @@ import time
 from pathlib import Path
 
 import optuna
+from stub_study import stub_study
 
-from automl.backends import get_backend
-from automl.datasets import load_dataset
-from automl.engine import Budget
-from automl.metrics import get_metric
 from automl.outcomes import FailureKind
-from automl.space import Choice, Fixed, Float, SearchSpace
-from automl.store import (
-    BackendEntry,
-    BudgetEntry,
-    DatasetEntry,
-    RunManifest,
-    SpaceEntry,
-    TrialState,
-    load_records,
-    write_manifest,
-)
-from automl.workers import Slot, prepare_run, prepare_study, run_study
+from automl.store import BudgetEntry, TrialState, load_records
+from automl.workers import Slot, run_study
 from automl.workers._chief import free_port
 
 HERE = Path(__file__).resolve().parent
@@ -91,30 +78,10 @@ Supervisor(
 
 def _search(tmp_path: Path, port: int) -> tuple[threading.Thread, dict, str, str]:
     """A KerasTuner search of ``TRIALS`` on one worker slot here, its chief listening on ``port``."""
-    space = SearchSpace(
-        name="stub", family="mlp",
-        parameters=[Float("dropout", 0.0, 0.9), Choice("batch_size", (16, 32)), Fixed("epochs", 4)],
-    )  # fmt: skip
-    dataset = load_dataset("iris", seed=0)
-    backend = get_backend("keras_tuner")(algorithm="random", pruner="none", seed=0, options={})
     record = BudgetEntry(trials=TRIALS, timeout=120, max_consecutive_failures=3)
-    budget = Budget.of(record, timeout=record.timeout)
-    prepared = prepare_run(
-        name=None, run_dir=tmp_path / "run", default_name="run", storage=None, resume=False, overwrite=False,
-        kind="search", heartbeat_interval=HEARTBEAT,
-    )  # fmt: skip
-    launch = prepare_study(
-        prepared, dataset=dataset, space=space, backend=backend, metric=get_metric("accuracy", dataset.task),
-        budget=budget, seed=0, resume=False, cv=0, warm=None,
-    )  # fmt: skip
-    manifest = RunManifest(
-        kind="search", name="run", studies=(launch.name,), seed=0,
-        datasets=(DatasetEntry(name="iris", source="iris", task=dataset.task.value,
-                               fingerprint=dataset.fingerprint),),
-        spaces=(SpaceEntry.of(space),), backend=BackendEntry(backend.name, backend.algorithm, backend.pruner, {}),
-        budget=record,
-    )  # fmt: skip
-    write_manifest(prepared.run, prepared.storage, manifest)
+    prepared, launch, backend = stub_study(
+        tmp_path, "keras_tuner", record, epochs=4, heartbeat_interval=HEARTBEAT
+    )
     outcome: dict = {}
 
     def search() -> None:

@@ -14,23 +14,11 @@ from pathlib import Path
 
 import optuna
 import pytest
+from stub_study import stub_study
 
-from automl.backends import get_backend
-from automl.datasets import load_dataset
-from automl.engine import Budget
 from automl.engine._stall import FinishedTrial, stalled
-from automl.metrics import get_metric
-from automl.space import Choice, Fixed, Float, SearchSpace
-from automl.store import (
-    BackendEntry,
-    BudgetEntry,
-    DatasetEntry,
-    RunManifest,
-    SpaceEntry,
-    load_stop,
-    write_manifest,
-)
-from automl.workers import Slot, prepare_run, prepare_study, run_study
+from automl.store import BudgetEntry, load_stop
+from automl.workers import Slot, run_study
 
 HERE = Path(__file__).resolve().parent
 STALL = 4
@@ -39,30 +27,8 @@ STALL = 4
 @pytest.mark.parametrize("backend_name", ["optuna", "keras_tuner"])
 def test_two_workers_stop_together_once_the_study_stalls(tmp_path, monkeypatch, cli, backend_name):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
-    space = SearchSpace(
-        name="stub", family="mlp",
-        parameters=[Float("dropout", 0.0, 0.9), Choice("batch_size", (16, 32)), Fixed("epochs", 2)],
-    )  # fmt: skip
-    dataset = load_dataset("iris", seed=0)
-    backend = get_backend(backend_name)(algorithm="random", pruner="none", seed=0, options={})
     record = BudgetEntry(trials=100, timeout=120, stall_trials=STALL)
-    budget = Budget.of(record, timeout=record.timeout)
-    prepared = prepare_run(
-        name=None, run_dir=tmp_path / "run", default_name="run", storage=None, resume=False, overwrite=False,
-        kind="search", heartbeat_interval=1,
-    )  # fmt: skip
-    launch = prepare_study(
-        prepared, dataset=dataset, space=space, backend=backend, metric=get_metric("accuracy", dataset.task),
-        budget=budget, seed=0, resume=False, cv=0, warm=None,
-    )  # fmt: skip
-    manifest = RunManifest(
-        kind="search", name="run", studies=(launch.name,), seed=0,
-        datasets=(DatasetEntry(name="iris", source="iris", task=dataset.task.value,
-                               fingerprint=dataset.fingerprint),),
-        spaces=(SpaceEntry.of(space),), backend=BackendEntry(backend.name, backend.algorithm, backend.pruner, {}),
-        budget=record,
-    )  # fmt: skip
-    write_manifest(prepared.run, prepared.storage, manifest)
+    prepared, launch, backend = stub_study(tmp_path, backend_name, record, epochs=2)
     started = time.monotonic()
     run_study(
         launch, backend, prepared=prepared, slots=[Slot(index=i, threads=1) for i in range(2)], seed=0,
