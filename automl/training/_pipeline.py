@@ -102,16 +102,9 @@ class HeldOutPredictor:
     """
 
     def __init__(self, x: np.ndarray, chunk: int) -> None:
-        convert = keras.ops.convert_to_tensor
-        if BACKEND == "tensorflow":
-            from automl._keras import tf
-
-            convert = tf.convert_to_tensor
-        self.chunks = [convert(x[i : i + chunk]) for i in range(0, len(x), chunk)]
+        self.chunks = [keras.ops.convert_to_tensor(x[i : i + chunk]) for i in range(0, len(x), chunk)]
 
     def __call__(self, model: Any) -> np.ndarray:
-        if BACKEND == "tensorflow":
-            return np.concatenate([np.asarray(model(_as_float(c), training=False)) for c in self.chunks])
         return np.concatenate(
             [
                 keras.ops.convert_to_numpy(model(keras.ops.cast(c, "float32"), training=False))
