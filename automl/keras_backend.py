@@ -99,12 +99,13 @@ def resumed_keras_backend(recorded: str, asked: str | None, *, source: Argument 
         UserError: ``asked`` names another backend (one line: a run's trials all train on one).
         MissingDependency: the recorded backend is not installed here.
     """
-    if asked is not None and _checked(asked, source) != recorded:
+    other = None if asked is None else _checked(asked, source)
+    if other is not None and other != recorded:
         raise UserError(
             "{source}: this run trains on Keras backend {recorded!r}, not {asked!r}; leave the setting out, "
             "or start a new run",
             source=source,
             recorded=recorded,
-            asked=_checked(asked, source),
+            asked=other,
         )
     return use_keras_backend(recorded, source=f"the run's Keras backend ({recorded})")
