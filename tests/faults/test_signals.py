@@ -145,7 +145,7 @@ def test_a_signal_to_automl_search_stops_every_worker_and_keeps_finished_trials(
 _SUPERVISOR = """
 import sys, time
 from pathlib import Path
-sys.path.insert(0, {workers!r})
+sys.path[:0] = [{workers!r}, {tests!r}]  # test_worker_deaths, and the stub_study it imports
 from test_worker_deaths import _search
 
 thread, outcome, url = _search(Path({tmp!r}), "optuna", trials=400)
@@ -178,7 +178,11 @@ def test_workers_end_by_themselves_when_their_supervisor_is_killed(tmp_path, orp
     """kill -9 of the supervisor: each worker learns it from the kernel (or its parent watch), takes the
     Ctrl-C path and records its running trial as interrupted; a resume then finds no live worker."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(UNIT_WORKERS), os.environ.get("PYTHONPATH", "")])}
-    script = textwrap.dedent(_SUPERVISOR.format(workers=str(UNIT_WORKERS), tmp=str(tmp_path)))
+    script = textwrap.dedent(
+        _SUPERVISOR.format(
+            workers=str(UNIT_WORKERS), tests=str(UNIT_WORKERS.parent.parent), tmp=str(tmp_path)
+        )
+    )
     supervisor = subprocess.Popen([sys.executable, "-c", script], env=env, stderr=subprocess.PIPE, text=True)
     run = tmp_path / "run"
     storage = f"sqlite:///{run / 'automl.db'}"
