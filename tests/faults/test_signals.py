@@ -87,6 +87,16 @@ def _pids_of(study: optuna.Study) -> set[int]:
     }
 
 
+def _children(pid: int) -> set[int]:
+    """The live child processes of ``pid`` (Linux's /proc): a worker that has not yet written its pid to a
+    trial is one of them too."""
+    found: set[int] = set()
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found.update(int(child) for child in children.read_text().split())
+    return found
+
+
 def _gone(pids: set[int], within: float) -> set[int]:
     """The pids still alive after ``within`` seconds (empty when every one ended)."""
     ends = time.monotonic() + within
@@ -192,7 +202,8 @@ def test_workers_end_by_themselves_when_their_supervisor_is_killed(tmp_path, orp
         t.state == optuna.trial.TrialState.RUNNING for t in study.trials
     ):
         time.sleep(0.1)  # until a worker is mid-trial
-    pids = _pids_of(study)
+    # A worker that has just asked for a trial has not named itself on it yet: its parent names it.
+    pids = _pids_of(study) | _children(supervisor.pid)
     orphans_never_reaped.update(pids)
     supervisor.kill()
     supervisor.wait()
