@@ -31,6 +31,8 @@ class StopReason(StrEnum):
     #: the search's time budget ended the trial after it had a score
     BUDGET = "budget"
     FAILURE = "failure"
+    #: proposed over a limit of the search (``max_params``): not trained, not counted as a trial
+    OVER_LIMIT = "over_limit"
 
 
 class SearchStop(StrEnum):
@@ -41,6 +43,8 @@ class SearchStop(StrEnum):
     STALLED = "stalled"
     #: ``max_consecutive_failures`` trials failed in a row
     FAILURES = "failures"
+    #: the sampler kept proposing configs over a limit (``max_params``) and none fitting could be found
+    OVER_LIMIT = "over_limit"
 
 
 class FailureKind(StrEnum):

@@ -106,6 +106,9 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             a resumed run keeps it unless another is given.
         stall_tolerance: The least improvement that counts for ``stop_stalled``, as a fraction of the best
             score (default ``1e-3``: 0.1 %, see :data:`automl.engine.STALL_TOLERANCE`).
+        max_params: The most weights a trained model may have, in place of the space's ``max_params``: a
+            config over it is never trained nor counted as a trial, and the sampler learns to avoid it
+            (README "Limits").
         cv: Score each trial by K-fold cross-validation on the training + validation rows (each fold's
             preprocessing fitted on its own training rows; the test split untouched): a number of folds,
             0 for the one validation split, or ``"auto"`` (default: 5 folds when a ``timeout`` bounds the
@@ -156,6 +159,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         trial_timeout: float | None = None,
         stop_stalled: int | str | None = None,
         stall_tolerance: float | None = None,
+        max_params: int | None = None,
         cv: int | str = "auto",
         storage: str | None = None,
         run_dir: str | Path | None = None,
@@ -184,6 +188,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         self.trial_timeout = trial_timeout
         self.stop_stalled = stop_stalled
         self.stall_tolerance = stall_tolerance
+        self.max_params = max_params
         self.cv = cv
         self.storage = storage
         self.run_dir = run_dir
@@ -247,6 +252,8 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         for fitted in ("predictor_", "test_metrics_", "test_std_", "retrain_report_"):
             self.__dict__.pop(fitted, None)  # a new search's results replace the last one's
         space = load_space(self.space)
+        if self.max_params is not None:
+            space = space.with_limits(max_params=self.max_params)
         backend = get_backend(self.backend)(
             algorithm=self.algorithm,
             pruner=self.pruner,

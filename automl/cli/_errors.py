@@ -25,6 +25,7 @@ FLAGS = {
     "trial_timeout": "--trial-timeout",
     "stop_stalled": "--stop-stalled",
     "stall_tolerance": "--stall-tolerance",
+    "max_params": "--max-params",
     "resume": "--resume",
     "overwrite": "--overwrite",
     "name": "--name",

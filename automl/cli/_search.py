@@ -209,6 +209,14 @@ def search_command(
     trial_timeout: Annotated[str | None, typer.Option(help="End a trial as failed after this long.")] = None,
     stop_stalled: Annotated[str | None, typer.Option(help=STOP_STALLED_HELP)] = None,
     stall_tolerance: Annotated[float | None, typer.Option(help=STALL_TOLERANCE_HELP)] = None,
+    max_params: Annotated[
+        int | None,
+        typer.Option(
+            help="The most weights a model may have (instead of the space's max_params): a config over it "
+            "is not trained nor counted as a trial, and the sampler learns to avoid it.",
+            min=1,
+        ),
+    ] = None,
     cv: Annotated[
         str,
         typer.Option(
@@ -293,6 +301,7 @@ def search_command(
         trial_timeout=parse_duration(trial_timeout, "--trial-timeout"),
         stop_stalled=stop_stalled,
         stall_tolerance=stall_tolerance,
+        max_params=max_params,
         cv=cv,
         storage=storage,
         run_dir=run_dir,

@@ -25,11 +25,18 @@ log = logging.getLogger("automl.search")
 
 
 def check_family(space: SearchSpace, dataset: Dataset) -> None:
+    """Raise UserError unless ``space`` can train models on ``dataset``: its family fits the data, and its
+    ``max_params`` leaves at least the smallest model (checked before any worker starts)."""
     if space.family == "cnn" and dataset.kind != "image":
         raise UserError(
             f"space {space.name!r} builds convolutional networks, but dataset {dataset.name!r} is tabular; "
             "use an MLP space such as mlp or tiny"
         )
+    from automl.engine._limits import param_limit
+
+    limit = param_limit(space, dataset)
+    if limit is not None:
+        limit.check_reachable()
 
 
 #: ``cv="auto"`` scores trials by this many folds under a time budget on datasets with at most

@@ -28,6 +28,8 @@ class ProgressState:
     timeout: float | None
     finished: int = 0
     failed: int = 0
+    #: configs proposed over ``max_params`` and not trained
+    skipped: int = 0
     best: float | None = None
     started: float = 0.0
 
@@ -55,6 +57,7 @@ class ProgressState:
             timeout=timeout,
             finished=sum(r.state.finished for r in records),
             failed=sum(r.state is TrialState.FAIL for r in records),
+            skipped=sum(r.state is TrialState.SKIPPED for r in records),
             best=best_score(records, direction),
             started=started,
         )

@@ -128,7 +128,11 @@ class Session(Protocol):
         initial_epoch: int = 0,
         epochs: int | None = None,
     ) -> TrialOutcome:
-        """Train ``config`` as trial ``number`` (seeded from the number); never raises for a failed config."""
+        """Train ``config`` as trial ``number`` (seeded from the number); never raises for a failed config.
+
+        A config over the space's ``max_params`` is not trained: its outcome is SKIPPED (record it like any
+        other; a backend whose sampler reads constraints marks it infeasible).
+        """
         ...
 
     def finish_trial(
@@ -139,6 +143,11 @@ class Session(Protocol):
 
     def trial_finished(self, record: TrialRecord) -> None:
         """Count a recorded trial toward the failure streak and progress."""
+        ...
+
+    def feasible_params(self, number: int) -> dict[str, Any] | None:
+        """After several configs over ``max_params`` in a row, the searched values of one within it, for
+        the backend to propose next (None otherwise, or when none was found: the search then stops)."""
         ...
 
     def build_model(self, config: dict[str, Any]) -> Any:

@@ -51,6 +51,8 @@ class TrialOutcome:
     score: float | None
     record: TrialRecord
     result: TrainResult | None = None
+    #: a SKIPPED config: how far over ``max_params`` it is, relative (see :mod:`automl.engine._limits`)
+    limit_excess: float | None = None
 
 
 def _default_trainer() -> Trainer:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from automl import interrupts
 from automl.engine._budget import Budget
+from automl.engine._limits import OVER_LIMIT_CAP, OVER_LIMIT_IN_A_ROW, param_limit
 from automl.engine._progress import NullProgress, Progress, ProgressState
 from automl.engine._protocol import ReservedTrial
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
@@ -33,6 +34,7 @@ from automl.store import (
     TrialState,
     failure_kind_of,
     finish_reserved_trial,
+    over_limit,
     record_stop,
     reserve_trial,
     worker_alive,
@@ -98,6 +100,12 @@ class SearchSession:
         #: why the search stopped early (stalled, failures), once this process found it
         self.stopped: SearchStopped | None = None
         records = [TrialRecord.from_frozen(t) for t in study.get_trials(deepcopy=False)]
+        #: the space's ``max_params`` on this dataset (None: no limit), and the configs proposed over it in a
+        #: row in this process (see :mod:`automl.engine._limits`)
+        self.limit = param_limit(space, runner.dataset)
+        if self.limit is not None:
+            self.limit.check_reachable()
+        self.over_limit_in_a_row = 0
         self.state = ProgressState.of_records(
             records, study=study.study_name, metric=info.metric, direction=info.direction,
             trial_budget=budget.trials, timeout=budget.timeout, started=self.started,
@@ -126,7 +134,7 @@ class SearchSession:
         from optuna.trial import TrialState as OptunaState
 
         done = self.study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE, OptunaState.PRUNED))
-        numbers = {t.number for t in done}
+        numbers = {t.number for t in done if not over_limit(t)}
         if including is not None:
             numbers.add(including)
         return len(numbers)
@@ -143,7 +151,7 @@ class SearchSession:
         trials = self.study.get_trials(
             deepcopy=False, states=(OptunaState.COMPLETE, OptunaState.PRUNED, OptunaState.RUNNING)
         )
-        finished = [t for t in trials if t.state is not OptunaState.RUNNING]
+        finished = [t for t in trials if t.state is not OptunaState.RUNNING and not over_limit(t)]
         left = max(budget - len(finished), 0)
         lengths = [
             (t.datetime_complete - t.datetime_start).total_seconds()
@@ -184,7 +192,7 @@ class SearchSession:
         """
         while True:
             interrupts.check()
-            if self.fatal is not None or self._stalled():
+            if self.fatal is not None or self._stalled() or self._proposals_capped():
                 return True
             if self.max_trials_here is not None and self.trials_here >= self.max_trials_here:
                 return True
@@ -249,7 +257,17 @@ class SearchSession:
         epochs: int | None = None,
         retry_of: int | None = None,
     ) -> TrialOutcome:
-        """Train one config (see :class:`TrialRunner`); record it with :meth:`trial_finished` afterwards."""
+        """Train one config (see :class:`TrialRunner`); record it with :meth:`trial_finished` afterwards.
+
+        A config over the search's ``max_params`` is not trained: its outcome is SKIPPED, with its weight
+        count, and the backend records it so that its sampler learns (see :mod:`automl.engine._limits`).
+        """
+        if self.limit is not None:
+            skipped = self.limit.skipped(
+                config, number=number, params=params, retry_of=retry_of, runner=self.runner
+            )
+            if skipped is not None:
+                return skipped
         self.progress.trial_started(number)
         return self.runner.run(
             config,
@@ -262,8 +280,31 @@ class SearchSession:
             retry_of=retry_of,
         )
 
+    def feasible_params(self, number: int) -> dict[str, Any] | None:
+        """After :data:`~automl.engine._limits.OVER_LIMIT_IN_A_ROW` configs over ``max_params`` in a row, the
+        searched values of a random config within it, for the backend to propose next; else None.
+
+        When no draw fits, the search stops (recorded in the study, :meth:`should_stop` says so).
+        """
+        if self.limit is None or self.over_limit_in_a_row < OVER_LIMIT_IN_A_ROW:
+            return None
+        import numpy as np
+
+        params = self.limit.feasible(np.random.default_rng([self.runner.seed, number]))
+        if params is None:
+            self._record_stop(SearchStopped(SearchStop.OVER_LIMIT, trials=self.over_limit_in_a_row))
+            return None
+        self.over_limit_in_a_row = 0
+        return params
+
     def trial_finished(self, record: TrialRecord) -> None:
         """Count a recorded trial toward failures and progress; may set :attr:`fatal`."""
+        if record.state is TrialState.SKIPPED:
+            self.over_limit_in_a_row += 1
+            self.state.skipped += 1
+            log.info("trial %d skipped: %s", record.number, record.failure)
+            return
+        self.over_limit_in_a_row = 0
         self.trials_here += 1
         if record.epochs_run and record.fit_seconds:
             epoch = record.fit_seconds / record.epochs_run
@@ -297,6 +338,23 @@ class SearchSession:
             )
         self.progress.trial_finished(record, self.state)
 
+    def _proposals_capped(self) -> bool:
+        """Whether the search stopped on configs over ``max_params``: none found within it, or more of them
+        than :data:`~automl.engine._limits.OVER_LIMIT_CAP` times the trial budget in the study."""
+        if self.stopped is not None and self.stopped.reason is SearchStop.OVER_LIMIT:
+            return True
+        if self.limit is None or self.budget.trials is None:
+            return False
+        from optuna.trial import TrialState as OptunaState
+
+        skipped = sum(
+            over_limit(t) for t in self.study.get_trials(deepcopy=False, states=(OptunaState.PRUNED,))
+        )
+        if skipped < OVER_LIMIT_CAP * self.budget.trials:
+            return False
+        self._record_stop(SearchStopped(SearchStop.OVER_LIMIT, trials=skipped))
+        return True
+
     def _stalled(self) -> bool:
         """Whether the study's best score stalled under the budget's stall rule (see
         :mod:`automl.engine._stall`): read from the study's finished trials, so every process decides the
@@ -310,7 +368,7 @@ class SearchSession:
         finished = [
             FinishedTrial(t.number, t.datetime_complete, t.value if t.state is OptunaState.COMPLETE else None)
             for t in self.study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE, OptunaState.PRUNED))
-            if t.datetime_complete is not None
+            if t.datetime_complete is not None and not over_limit(t)
         ]
         verdict = stalled(
             finished, maximize=self.maximize, since=self.since, now=datetime.now(),
@@ -347,6 +405,7 @@ class SearchSession:
                 deepcopy=False, states=(OptunaState.COMPLETE, OptunaState.PRUNED, OptunaState.FAIL)
             )
             if t.number != failed.number
+            and not over_limit(t)  # a config never trained says nothing either way
             and t.datetime_complete is not None
             and t.datetime_complete >= self.since
         ]

@@ -42,6 +42,7 @@ _TOP_KEYS = (
     "warm_start",
     "checkpoint_dir",
     "keras_backend",
+    "max_params",
 )
 _DATASET_KEYS = ("path", "name", "target", "task", "persistence", "split", "validation", "test")
 _BACKEND_KEYS = ("name", "algorithm", "pruner", "options")
@@ -385,6 +386,11 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
         raise check.fail((), "missing `datasets:`; list the datasets to search, e.g. [digits, wine]")
     datasets = _datasets(check, data["datasets"], base)
     spaces = _spaces(check, data.get("spaces", [DEFAULT_SPACE]), base)
+    max_params = data.get("max_params")
+    if max_params is not None:
+        if isinstance(max_params, bool) or not isinstance(max_params, int) or max_params < 1:
+            raise check.fail(("max_params",), f"give a whole number of weights ≥ 1, not {max_params!r}")
+        spaces = [space.with_limits(max_params=max_params) for space in spaces]  # the file's own, overridden
     backend = _backend(check, data.get("backend"))
     if "budget" not in data:
         raise check.fail((), "missing `budget:`; e.g. budget: {trials: 20, per: dataset}")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl.report._diagnose import diagnose, diagnose_best
-from automl.report._leaderboard import _cell, compact, study_leaderboard
+from automl.report._leaderboard import _cell, compact, over_limit_share, study_leaderboard
 from automl.report._ranges import range_advice, study_space
 from automl.store import (
     RunDir,
@@ -175,6 +175,8 @@ def _study(
         "wall_seconds": search_seconds(records),
         # why the search stopped before its budget (stalled, failures), in words; None when it did not
         "stopped": None if stopped is None else stopped.describe(),
+        # proposals over max_params, never trained, in words; None when there were none
+        "skipped": over_limit_share(records),
         "best": None
         if best is None
         else {

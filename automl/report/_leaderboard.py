@@ -24,6 +24,7 @@ __all__ = [
     "compact",
     "config_summary",
     "fit_config",
+    "over_limit_share",
     "render",
     "run_leaderboards",
     "study_leaderboard",
@@ -78,6 +79,8 @@ def study_leaderboard(
     ``stopped`` says it did.
     """
     maximize = info.direction == "maximize"
+    skipped = over_limit_share(records)
+    records = [r for r in records if r.state is not TrialState.SKIPPED]  # never trained: no row
     params = varying_params(records)
     resumed = RESUMED_COLUMNS if any(r.resumed_at is not None for r in records) else []
 
@@ -127,7 +130,30 @@ def study_leaderboard(
     )
     if stopped is not None:
         frame.attrs["stopped"] = stopped.describe()
+    if skipped is not None:
+        frame.attrs["skipped"] = skipped
     return frame
+
+
+def over_limit_share(records: Sequence[TrialRecord]) -> str | None:
+    """How many proposals were over ``max_params`` (skipped, never trained), in words, with the share in
+    each half of the search: it falls as the sampler learns the limit. None when none was."""
+    proposals = sorted(
+        (r for r in records if r.state not in (TrialState.RUNNING, TrialState.WAITING)),
+        key=lambda r: r.number,
+    )
+    over = [r.state is TrialState.SKIPPED for r in proposals]
+    if not any(over):
+        return None
+    half = len(over) // 2
+    first, second = over[:half], over[half:]
+    halves = (
+        f"; {sum(first) / len(first):.0%} in the first half, {sum(second) / len(second):.0%} in the second"
+        if first
+        else ""
+    )
+    share = f"{sum(over) / len(over):.0%}{halves}"
+    return f"{sum(over)} of {len(over)} proposals over max_params, not trained ({share})"
 
 
 def _cell(value: Any) -> str:
@@ -290,6 +316,8 @@ def render(
         caption = f"{arrow}; epochs = best/run{resumed}" + ("; full configs: --wide" if cut else "")
         if attrs.get("stopped"):
             caption += f"\nstopped: {attrs['stopped']}"
+        if attrs.get("skipped"):
+            caption += f"\nskipped: {attrs['skipped']}"
         table = Table(title=title, caption=caption)
         for column in shown.columns:
             if column == "config":

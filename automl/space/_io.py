@@ -29,7 +29,16 @@ __all__ = [
 DEFAULT_SPACE = "compact"
 
 SUPPORTED_VERSIONS = (1,)
-_TOP_KEYS = ("version", "name", "family", "objective", "description", "parameters")
+_TOP_KEYS = (
+    "version",
+    "name",
+    "family",
+    "objective",
+    "max_params",
+    "max_latency_ms",
+    "description",
+    "parameters",
+)
 _TYPES: dict[str, type[Parameter]] = {
     "int": Int,
     "float": Float,
@@ -176,6 +185,8 @@ def space_from_dict(
             family=str(data.get("family", "mlp")),
             parameters=declared,
             objective=str(data.get("objective", "auto")),
+            max_params=data.get("max_params"),
+            max_latency_ms=data.get("max_latency_ms"),
             description=str(data.get("description", "") or ""),
             source=source,
         )
@@ -186,10 +197,10 @@ def space_from_dict(
             pname = text[len(f"{source}: parameters.") :].split(".")[0].split(":")[0]
             base = pname if pname in params else pname.rsplit("_", 1)[0]
             text = f"{doc.where(('parameters', base))}: {text[len(source) + 2 :]}"
-        elif doc is not None and text.startswith(f"{source}: family"):
-            text = f"{doc.where(('family',))}: {text[len(source) + 2 :]}"
-        elif doc is not None and text.startswith(f"{source}: objective"):
-            text = f"{doc.where(('objective',))}: {text[len(source) + 2 :]}"
+        elif doc is not None:
+            for key in ("family", "objective", "max_params", "max_latency_ms"):
+                if text.startswith(f"{source}: {key}"):
+                    text = f"{doc.where((key,))}: {text[len(source) + 2 :]}"
         raise SpaceError(text) from None
 
 

@@ -39,6 +39,10 @@ class SearchSpace:
         family: Which model builder reads the configs: ``mlp`` or ``cnn``.
         parameters: The declared parameters.
         objective: ``auto`` (accuracy for classification, rmse for regression) or a metric name.
+        max_params: The most weights a model may have: a config over it is proposed but never trained
+            (see :mod:`automl.engine._limits`). None: no limit.
+        max_latency_ms: The most prediction time per row (batch 1, milliseconds) a model may take on the
+            trial's device. None: no limit.
         description: Free text shown by ``automl spaces show``.
         source: Where the space came from (a file path), used in error messages.
 
@@ -54,12 +58,16 @@ class SearchSpace:
         family: str = "mlp",
         parameters: Sequence[Parameter],
         objective: str = "auto",
+        max_params: int | None = None,
+        max_latency_ms: float | None = None,
         description: str = "",
         source: str | None = None,
     ) -> None:
         self.name = name
         self.family = family
         self.objective = objective
+        self.max_params = max_params
+        self.max_latency_ms = max_latency_ms
         self.description = description
         self.source = source or f"space {name!r}"
         self.declared: tuple[Parameter, ...] = tuple(parameters)
@@ -82,6 +90,17 @@ class SearchSpace:
                 f"{did_you_mean(self.objective, metric_names())}; "
                 f"use auto or one of: {', '.join(metric_names())}"
             )
+        if self.max_params is not None and (
+            not isinstance(self.max_params, int) or isinstance(self.max_params, bool) or self.max_params < 1
+        ):
+            raise self._fail(f"max_params: {self.max_params!r} is not a whole number of weights ≥ 1")
+        latency = self.max_latency_ms
+        if latency is not None and (
+            not isinstance(latency, int | float)
+            or isinstance(latency, bool)
+            or not 0 < latency < float("inf")
+        ):
+            raise self._fail(f"max_latency_ms: {latency!r} is not a number of milliseconds > 0")
         if not self.declared:
             raise self._fail("parameters: a search space needs at least one parameter")
         known = FAMILIES[self.family]
@@ -326,10 +345,29 @@ class SearchSpace:
             "family": self.family,
             "objective": self.objective,
         }
+        if self.max_params is not None:
+            out["max_params"] = self.max_params
+        if self.max_latency_ms is not None:
+            out["max_latency_ms"] = self.max_latency_ms
         if self.description:
             out["description"] = self.description
         out["parameters"] = {p.name: p.to_dict() for p in self.declared}
         return out
+
+    def with_limits(
+        self, *, max_params: int | None = None, max_latency_ms: float | None = None
+    ) -> SearchSpace:
+        """This space with the limits given here in place of its own (None keeps the space's)."""
+        return SearchSpace(
+            name=self.name,
+            family=self.family,
+            parameters=self.declared,
+            objective=self.objective,
+            max_params=self.max_params if max_params is None else max_params,
+            max_latency_ms=self.max_latency_ms if max_latency_ms is None else max_latency_ms,
+            description=self.description,
+            source=self.source,
+        )
 
     def to_yaml(self) -> str:
         """The space as YAML text, one flow-style line per parameter, loadable by :func:`load_space`."""

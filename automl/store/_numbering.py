@@ -81,6 +81,7 @@ def finish_reserved_trial(
     optuna_state = {
         TrialState.COMPLETE: optuna.trial.TrialState.COMPLETE,
         TrialState.PRUNED: optuna.trial.TrialState.PRUNED,
+        TrialState.SKIPPED: optuna.trial.TrialState.PRUNED,  # see TrialState.SKIPPED
     }.get(state, optuna.trial.TrialState.FAIL)
     values = [value] if optuna_state is optuna.trial.TrialState.COMPLETE and value is not None else None
     if optuna_state is optuna.trial.TrialState.COMPLETE and values is None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl.exceptions import Argument, MissingDependency, UserError
-from automl.outcomes import FailureKind
+from automl.outcomes import FailureKind, StopReason
 
 if TYPE_CHECKING:
     import optuna
@@ -56,6 +56,9 @@ class TrialState(StrEnum):
     FAIL = "fail"
     RUNNING = "running"
     WAITING = "waiting"
+    #: proposed over a limit of the search (``max_params``) and not trained; Optuna holds it as PRUNED,
+    #: with a constraint value, so that its sampler learns the config is infeasible
+    SKIPPED = "skipped"
 
     @property
     def finished(self) -> bool:
@@ -166,6 +169,8 @@ class TrialRecord:
     def from_frozen(cls, trial: optuna.trial.FrozenTrial) -> TrialRecord:
         attrs = trial.user_attrs
         state = TrialState(trial.state.name.lower())
+        if over_limit(trial):
+            state = TrialState.SKIPPED
         score = trial.value
         if score is None and state is TrialState.PRUNED and trial.intermediate_values:
             score = trial.intermediate_values[max(trial.intermediate_values)]
@@ -194,6 +199,12 @@ class TrialRecord:
             started=trial.datetime_start,
             finished=trial.datetime_complete,
         )
+
+
+def over_limit(trial: optuna.trial.FrozenTrial) -> bool:
+    """Whether ``trial`` is a config proposed over a limit of the search and not trained: it is no trial of
+    the budget, the failure streak or the stall rule, though Optuna counts it as PRUNED."""
+    return trial.user_attrs.get("stopped_by") == StopReason.OVER_LIMIT.value
 
 
 def failure_kind_of(state: TrialState | str, attrs: dict[str, Any]) -> FailureKind | None:

@@ -48,7 +48,7 @@ class SearchStopped:
     Args:
         reason: The rule that stopped it.
         trials: Stalled: the finished trials in a row that brought no improvement; failures: the failed
-            trials in a row.
+            trials in a row; over the limit: the configs proposed over it.
         seconds: Stalled by time: how long no trial improved the best score.
         best: The study's best score when it stopped (None before any complete trial).
         best_trial: The number of the trial that holds it.
@@ -66,6 +66,8 @@ class SearchStopped:
         """One line: ``no improvement over 15 trials (best 0.9833 at trial 12)``."""
         if self.reason is SearchStop.FAILURES:
             return f"{self.trials} trials failed in a row"
+        if self.reason is SearchStop.OVER_LIMIT:
+            return f"{self.trials} configs proposed over max_params and none found within it"
         span = f"for {_span(self.seconds)}" if self.seconds is not None else f"over {self.trials} trials"
         if self.best is None or not math.isfinite(self.best):
             return f"no improvement {span} (no complete trial)"

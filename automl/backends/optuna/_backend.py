@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["OptunaBackend"]
 
 _MAX_GRID = 10_000
+#: the constraint a config over ``max_params`` carries (its relative excess; > 0 is infeasible)
+LIMIT_CONSTRAINT = "max_params"
 #: a trial stopped by Ctrl-C or the supervisor: it says nothing about its config
 _INTERRUPTED = "interrupted: the search was stopped mid-trial"
 
@@ -174,6 +176,17 @@ class OptunaBackend(Backend):
                 raise
             # One transaction for the per-epoch values and the record (the worker is already there).
             attrs = {k: v for k, v in outcome.record.user_attrs().items() if k not in ("worker", "device")}
+            if outcome.state is TrialState.SKIPPED:
+                # Over max_params, not trained: PRUNED with a constraint value, what TPE and NSGA read as
+                # infeasible (automl.engine._limits). After several in a row a config within it comes next.
+                assert outcome.limit_excess is not None
+                trial.set_constraint(LIMIT_CONSTRAINT, outcome.limit_excess)
+                write_trial_results(study._storage, trial._trial_id, intermediate={}, user_attrs=attrs)
+                session.trial_finished(outcome.record)
+                feasible = session.feasible_params(trial.number)
+                if feasible is not None:
+                    study.enqueue_trial(feasible)
+                raise optuna.TrialPruned()
             write_trial_results(study._storage, trial._trial_id, intermediate=reported, user_attrs=attrs)
             session.trial_finished(outcome.record)
             if outcome.state is TrialState.PRUNED:
