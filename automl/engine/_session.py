@@ -23,6 +23,7 @@ from automl.engine._budget import Budget
 from automl.engine._limits import OVER_LIMIT_CAP, OVER_LIMIT_IN_A_ROW, param_limit
 from automl.engine._progress import NullProgress, Progress, ProgressState
 from automl.engine._protocol import ReservedTrial
+from automl.engine._repeats import repeated
 from automl.engine._runner import ReportHook, TrialOutcome, TrialRunner
 from automl.engine._stall import FinishedTrial, stalled
 from automl.exceptions import Argument, FatalError
@@ -261,6 +262,7 @@ class SearchSession:
 
         A config over the search's ``max_params`` is not trained: its outcome is SKIPPED, with its weight
         count, and the backend records it so that its sampler learns (see :mod:`automl.engine._limits`).
+        Nor is a config the study finished already: its result is reused (:mod:`automl.engine._repeats`).
         """
         if self.limit is not None:
             skipped = self.limit.skipped(
@@ -268,6 +270,12 @@ class SearchSession:
             )
             if skipped is not None:
                 return skipped
+        if model is None and epochs is None:  # a Hyperband round trains a given budget: never a repeat
+            repeat = repeated(
+                self.study, config, number=number, params=params, retry_of=retry_of, runner=self.runner
+            )
+            if repeat is not None:
+                return repeat
         self.progress.trial_started(number)
         return self.runner.run(
             config,

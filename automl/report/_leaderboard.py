@@ -80,7 +80,9 @@ def study_leaderboard(
     """
     maximize = info.direction == "maximize"
     skipped = over_limit_share(records)
-    records = [r for r in records if r.state is not TrialState.SKIPPED]  # never trained: no row
+    repeats = sum(r.repeat_of is not None for r in records)
+    # Never trained here: a config over the limit, or one the study had finished (its original's row).
+    records = [r for r in records if r.state is not TrialState.SKIPPED and r.repeat_of is None]
     params = varying_params(records)
     resumed = RESUMED_COLUMNS if any(r.resumed_at is not None for r in records) else []
 
@@ -132,6 +134,11 @@ def study_leaderboard(
         frame.attrs["stopped"] = stopped.describe()
     if skipped is not None:
         frame.attrs["skipped"] = skipped
+    if repeats:
+        frame.attrs["repeats"] = (
+            f"{repeats} proposal{'s' if repeats > 1 else ''} repeated a finished config: "
+            "its result reused, not trained again"
+        )
     return frame
 
 
@@ -316,8 +323,9 @@ def render(
         caption = f"{arrow}; epochs = best/run{resumed}" + ("; full configs: --wide" if cut else "")
         if attrs.get("stopped"):
             caption += f"\nstopped: {attrs['stopped']}"
-        if attrs.get("skipped"):
-            caption += f"\nskipped: {attrs['skipped']}"
+        for note in ("skipped", "repeats"):
+            if attrs.get(note):
+                caption += f"\n{note}: {attrs[note]}"
         table = Table(title=title, caption=caption)
         for column in shown.columns:
             if column == "config":

@@ -141,6 +141,8 @@ class TrialRecord:
     #: from that checkpoint: the epochs before it were trained by the earlier process and not again
     retry_of: int | None = None
     resumed_at: int | None = None
+    #: a config the study had finished already: this trial reuses that trial's result, untrained
+    repeat_of: int | None = None
 
     #: the fields kept as Optuna user attributes (the rest come from the trial itself).
     ATTRS = (
@@ -160,6 +162,7 @@ class TrialRecord:
         "cv_scores",
         "retry_of",
         "resumed_at",
+        "repeat_of",
     )
 
     def user_attrs(self) -> dict[str, Any]:
@@ -196,6 +199,7 @@ class TrialRecord:
             cv_scores=attrs.get("cv_scores"),
             retry_of=attrs.get("retry_of", trial.system_attrs.get("failed_trial")),
             resumed_at=attrs.get("resumed_at"),
+            repeat_of=attrs.get("repeat_of"),
             started=trial.datetime_start,
             finished=trial.datetime_complete,
         )
@@ -392,8 +396,13 @@ def load_study_info(storage: optuna.storages.BaseStorage | str, name: str) -> St
 
 
 def best_first(records: list[TrialRecord], direction: str) -> list[TrialRecord]:
-    """The complete trials with a score, best validation score first (ties keep trial order)."""
-    scored = [(r.score, r) for r in records if r.state is TrialState.COMPLETE and r.score is not None]
+    """The complete trials with a score, best validation score first (ties keep trial order); a repeat of
+    an earlier trial's config is that trial, and left out."""
+    scored = [
+        (r.score, r)
+        for r in records
+        if r.state is TrialState.COMPLETE and r.score is not None and r.repeat_of is None
+    ]
     sign = -1.0 if direction == "maximize" else 1.0
     return [r for score, r in sorted(scored, key=lambda pair: sign * pair[0])]
 

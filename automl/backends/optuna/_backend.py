@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["OptunaBackend"]
 
 _MAX_GRID = 10_000
+#: a resumed sampler's seed is moved by this many per trial already in the study (a prime, as the workers')
+_RESUME_SEED_STEP = 104_729
 #: the constraint a config over ``max_params`` carries (its relative excess; > 0 is infeasible)
 LIMIT_CONSTRAINT = "max_params"
 #: a trial stopped by Ctrl-C or the supervisor: it says nothing about its config
@@ -37,11 +39,16 @@ _INTERRUPTED = "interrupted: the search was stopped mid-trial"
 class OptunaBackend(Backend):
     name = "optuna"  # algorithms, pruners and options: automl.backends._registry
 
-    def sampler(self, n_trials: int | None) -> optuna.samplers.BaseSampler:
-        """The sampler of :attr:`algorithm`, seeded. Grid trials are enqueued, so a random sampler serves."""
+    def sampler(self, n_trials: int | None, *, history: int = 0) -> optuna.samplers.BaseSampler:
+        """The sampler of :attr:`algorithm`, seeded. Grid trials are enqueued, so a random sampler serves.
+
+        ``history``: trials the study holds already (a resume). The seed moves with it: seeded alike, a
+        resumed random search would propose the configs it started with again, each a repeat
+        (:mod:`automl.engine._repeats`) that teaches nothing.
+        """
         import optuna
 
-        seed = self.seed
+        seed = self.seed if not history else self.seed + _RESUME_SEED_STEP * history
         startup = self.options.get(
             "n_startup_trials", 10 if n_trials is None else min(10, max(3, n_trials // 4))
         )
@@ -129,7 +136,7 @@ class OptunaBackend(Backend):
 
         study = session.study
         max_epochs = int(session.space.fixed.get("epochs", 0) or 0) or 100
-        study.sampler = self.sampler(session.trial_budget)
+        study.sampler = self.sampler(session.trial_budget, history=len(study.get_trials(deepcopy=False)))
         study.pruner = self.make_pruner(max_epochs, folds=session.info.cv)
         if self.algorithm == "grid":
             # The grid was enqueued when the study was opened (prepare_study).
