@@ -5,7 +5,8 @@ knobs of automl's ``compact`` space (depth 1-3, 32-256 units per layer, activati
 adamw, a constant learning rate 3e-4..3e-2, batch size 16/32/64), trained up to 60 epochs with
 ``EarlyStopping(patience=8)`` on the validation loss. ``automl`` is ``AutoMLSearch`` with the variant's
 arguments. Each searches for ``budget`` seconds, then retrains its best config on train + validation (outside
-the budget) and is scored once on the test split.
+the budget) and is scored once on the test split. The data is a built-in (``automl.load_dataset(name)``)
+or a mid-size case of ``_quality_cases.py`` (a file in the dataset cache, ``automl.load_dataset(path)``).
 
 A plain script's clock starts after its imports and the data load; automl's at ``fit()``. Every contender
 stops training at the first epoch end past the deadline and keeps that trial's score, as automl does.
@@ -18,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _quality_cases import load_case
 
 import automl
 from automl.metrics import score
@@ -50,19 +53,27 @@ def run_contender(
     kwargs: dict[str, Any] | None = None,
     retrain: dict[str, Any] | None = None,
     deploy: dict[str, dict[str, Any]] | None = None,
+    seed: int | None = None,
 ) -> dict[str, Any]:
-    """Search, retrain and test one contender; returns the fields of its result line. ``deploy``: for
-    automl, other ``retrain(...)`` arguments by name, each scored on the same search (``deploy_scores``)."""
+    """Search, retrain and test one contender; returns the fields of its result line. The data is split with
+    seed ``repeat``; the search (sampler, weights, retrain) is seeded with ``seed``, default ``repeat``.
+    ``deploy``: for automl, other ``retrain(...)`` arguments by name, each scored on the same search
+    (``deploy_scores``)."""
     import keras  # TensorFlow's import is outside every clock
 
-    dataset = automl.load_dataset(dataset_name, seed=repeat)
-    keras.utils.set_random_seed(repeat)
+    seed = repeat if seed is None else seed
+    dataset = load_case(dataset_name, seed=repeat)
+    keras.utils.set_random_seed(seed)
     facts = {"metric": metric_of(dataset), "task": dataset.task.value, "n_test": len(dataset.y_test)}
+    if contender in PLAIN:
+        # A script feeds Keras pixels scaled to [0, 1], as every Keras tutorial does; automl keeps uint8
+        # images and divides inside its model. The tables are float32 already and stay as they are.
+        dataset = dataset.with_float_inputs()
     if contender == "optuna":
-        return facts | _optuna(dataset, budget, repeat)
+        return facts | _optuna(dataset, budget, seed)
     if contender == "kerastuner":
-        return facts | _kerastuner(dataset, budget, repeat)
-    return facts | _automl(dataset, budget, repeat, kwargs or {}, retrain or {}, deploy or {})
+        return facts | _kerastuner(dataset, budget, seed)
+    return facts | _automl(dataset, budget, seed, kwargs or {}, retrain or {}, deploy or {})
 
 
 # ---------------------------------------------------------------------------------------- plain scripts

@@ -78,3 +78,40 @@ def test_a_deploy_alternative_is_judged_on_the_runs_own_search():
     assert cells[4:] == ["8.00 (3)", "6.00", "+2.00", "0.06", "behind"]
     # Runs without alternatives add no section.
     assert "What to deploy" not in _quality().render([_run("automl", 60, 0, 5.0)])
+
+
+def test_seed_spread_runs_once_what_a_repeat_already_runs():
+    quality = _quality()
+    assert quality.run_keys(3, 3) == [(0, 0), (1, 1), (2, 2), (0, 1), (0, 2)]
+    assert quality.run_keys(0, 3) == [(0, 0), (0, 1), (0, 2)]
+    assert quality.run_keys(2, 0) == [(0, 0), (1, 1)]
+    # A record from before the seed spread searched with its split's seed.
+    assert quality.key_of(_run("automl", 60, 2, 5.0)) == ("toy", 60.0, 2, 2, "automl")
+
+
+def test_seed_spread_gives_median_and_max_minus_min_per_contender_on_one_split():
+    seeds = {"optuna": (5.0, 5.4, 5.1), "kerastuner": (6.0, 6.02, 6.01), "automl": (4.0, 4.2, 4.1)}
+    runs = [
+        {**_run(contender, 60, 0, rmse), "seed": seed}
+        for contender, scores in seeds.items()
+        for seed, rmse in enumerate(scores)
+    ]
+    runs.append(_run("automl", 60, 1, 9.0))  # another split's repeat: not in the spread
+    table = _quality().render(runs)
+    assert "## Seed spread" in table
+    automl = _cells(runs, "| toy | 60 | rmse | automl | 3")
+    assert automl[5:9] == ["4.10", "4.00", "4.20", "0.20"]
+    # 0.20 is within optuna's 0.40, beyond kerastuner's 0.02 by more than 1 % of the best script's 5.10.
+    assert automl[11] == "> kerastuner"
+    assert _cells(runs, "| toy | 60 | rmse | optuna | 3")[8:] == ["0.40", "60.0", "1.0", "-"]
+    # The repeats-over-splits table keeps its own runs: seed 0 of split 0 is repeat 0; seeds 1, 2 are not.
+    assert _cells(runs, "| toy | 60 | rmse | 5.00")[3:6] == ["5.00 (1)", "6.00 (1)", "6.50 (2)"]
+
+
+def test_no_seed_spread_section_without_other_seeds():
+    assert "Seed spread" not in _quality().render([_run("automl", 60, 0, 5.0), _run("automl", 60, 1, 6.0)])
+
+
+def test_dataset_sets_expand_in_order_without_repeats():
+    sets = {"small": ("a", "b"), "midsize": ("c",), "wide": ("a", "b", "c")}
+    assert _quality().expand_datasets("small,c,wide,d", sets) == ["a", "b", "c", "d"]
