@@ -83,28 +83,29 @@ def _saved_size(model: Any) -> int:
         return os.path.getsize(path)
 
 
-def _rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One row, and 256 rows (``rows`` repeated in order when there are fewer), as float32 NumPy arrays."""
-    x = np.asarray(rows)
+def _rows(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """One row, and 256 rows, of the validation split (the training rows if it has none), as float32
+    NumPy arrays; the rows repeat in order to make 256 when there are fewer."""
+    x = np.asarray(dataset.x_val if len(dataset.x_val) else dataset.x_train)
     if len(x) == 0:
-        raise ValueError("no rows to time the model's predictions on")
+        raise ValueError(f"dataset {dataset.name!r} has no rows to time the model's predictions on")
     batch = np.asarray(x[np.arange(_BATCH) % len(x)], dtype=np.float32)
     return batch[:1].copy(), batch
 
 
-def measure_footprint(model: Any, rows: np.ndarray, *, seconds: float = FOOTPRINT_SECONDS) -> Footprint:
-    """The :class:`Footprint` of a built Keras model, timed on ``rows`` (the dataset's validation rows).
+def measure_footprint(model: Any, dataset: Dataset, *, seconds: float = FOOTPRINT_SECONDS) -> Footprint:
+    """The :class:`Footprint` of a built Keras model of ``dataset``, timed on its validation rows.
 
     ``seconds`` caps the timed calls: after one warm-up call per batch size, pairs of calls (one row, then
     256 rows, so a neighbour's load falls on both alike) are timed until 11 pairs or ``seconds`` have
     passed, whichever comes first (at least one pair).
 
     Raises:
-        ValueError: ``rows`` is empty.
+        ValueError: the dataset has no rows.
         Exception: whatever Keras raises saving or predicting (a model that is not functional, a full
             temporary folder); the search logs it and records no footprint.
     """
-    one, batch = _rows(rows)
+    one, batch = _rows(dataset)
     size = _saved_size(model)
     predict = model.predict_on_batch
     predict(one)
@@ -137,8 +138,8 @@ def footprint_of(
     seconds: float = FOOTPRINT_SECONDS,
 ) -> Footprint:
     """The :class:`Footprint` of ``config`` on ``dataset`` without training: the model built as a trial
-    builds it (after ``clear_session()``, as :func:`automl.train` does), timed on the validation rows
-    (the training rows if there are none).
+    builds it (after ``clear_session()``, as :func:`automl.train` does), timed as :func:`measure_footprint`
+    times it.
 
     Measure in a process set up as the search's workers were (the same Keras backend, device, threads
     and precision: :func:`automl._keras.configure_process`), so the numbers compare with the trials'.
@@ -151,6 +152,4 @@ def footprint_of(
     from automl.model import build_model
 
     clear_session()
-    model = build_model(config, dataset, family=family)
-    rows = dataset.x_val if len(dataset.x_val) else dataset.x_train
-    return measure_footprint(model, rows, seconds=seconds)
+    return measure_footprint(build_model(config, dataset, family=family), dataset, seconds=seconds)
