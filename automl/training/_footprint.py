@@ -38,8 +38,8 @@ __all__ = ["FOOTPRINT_SECONDS", "Footprint", "footprint_of", "latency_note", "me
 
 #: seconds the timed calls of one measurement may take (the warm-up calls come on top).
 FOOTPRINT_SECONDS = 1.0
-#: timed calls per batch size at most: the median of 11 stands still under a neighbour's bursts, and costs
-#: a few milliseconds on a small model.
+#: timed calls per batch size at most: their median ignores up to 5 calls that another worker's burst
+#: slowed, and 11 calls cost a few milliseconds on a small model.
 _RUNS = 11
 _BATCH = 256
 
@@ -84,8 +84,9 @@ def _saved_size(model: Any) -> int:
 
 
 def _rows(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """One row, and 256 rows, of the validation split (the training rows if it has none), as float32
-    NumPy arrays; the rows repeat in order to make 256 when there are fewer."""
+    """One row, and 256 rows, of the validation split (the training rows if it has none); the rows repeat
+    in order to make 256 when there are fewer. Float32, as training feeds them (images may be stored as
+    bytes), so the cast is not timed: a deployment's preprocessing does it."""
     x = np.asarray(dataset.x_val if len(dataset.x_val) else dataset.x_train)
     if len(x) == 0:
         raise ValueError(f"dataset {dataset.name!r} has no rows to time the model's predictions on")
