@@ -52,6 +52,7 @@ from automl.store import (
     split_files,
     write_manifest,
 )
+from automl.training import latency_note
 from automl.workers import (
     RECYCLE_AFTER,
     check_backend_fits,
@@ -346,6 +347,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             warm_start=setting,
             checkpoint_dir=None if prepared.checkpoint_dir is None else str(prepared.checkpoint_dir),
             keras_backend=keras_backend,
+            latency_measured=latency_note(len(slots)),
         )
         write_manifest(run, storage, manifest)
         handler = run.attach_log()

@@ -9,6 +9,11 @@ the translation of how training ended into a trial state and a :class:`~automl.s
 * stopped by the search's deadline after at least one epoch → COMPLETE, ``stopped_by="budget"``;
 * NaN loss, out of memory twice, the per-trial timeout, or any exception → FAIL with the reason.
 
+A COMPLETE trial's model is then measured where it was trained (its saved size and prediction latency,
+:class:`automl.training.Footprint`), after ``fit_seconds`` stopped counting. A pruned one is not: it never
+competes for deployment, pruning is there to save its time, and a config's footprint can be measured from
+the config alone later. Measuring never fails a trial.
+
 A user mistake (:class:`~automl.exceptions.UserError`) is not a trial failure: it propagates.
 """
 
@@ -336,7 +341,26 @@ class TrialRunner:
             record.failure_kind = FailureKind.NO_SCORE
             record.failure = "no_score: training ended without a finite validation score"
             return TrialOutcome(TrialState.FAIL, None, record, result)
+        self._measure(record, result.model)
         return TrialOutcome(TrialState.COMPLETE, score, record, result)
+
+    def _measure(self, record: TrialRecord, model: Any) -> None:
+        """``model``'s footprint into ``record``; none without a model (a stand-in trainer) or once the
+        search's time is up. A failure is one warning line: the trial itself went well."""
+        from automl.training import FOOTPRINT_SECONDS, measure_footprint
+
+        left = FOOTPRINT_SECONDS if self.deadline is None else self.deadline - time.monotonic()
+        if model is None or left <= 0:
+            return
+        try:
+            footprint = measure_footprint(model, self.dataset, seconds=min(left, FOOTPRINT_SECONDS))
+        except Exception as exc:
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            log.warning("trial %d: footprint not measured: %s: %s", record.number, type(exc).__name__, first)
+            return
+        record.size_bytes = footprint.size_bytes
+        record.latency_ms = footprint.latency_ms
+        record.latency_ms_256 = footprint.latency_ms_256
 
 
 def _storage_failed(exc: BaseException) -> bool:

@@ -40,6 +40,7 @@ from automl.store import (
     split_files,
     write_manifest,
 )
+from automl.training import latency_note
 from automl.workers import (
     RECYCLE_AFTER,
     PreparedRun,
@@ -376,6 +377,10 @@ class Experiment:
             warm_start=warm_start,
             checkpoint_dir=None if prepared.checkpoint_dir is None else str(prepared.checkpoint_dir),
             keras_backend=keras_backend,
+            # the workers each study's budget gives it (a share of a total time may differ from this)
+            latency_measured=latency_note(
+                len(self._slots(trials, cfg.budget.timeout)) for trials in set(self.budgets_.values())
+            ),
         )
 
     # ------------------------------------------------------------------ results

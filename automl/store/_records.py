@@ -7,7 +7,8 @@ studies. What automl adds lives in user attributes:
 * per study (:class:`StudyInfo`): dataset name and fingerprint, space name and content hash, task, metric,
   direction, validation baselines (computed once, when the study is created), backend and algorithm;
 * per trial (:class:`TrialRecord`): the full config, per-epoch history, best epoch, epochs run, why it
-  stopped, fit seconds, parameter count, seed, effective batch size, device, worker and failure reason.
+  stopped, fit seconds, parameter count, seed, effective batch size, device, worker and failure reason;
+  a completed trial's saved size and prediction latencies (:class:`automl.training.Footprint`).
 
 Importing this module does not import TensorFlow.
 """
@@ -143,6 +144,11 @@ class TrialRecord:
     resumed_at: int | None = None
     #: a config the study had finished already: this trial reuses that trial's result, untrained
     repeat_of: int | None = None
+    #: the trained model's footprint, measured in the trial's process (None: not measured, see
+    #: automl.training.Footprint): its .keras bytes, ms to predict one row alone, and per row among 256
+    size_bytes: int | None = None
+    latency_ms: float | None = None
+    latency_ms_256: float | None = None
 
     #: the fields kept as Optuna user attributes (the rest come from the trial itself).
     ATTRS = (
@@ -163,6 +169,9 @@ class TrialRecord:
         "retry_of",
         "resumed_at",
         "repeat_of",
+        "size_bytes",
+        "latency_ms",
+        "latency_ms_256",
     )
 
     def user_attrs(self) -> dict[str, Any]:
@@ -200,6 +209,9 @@ class TrialRecord:
             retry_of=attrs.get("retry_of", trial.system_attrs.get("failed_trial")),
             resumed_at=attrs.get("resumed_at"),
             repeat_of=attrs.get("repeat_of"),
+            size_bytes=attrs.get("size_bytes"),
+            latency_ms=attrs.get("latency_ms"),
+            latency_ms_256=attrs.get("latency_ms_256"),
             started=trial.datetime_start,
             finished=trial.datetime_complete,
         )

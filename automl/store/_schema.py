@@ -196,6 +196,9 @@ class RunManifest:
     checkpoint_dir: str | None = None
     #: the Keras backend every trial trains on (runs from before the choice read ``tensorflow``).
     keras_backend: str = "tensorflow"
+    #: how the trials' prediction latencies were measured (``automl.training.latency_note``): in each
+    #: trial's process, beside how many workers. Runs from before the measurement read None.
+    latency_measured: str | None = None
 
     def storage_url(self, run_dir: str | Path) -> str:
         """The URL of the run's storage (its own SQLite file in ``run_dir`` unless another was used)."""
@@ -234,6 +237,7 @@ class RunManifest:
                 "warm_start": self.warm_start,
                 "checkpoint_dir": self.checkpoint_dir,
                 "keras_backend": self.keras_backend,
+                "latency_measured": self.latency_measured,
             }
         )
 
@@ -304,6 +308,7 @@ class RunManifest:
             warm_start=_text(data.get("warm_start") or "none", "warm_start"),
             checkpoint_dir=_text(data.get("checkpoint_dir"), "checkpoint_dir", optional=True),
             keras_backend=_text(data.get("keras_backend") or "tensorflow", "keras_backend"),
+            latency_measured=_text(data.get("latency_measured"), "latency_measured", optional=True),
         )
 
 

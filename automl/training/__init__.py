@@ -1,6 +1,8 @@
-"""Training: :func:`train`, the one fit loop of trials, Hyperband rounds and retraining; :func:`predict`.
+"""Training: :func:`train`, the one fit loop of trials, Hyperband rounds and retraining; :func:`predict`;
+a model's :class:`Footprint` (saved size, prediction latency) after training or from its config alone.
 
-:class:`TrainResult`, :class:`StopReason` and :class:`TrialCheckpoint` import without TensorFlow; ``train``,
+:class:`TrainResult`, :class:`StopReason`, :class:`TrialCheckpoint` and the footprint's functions import
+without TensorFlow (they load Keras when they measure); ``train``,
 ``predict`` and the chunking of predictions (``rows_per_chunk``) import it on first use (through
 :mod:`automl._keras`).
 """
@@ -11,15 +13,27 @@ import importlib
 from typing import Any
 
 from automl.training._checkpoint import CHECKPOINT_EVERY_SECONDS, TrialCheckpoint
+from automl.training._footprint import (
+    FOOTPRINT_SECONDS,
+    Footprint,
+    footprint_of,
+    latency_note,
+    measure_footprint,
+)
 from automl.training._result import StopReason, TrainResult
 
 __all__ = [
     "CHECKPOINT_EVERY_SECONDS",
+    "FOOTPRINT_SECONDS",
     "PREDICT_BYTES",
+    "Footprint",
     "StopReason",
     "TrainResult",
     "TrialCheckpoint",
     "activations_per_row",
+    "footprint_of",
+    "latency_note",
+    "measure_footprint",
     "predict",
     "rows_per_chunk",
     "train",

@@ -74,6 +74,7 @@ def test_python_run_fills_leaderboards_summary_and_models(ran):
     ]
     assert resolved["budget"]["trials_per_study"] == dict.fromkeys(ran.studies_, 2)
     assert [s["definition"]["name"] for s in resolved["spaces"]] == ["tiny"]
+    assert resolved["latency_measured"].endswith("with 1 worker searching at once")  # devices: {workers: 1}
     assert manifest_from_storage(f"sqlite:///{ran.run_dir_ / 'automl.db'}") == read_manifest(ran.run_dir_)
     assert len(run_leaderboards(ran.run_dir_)) == 2  # the format the leaderboard already reads
     csv = pd.read_csv(ran.run_dir_ / "leaderboard.csv")

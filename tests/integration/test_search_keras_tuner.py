@@ -69,6 +69,7 @@ def test_every_algorithm_mirrors_its_trials_into_the_store(tmp_path, wine, space
         assert {"config", "history", "epochs_run", "n_params", "seed", "keras_tuner_trial_id"} <= set(
             t.user_attrs
         )
+        assert t.user_attrs["size_bytes"] > 4 * t.user_attrs["n_params"] and t.user_attrs["latency_ms"] > 0
         assert t.user_attrs["seed"] == t.number  # seed 0 + trial number
         config = t.user_attrs["config"]
         assert space.validate_config(config) == config

@@ -15,6 +15,7 @@ from automl import AutoMLSearch, load_space
 from automl.engine import TrialRunner
 from automl.exceptions import FatalError, UserError
 from automl.store import TrialState
+from automl.training import latency_note
 
 SMALL = """\
   depth: {type: int, low: 1, high: 2}
@@ -69,6 +70,7 @@ def test_search_end_to_end_fills_results_and_store(tmp_path, wine, space_file):
     assert manifest["keras_backend"] == backend and backend in environment["versions"]
     assert environment["hardware"]["cpu_count"] >= 1
     assert manifest["spaces"][0]["definition"] == load_space(path).to_dict()
+    assert manifest["latency_measured"] == latency_note(manifest["devices"]["workers"])
     assert "trial 0" in (run / "automl.log").read_text()
 
     # What optuna-dashboard reads: plain Optuna APIs on the SQLite file.
@@ -81,6 +83,9 @@ def test_search_end_to_end_fills_results_and_store(tmp_path, wine, space_file):
     assert {"config", "history", "best_epoch", "epochs_run", "fit_seconds", "n_params", "seed"} <= set(
         trial.user_attrs
     )
+    for t in study.trials:  # a complete trial's footprint; a pruned one has none
+        measured = {"size_bytes", "latency_ms", "latency_ms_256"} <= set(t.user_attrs)
+        assert measured == (t.state == optuna.trial.TrialState.COMPLETE)
     assert len(trial.user_attrs["history"]["val_accuracy"]) == trial.user_attrs["epochs_run"]
     # Inactive parameters are never suggested.
     for t in study.trials:

@@ -48,6 +48,9 @@ def test_two_workers_share_one_study_and_its_budget(tmp_path):
     assert len(set(configs)) == len(configs)
     manifest = read_manifest(run)
     assert manifest.devices["workers"] == 2 and [s["threads"] for s in manifest.devices["slots"]] == [1, 1]
+    # Each worker measured its own complete trials' footprint, beside the other worker.
+    assert manifest.latency_measured.endswith("with 2 workers searching at once")
+    assert all(r.size_bytes and r.latency_ms for r in result.trials_ if r.state is TrialState.COMPLETE)
 
 
 def test_data_from_python_objects_reaches_the_workers(tmp_path):

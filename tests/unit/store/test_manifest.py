@@ -150,6 +150,15 @@ def test_the_manifest_records_the_backend_and_old_runs_read_tensorflow():
     assert RunManifest.from_dict(old).keras_backend == "tensorflow"
 
 
+def test_the_manifest_says_how_latencies_were_measured_and_old_runs_read_none():
+    note = "in each trial's process on its device, right after training, with 2 workers searching at once"
+    run = dataclasses.replace(manifest(), latency_measured=note)
+    assert RunManifest.from_dict(yaml.safe_load(yaml.safe_dump(run.to_dict()))).latency_measured == note
+    old = run.to_dict()
+    del old["latency_measured"]
+    assert RunManifest.from_dict(old).latency_measured is None
+
+
 # ---------------------------------------------------------------------------------------- writing
 def test_written_to_run_yaml_and_every_study_of_the_storage(tmp_path, storage):
     record = manifest()
