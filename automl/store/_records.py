@@ -99,6 +99,9 @@ class StudyInfo:
     schema: int = SCHEMA_VERSION
     #: folds of the cross-validation that scores each trial (0: the validation split scores it)
     cv: int = 0
+    #: objectives beyond the score, each minimised (``params``, ``size``, ``latency``: automl.objectives);
+    #: with any, the study is multi-objective: its trials' values are the score, then these
+    objectives: list[str] = field(default_factory=list)
 
     def to_attrs(self) -> dict[str, Any]:
         return {f"automl.{k}": _json_safe(v) for k, v in asdict(self).items()}
