@@ -31,7 +31,7 @@ class StopReason(StrEnum):
     #: the search's time budget ended the trial after it had a score
     BUDGET = "budget"
     FAILURE = "failure"
-    #: proposed over a limit of the search (``max_params``): not trained, not counted as a trial
+    #: proposed over a limit of the search (``max_params``, ``max_latency_ms``): not trained, not counted
     OVER_LIMIT = "over_limit"
 
 
@@ -43,7 +43,7 @@ class SearchStop(StrEnum):
     STALLED = "stalled"
     #: ``max_consecutive_failures`` trials failed in a row
     FAILURES = "failures"
-    #: the sampler kept proposing configs over a limit (``max_params``) and none fitting could be found
+    #: the sampler kept proposing configs over a limit (``max_params``, ``max_latency_ms``), none within it
     OVER_LIMIT = "over_limit"
 
 

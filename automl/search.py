@@ -17,6 +17,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,6 +30,7 @@ from automl.datasets import resolve_dataset
 from automl.engine import Budget, check_family, parse_stop_stalled
 from automl.exceptions import Argument, UserError
 from automl.keras_backend import resumed_keras_backend, use_keras_backend
+from automl.objectives import parse_objectives
 from automl.space import DEFAULT_SPACE
 from automl.store import (
     BackendEntry,
@@ -96,6 +98,11 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             unknown one is a UserError listing those of the chosen algorithm).
         metric: Objective (accuracy, balanced_accuracy, auc, f1, log_loss; rmse, mae, r2); default the
             space's objective, or accuracy / rmse.
+        objectives: The score and what to minimise beside it: ``"accuracy,size"`` or a list, any of
+            ``params``, ``size`` (bytes saved), ``latency`` (ms per row at batch 1) with the score's metric
+            (:mod:`automl.objectives`; it must agree with ``metric`` when both name one). With one of those
+            the Optuna backend searches the trade-off (a multi-objective study, Pareto front); default the
+            score alone. A resumed search keeps its own.
         n_trials: Finished trials the study should hold (a resumed run continues up to this number).
             Default ``"auto"``: 20 when no ``timeout`` is given; with a ``timeout`` alone, as many as the
             time allows. Either budget covers the search, not the retrain.
@@ -155,6 +162,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         pruner: str | None = None,
         backend_options: dict[str, Any] | None = None,
         metric: str | None = None,
+        objectives: str | Sequence[str] | None = None,
         n_trials: int | str | None = "auto",
         timeout: float | None = None,
         trial_timeout: float | None = None,
@@ -184,6 +192,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         self.pruner = pruner
         self.backend_options = backend_options
         self.metric = metric
+        self.objectives = objectives
         self.n_trials = n_trials
         self.timeout = timeout
         self.trial_timeout = trial_timeout
@@ -301,7 +310,8 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             validation=validation_data, test=test_data,
         )  # fmt: skip
         check_family(space, dataset)
-        metric = get_metric(self.metric or space.objective, dataset.task)
+        chosen = parse_objectives(self.objectives, self.metric)
+        metric = get_metric(chosen.metric or space.objective, dataset.task)
         prepared = prepare_run(
             name=self.name, run_dir=self.run_dir, default_name=f"{dataset.name}-{space.name}-{backend.name}",
             storage=self.storage, resume=self.resume, overwrite=self.overwrite, kind="search",
@@ -318,6 +328,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         launch = prepare_study(
             prepared, dataset=dataset, space=space, backend=backend, metric=metric, budget=budget,
             seed=self.seed, resume=self.resume, cv=self.cv, warm=warm,
+            objectives=None if self.objectives is None else chosen.secondary,
         )  # fmt: skip
         run, name, storage, info = prepared.run, launch.name, prepared.storage, launch.info
         manifest = RunManifest(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from automl.backends._registry import BACKENDS, BackendSpec, Option, backend_spec
@@ -83,6 +84,11 @@ class Backend(ABC):
     def cv_refusal(self) -> str | None:
         """Why this backend cannot score trials by K-fold cross-validation, or None when it can."""
         return None
+
+    def objectives_refusal(self, objectives: Sequence[str]) -> str | None:
+        """Why this backend cannot search for a trade-off between the score and ``objectives`` (``size``,
+        ``latency``, ``params``: :mod:`automl.objectives`), or None when it can. Default: it cannot."""
+        return f"the {self.name} backend searches on the score alone" if objectives else None
 
     @abstractmethod
     def search(self, session: Session) -> None:

@@ -222,12 +222,17 @@ BACKENDS: dict[str, BackendSpec] = {
             name="optuna",
             implementation="automl.backends.optuna:OptunaBackend",
             shares_study=True,
-            algorithms=("tpe", "random", "cmaes", "gp", "grid", "qmc"),
+            algorithms=("tpe", "random", "cmaes", "gp", "grid", "qmc", "nsga2"),
             pruners=("median", "successive_halving", "hyperband", "none"),
             # A grid is an exhaustive plan: pruning would leave holes in it.
             default_pruners={"grid": "none"},
             algorithm_options={
-                algorithm: {"n_startup_trials": _STARTUP} for algorithm in ("tpe", "cmaes", "gp")
+                **{algorithm: {"n_startup_trials": _STARTUP} for algorithm in ("tpe", "cmaes", "gp")},
+                "nsga2": {
+                    "population_size": Option(
+                        int, "configs per generation (the first generation is random)", 2, default=50
+                    )
+                },
             },
             pruner_options={
                 "median": {
@@ -241,7 +246,7 @@ BACKENDS: dict[str, BackendSpec] = {
                 "successive_halving": _RUNGS,
                 "hyperband": _RUNGS,
             },
-            algorithm_notes={"gp": "needs extra `gp`"},
+            algorithm_notes={"gp": "needs extra `gp`", "nsga2": "genetic; for `--objective` trade-offs"},
         ),
         BackendSpec(
             name="keras_tuner",

@@ -100,6 +100,7 @@ def _summary(search: Any, seconds: float) -> dict[str, Any]:
         "study": search.study_name_,
         "metric": search.study_info_.metric,
         "direction": search.study_info_.direction,
+        "objectives": [search.study_info_.metric, *search.study_info_.objectives],
         "best": None if best is None else {"trial": best.number, "score": best.score, "config": best.config},
         "trials": counts,
         "stopped": None if search.stopped_ is None else search.stopped_.describe(),
@@ -243,6 +244,14 @@ def search_command(
     metric: Annotated[
         str | None, typer.Option(help="accuracy, balanced_accuracy, auc, f1, log_loss; rmse, mae, r2.")
     ] = None,
+    objective: Annotated[
+        str | None,
+        typer.Option(
+            help="The score and what to minimise beside it, e.g. accuracy,size: any of params, size "
+            "(bytes saved), latency (ms per row, batch 1). Searches the trade-off (optuna backend); the "
+            "score part is --metric's."
+        ),
+    ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an existing run.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete an existing run first.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document at the end.")] = False,
@@ -296,6 +305,7 @@ def search_command(
         pruner=pruner,
         backend_options=backend_options,
         metric=metric,
+        objectives=objective,
         n_trials="auto" if trials is None else trials,
         timeout=parse_duration(timeout, "--timeout"),
         trial_timeout=parse_duration(trial_timeout, "--trial-timeout"),

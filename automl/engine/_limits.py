@@ -1,7 +1,11 @@
-"""Limits on the models a search trains (``max_params``): a config over one is proposed but never trained.
+"""Limits on the models a search trains (``max_params``, ``max_latency_ms``): a config over one is proposed
+but never trained.
 
 A config's weight count comes from the config itself (:func:`automl.model.count_params` plans the layers
-and builds nothing), so judging a proposal takes microseconds. A config over the limit becomes a skipped
+and builds nothing), so judging a proposal takes microseconds. Its latency needs the model: it is built
+untrained and timed (:func:`automl.training.footprint_of`; weights' values change no latency), a few
+hundred milliseconds before the trial would train, on the trial's device with other workers possibly
+running (a config near the limit may fall either side). A config over the limit becomes a skipped
 trial (:attr:`~automl.store.TrialState.SKIPPED`): no trial of the budget, of the failure streak or of the
 stall rule. The Optuna backend stores it as PRUNED with a constraint value (how far over, relative), which
 is how its samplers learn a config is infeasible: TPE and NSGA read only complete and pruned trials, and
@@ -9,22 +13,25 @@ rank an infeasible one below every feasible one; a failed trial would teach them
 
 A sampler may still propose over the limit many times in a row: at the start, before it has learnt, or
 when most of the space is over it. After :data:`OVER_LIMIT_IN_A_ROW` such proposals in a row, the next
-config is drawn from the feasible region: random configs from the space's own prior (what the random
-sampler draws), the first that fits. Rejection keeps that draw uniform over the feasible part of the
-prior, so it favours no size within the limit (a shrink-until-it-fits rule would favour the smallest).
+config is drawn from the feasible region of ``max_params``: random configs from the space's own prior
+(what the random sampler draws), the first that fits. Rejection keeps that draw uniform over the
+feasible part of the prior, so it favours no size within the limit (a shrink-until-it-fits rule would
+favour the smallest). Timing thousands of draws for the latency limit would take minutes: that one
+relies on the sampler and on the cap below.
 When none of :data:`FEASIBLE_DRAWS` draws fits, or the study holds :data:`OVER_LIMIT_CAP` times its trial
 budget in skipped configs, the search stops with a one-line reason.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.engine._runner import TrialOutcome
+from automl.engine._runner import OverLimit, TrialOutcome
 from automl.exceptions import ConfigError, UserError
 from automl.outcomes import StopReason
 from automl.store import TrialRecord, TrialState
@@ -34,7 +41,9 @@ if TYPE_CHECKING:
     from automl.engine._runner import TrialRunner
     from automl.space import Parameter, SearchSpace
 
-__all__ = ["FEASIBLE_DRAWS", "OVER_LIMIT_CAP", "OVER_LIMIT_IN_A_ROW", "ParamLimit", "param_limit"]
+__all__ = ["FEASIBLE_DRAWS", "OVER_LIMIT_CAP", "OVER_LIMIT_IN_A_ROW", "Limits", "search_limits"]
+
+log = logging.getLogger("automl.limits")
 
 #: proposals over the limit in a row after which the next config comes from the feasible region
 OVER_LIMIT_IN_A_ROW = 5
@@ -47,12 +56,14 @@ _SMALLEST_DRAWS = 500
 
 
 @dataclass(frozen=True)
-class ParamLimit:
-    """``max_params`` of ``space`` on ``dataset``: which configs are over it, and configs within it."""
+class Limits:
+    """``max_params`` and ``max_latency_ms`` of ``space`` on ``dataset`` (either None: no such limit):
+    which configs are over them, and configs within ``max_params``."""
 
     space: SearchSpace
     dataset: Dataset
-    max_params: int
+    max_params: int | None
+    max_latency_ms: float | None = None
 
     def weights(self, config: Mapping[str, Any]) -> int | None:
         """The weights of ``config``'s model; None for a config the model cannot plan (its training
@@ -64,12 +75,36 @@ class ParamLimit:
         except ConfigError:
             return None
 
-    def excess(self, config: Mapping[str, Any]) -> float | None:
-        """How far ``config`` is over the limit, relative (``0.5``: 50 % more weights); None within it."""
-        weights = self.weights(config)
-        if weights is None or weights <= self.max_params:
+    def latency(self, config: Mapping[str, Any]) -> float | None:
+        """Milliseconds per row at batch 1 of ``config``'s model, built untrained; None when it cannot be
+        built or timed (its training then says why)."""
+        from automl.training import footprint_of
+
+        try:
+            return footprint_of(dict(config), self.dataset, family=self.space.family, seconds=0.3).latency_ms
+        except Exception as exc:  # a config that cannot be built fails as a trial, not here
+            log.debug("latency of %s not measured: %s", config, exc)
             return None
-        return weights / self.max_params - 1.0
+
+    def over(self, config: Mapping[str, Any]) -> OverLimit | None:
+        """Which limit ``config`` is over and how far (relative), or None within every limit."""
+        if self.max_params is not None:
+            weights = self.weights(config)
+            if weights is not None and weights > self.max_params:
+                return OverLimit(
+                    "max_params",
+                    weights / self.max_params - 1.0,
+                    f"{weights:,} weights > max_params {self.max_params:,}",
+                )
+        if self.max_latency_ms is not None:
+            latency = self.latency(config)
+            if latency is not None and latency > self.max_latency_ms:
+                return OverLimit(
+                    "max_latency_ms",
+                    latency / self.max_latency_ms - 1.0,
+                    f"{latency:.3g} ms per row > max_latency_ms {self.max_latency_ms:g}",
+                )
+        return None
 
     def skipped(
         self,
@@ -80,9 +115,9 @@ class ParamLimit:
         retry_of: int | None,
         runner: TrialRunner,
     ) -> TrialOutcome | None:
-        """The SKIPPED outcome of trial ``number`` when ``config`` is over the limit; None within it."""
-        excess = self.excess(config)
-        if excess is None:
+        """The SKIPPED outcome of trial ``number`` when ``config`` is over a limit; None within them."""
+        over = self.over(config)
+        if over is None:
             return None
         weights = self.weights(config)
         record = TrialRecord(
@@ -93,16 +128,18 @@ class ParamLimit:
             config=dict(config),
             n_params=weights,
             stopped_by=StopReason.OVER_LIMIT.value,
-            failure=f"over_limit: {weights:,} weights > max_params {self.max_params:,}",
+            failure=f"over_limit: {over.reason}",
             device=runner.device,
             worker=runner.worker,
             retry_of=retry_of,
         )
-        return TrialOutcome(TrialState.SKIPPED, None, record, limit_excess=excess)
+        return TrialOutcome(TrialState.SKIPPED, None, record, over_limit=over)
 
     def feasible(self, rng: np.random.Generator) -> dict[str, Any] | None:
-        """The searched values of a random config within the limit (see module doc); None if none of
-        :data:`FEASIBLE_DRAWS` draws fits."""
+        """The searched values of a random config within ``max_params`` (see module doc); None without that
+        limit, or if none of :data:`FEASIBLE_DRAWS` draws fits."""
+        if self.max_params is None:
+            return None
         for _ in range(FEASIBLE_DRAWS):
             config, params = self.space.walk(lambda p: p.sample(rng))
             weights = self.weights(config)
@@ -122,7 +159,10 @@ class ParamLimit:
         return min(sized, key=lambda pair: pair[0])
 
     def check_reachable(self) -> None:
-        """Raise UserError when even the space's smallest model is over the limit: nothing would train."""
+        """Raise UserError when even the space's smallest model is over ``max_params``: nothing would
+        train. (A latency limit is not checked up front: timing the smallest model would load Keras.)"""
+        if self.max_params is None:
+            return
         weights, config = self.smallest()
         if weights > self.max_params:
             shown = ", ".join(
@@ -156,8 +196,13 @@ def _smallest_value(parameter: Parameter) -> Any:
     return getattr(parameter, "low", parameter.default_value)
 
 
-def param_limit(space: SearchSpace, dataset: Dataset) -> ParamLimit | None:
-    """The space's ``max_params`` on ``dataset``, or None when it sets none."""
-    if space.max_params is None:
+def search_limits(space: SearchSpace, dataset: Dataset) -> Limits | None:
+    """The space's limits on ``dataset``, or None when it sets none."""
+    if space.max_params is None and space.max_latency_ms is None:
         return None
-    return ParamLimit(space, dataset, int(space.max_params))
+    return Limits(
+        space,
+        dataset,
+        None if space.max_params is None else int(space.max_params),
+        None if space.max_latency_ms is None else float(space.max_latency_ms),
+    )

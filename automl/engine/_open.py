@@ -5,6 +5,7 @@ experiment's studies and a worker joining one."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,9 +33,9 @@ def check_family(space: SearchSpace, dataset: Dataset) -> None:
             f"space {space.name!r} builds convolutional networks, but dataset {dataset.name!r} is tabular; "
             "use an MLP space such as mlp or tiny"
         )
-    from automl.engine._limits import param_limit
+    from automl.engine._limits import search_limits
 
-    limit = param_limit(space, dataset)
+    limit = search_limits(space, dataset)
     if limit is not None:
         limit.check_reachable()
 
@@ -109,6 +110,7 @@ def open_study(
     prepare: bool = True,
     cv: int | str | None = None,
     timed: bool = False,
+    objectives: Sequence[str] | None = None,
 ) -> tuple[optuna.Study, StudyInfo]:
     """Create study ``name`` with its :class:`StudyInfo` (baselines included), or reopen it to resume.
 
@@ -116,6 +118,9 @@ def open_study(
     a study the parent opened pass False. ``cv`` is the folds that score each trial (see
     :func:`choose_folds`, with ``timed`` saying whether a time budget bounds the search; a resumed study
     keeps its own, and refuses another number given explicitly).
+
+    ``objectives``: what the search minimises beside the score (:mod:`automl.objectives`); the study is
+    then multi-objective, its values the score then these. None: as recorded (a resume), else none.
 
     Shared by :class:`AutoMLSearch` and :class:`automl.experiment.Experiment`. ``local`` says the storage
     is the run's own SQLite file, where every RUNNING trial is an orphan of a dead process.
@@ -126,6 +131,15 @@ def open_study(
     """
     import optuna
 
+    # optional for backends not derived from Backend: those search on the score alone
+    refuse = getattr(backend, "objectives_refusal", lambda objectives: None)
+    refusal = refuse(tuple(objectives or ()))
+    if refusal:
+        raise UserError(
+            "{objectives}: {refusal}",
+            objectives=Argument("objectives", ",".join([metric, *(objectives or ())]), literal=False),
+            refusal=refusal,
+        )
     exists = name in {s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
     if exists:
         if not resume:
@@ -155,6 +169,15 @@ def open_study(
                 resume=Argument("resume"),
                 dataset=dataset.name,
                 seed=Argument("seed"),
+                name=Argument("name"),
+            )
+        if objectives is not None and list(objectives) != list(info.objectives):
+            raise UserError(
+                "{resume} with {objectives}: the run searched for {was}; resume with that, or start a new "
+                "run with another {name}",
+                resume=Argument("resume"),
+                objectives=Argument("objectives", ",".join([metric, *objectives]), literal=False),
+                was=",".join([info.metric, *info.objectives]),
                 name=Argument("name"),
             )
         if cv not in (None, "auto") and choose_folds(cv, dataset, backend) != info.cv:
@@ -190,10 +213,12 @@ def open_study(
         baselines=dataset.baselines(metric),
         seed=seed,
         cv=folds,
+        objectives=list(objectives or ()),
     )
+    score = "maximize" if direction == "maximize" else "minimize"
     with optuna_verbosity(optuna.logging.WARNING):  # our own log says what was created
         study = optuna.create_study(
-            study_name=name, storage=storage, direction="maximize" if direction == "maximize" else "minimize"
+            study_name=name, storage=storage, directions=[score, *["minimize"] * len(info.objectives)]
         )
     for key, value in info.to_attrs().items():
         study.set_user_attr(key, value)

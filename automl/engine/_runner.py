@@ -50,14 +50,24 @@ log = logging.getLogger("automl.runner")
 ReportHook = Callable[[int, float], bool]
 
 
+@dataclass(frozen=True)
+class OverLimit:
+    """A config over a limit of the search (:mod:`automl.engine._limits`): the limit's name
+    (``max_params``, ``max_latency_ms``), how far over it is (relative: ``0.5`` is 50 % over) and why."""
+
+    name: str
+    excess: float
+    reason: str
+
+
 @dataclass
 class TrialOutcome:
     state: TrialState
     score: float | None
     record: TrialRecord
     result: TrainResult | None = None
-    #: a SKIPPED config: how far over ``max_params`` it is, relative (see :mod:`automl.engine._limits`)
-    limit_excess: float | None = None
+    #: a SKIPPED config: the limit it is over (see :mod:`automl.engine._limits`)
+    over_limit: OverLimit | None = None
 
 
 def _default_trainer() -> Trainer:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from automl import interrupts
 from automl.engine._budget import Budget
-from automl.engine._limits import OVER_LIMIT_CAP, OVER_LIMIT_IN_A_ROW, param_limit
+from automl.engine._limits import OVER_LIMIT_CAP, OVER_LIMIT_IN_A_ROW, search_limits
 from automl.engine._progress import NullProgress, Progress, ProgressState
 from automl.engine._protocol import ReservedTrial
 from automl.engine._repeats import repeated
@@ -101,9 +101,9 @@ class SearchSession:
         #: why the search stopped early (stalled, failures), once this process found it
         self.stopped: SearchStopped | None = None
         records = [TrialRecord.from_frozen(t) for t in study.get_trials(deepcopy=False)]
-        #: the space's ``max_params`` on this dataset (None: no limit), and the configs proposed over it in a
-        #: row in this process (see :mod:`automl.engine._limits`)
-        self.limit = param_limit(space, runner.dataset)
+        #: the space's limits on this dataset (None: none), and the configs proposed over them in a row in
+        #: this process (see :mod:`automl.engine._limits`)
+        self.limit = search_limits(space, runner.dataset)
         if self.limit is not None:
             self.limit.check_reachable()
         self.over_limit_in_a_row = 0
@@ -294,7 +294,11 @@ class SearchSession:
 
         When no draw fits, the search stops (recorded in the study, :meth:`should_stop` says so).
         """
-        if self.limit is None or self.over_limit_in_a_row < OVER_LIMIT_IN_A_ROW:
+        if (
+            self.limit is None
+            or self.limit.max_params is None
+            or self.over_limit_in_a_row < OVER_LIMIT_IN_A_ROW
+        ):
             return None
         import numpy as np
 
@@ -374,7 +378,9 @@ class SearchSession:
         from optuna.trial import TrialState as OptunaState
 
         finished = [
-            FinishedTrial(t.number, t.datetime_complete, t.value if t.state is OptunaState.COMPLETE else None)
+            FinishedTrial(
+                t.number, t.datetime_complete, t.values[0] if t.state is OptunaState.COMPLETE else None
+            )
             for t in self.study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE, OptunaState.PRUNED))
             if t.datetime_complete is not None and not over_limit(t)
         ]

@@ -17,6 +17,7 @@ from automl._yaml import YamlDocument, read_yaml
 from automl.engine import parse_stop_stalled
 from automl.exceptions import NO_VALUE, Argument, UserError, did_you_mean
 from automl.keras_backend import KERAS_BACKENDS
+from automl.objectives import parse_objectives
 from automl.space import DEFAULT_SPACE
 from automl.store import BudgetEntry, RetrainPolicy, RetrainPolicyError
 
@@ -43,6 +44,7 @@ _TOP_KEYS = (
     "checkpoint_dir",
     "keras_backend",
     "max_params",
+    "objectives",
 )
 _DATASET_KEYS = ("path", "name", "target", "task", "persistence", "split", "validation", "test")
 _BACKEND_KEYS = ("name", "algorithm", "pruner", "options")
@@ -102,6 +104,9 @@ class ExperimentConfig:
     checkpoint_dir: str | None = None
     #: the Keras backend trials train on (None: ``KERAS_BACKEND``, else TensorFlow)
     keras_backend: str | None = None
+    #: what each search minimises beside the score (automl.objectives); None: the score alone, or on a
+    #: resume what the run recorded
+    objectives: tuple[str, ...] | None = None
 
 
 class _Checker:
@@ -410,6 +415,16 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
     metric = data.get("metric")
     if metric is not None and not isinstance(metric, str):
         raise check.fail(("metric",), f"metric must be a name such as accuracy or rmse, but got {metric!r}")
+    objectives = None
+    if data.get("objectives") is not None:
+        given = data["objectives"]
+        if not isinstance(given, str | list) or not all(isinstance(n, str) for n in given):
+            raise check.fail(("objectives",), f"give names such as [accuracy, size], not {given!r}")
+        try:
+            chosen = parse_objectives(given, metric)
+        except UserError as exc:
+            raise check.fail(("objectives",), str(exc).removeprefix("`objectives`: ")) from None
+        metric, objectives = chosen.metric, chosen.secondary
     cv = data.get("cv", "auto")
     if cv != "auto" and (isinstance(cv, bool) or not isinstance(cv, int) or cv == 1 or cv < 0):
         raise check.fail(
@@ -442,6 +457,7 @@ def parse_experiment(path: str | Path) -> ExperimentConfig:
         warm_start=warm_start,
         checkpoint_dir=checkpoint_dir,
         keras_backend=keras_backend,
+        objectives=objectives,
         source=str(path),
         where={key: doc.where((key,)) for key in data},
     )

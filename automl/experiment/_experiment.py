@@ -228,6 +228,7 @@ class Experiment:
                 resume=resume,
                 cv=cfg.cv,
                 warm=warm[space.name],
+                objectives=cfg.objectives,
             )
             for (dataset, space), n in zip(pairs, trials, strict=True)
         ]

@@ -175,7 +175,7 @@ def _study(
         "wall_seconds": search_seconds(records),
         # why the search stopped before its budget (stalled, failures), in words; None when it did not
         "stopped": None if stopped is None else stopped.describe(),
-        # proposals over max_params, never trained, in words; None when there were none
+        # proposals over a limit (max_params, max_latency_ms), never trained, in words; None when none
         "skipped": over_limit_share(records),
         "best": None
         if best is None

@@ -101,7 +101,7 @@ def derived_study(study: optuna.Study, trials: Sequence[optuna.trial.FrozenTrial
     from optuna.distributions import IntDistribution
     from optuna.trial import TrialState
 
-    complete = [t for t in trials if t.state is TrialState.COMPLETE and t.value is not None]
+    complete = [t for t in trials if t.state is TrialState.COMPLETE and t.values]
     if len(complete) < 2:
         return None
     common = set.intersection(*(set(t.params) for t in complete))
@@ -114,7 +114,7 @@ def derived_study(study: optuna.Study, trials: Sequence[optuna.trial.FrozenTrial
             if match:
                 name = f"total_{match.group(1)}"
                 params[name] = int(params.get(name, 0) + int(value))
-        rows.append((params, dists, float(trial.value)))  # type: ignore[arg-type]
+        rows.append((params, dists, float(trial.values[0])))  # the score, first in a multi-objective study
     totals = {k for params, _, _ in rows for k in params if k.startswith("total_")}
     for name in totals:
         values = [params.get(name, 0) for params, _, _ in rows]
@@ -155,7 +155,7 @@ def optuna_figures(
 
     figures: dict[str, dict[str, Any]] = {}
     missing: dict[str, str] = {}
-    complete = [t for t in trials if t.state is TrialState.COMPLETE and t.value is not None]
+    complete = [t for t in trials if t.state is TrialState.COMPLETE and t.values]
     target_name = f"validation {metric}"
 
     def draw(name: str, make: Callable[[], Any]) -> None:

@@ -143,7 +143,7 @@ def study_leaderboard(
 
 
 def over_limit_share(records: Sequence[TrialRecord]) -> str | None:
-    """How many proposals were over ``max_params`` (skipped, never trained), in words, with the share in
+    """How many proposals were over a limit (skipped, never trained), in words, with the share in
     each half of the search: it falls as the sampler learns the limit. None when none was."""
     proposals = sorted(
         (r for r in records if r.state not in (TrialState.RUNNING, TrialState.WAITING)),
@@ -160,7 +160,8 @@ def over_limit_share(records: Sequence[TrialRecord]) -> str | None:
         else ""
     )
     share = f"{sum(over) / len(over):.0%}{halves}"
-    return f"{sum(over)} of {len(over)} proposals over max_params, not trained ({share})"
+    limits = [n for n in ("max_params", "max_latency_ms") if any(n in (r.failure or "") for r in proposals)]
+    return f"{sum(over)} of {len(over)} proposals over {' or '.join(limits)}, not trained ({share})"
 
 
 def _cell(value: Any) -> str:

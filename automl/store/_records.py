@@ -186,9 +186,13 @@ class TrialRecord:
         state = TrialState(trial.state.name.lower())
         if over_limit(trial):
             state = TrialState.SKIPPED
-        score = trial.value
-        if score is None and state is TrialState.PRUNED and trial.intermediate_values:
-            score = trial.intermediate_values[max(trial.intermediate_values)]
+        score = trial.values[0] if trial.values else None  # a multi-objective study's score comes first
+        if score is None and state is TrialState.PRUNED:
+            # the last reported score: Optuna's intermediate values, or the curve a multi-objective
+            # study keeps itself (automl.backends.optuna._multi)
+            curve = trial.intermediate_values or {int(k): v for k, v in (attrs.get("reported") or {}).items()}
+            if curve:
+                score = curve[max(curve)]
         config = dict(attrs.get("config") or {**trial.params})
         return cls(
             number=trial.number,

@@ -67,7 +67,7 @@ class SearchStopped:
         if self.reason is SearchStop.FAILURES:
             return f"{self.trials} trials failed in a row"
         if self.reason is SearchStop.OVER_LIMIT:
-            return f"{self.trials} configs proposed over max_params and none found within it"
+            return f"{self.trials} configs proposed over the search's limits and none found within them"
         span = f"for {_span(self.seconds)}" if self.seconds is not None else f"over {self.trials} trials"
         if self.best is None or not math.isfinite(self.best):
             return f"no improvement {span} (no complete trial)"

@@ -15,6 +15,7 @@ deadline.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,6 +169,7 @@ def prepare_study(
     resume: bool,
     cv: int | str | None,
     warm: Any = None,
+    objectives: Sequence[str] | None = None,
 ) -> StudyLaunch:
     """Open the study of (``dataset``, ``space``) in the run and enqueue its warm start ``warm`` (a plan
     from :func:`automl.warmstart.plan_warm_start`; None for none).
@@ -181,7 +183,7 @@ def prepare_study(
     study, info = open_study(
         prepared.storage, name, space=space, dataset=dataset, metric=metric.name, direction=metric.direction,
         backend=backend, seed=seed, resume=resume, local=prepared.local, cv=cv,
-        timed=budget.timeout is not None,
+        timed=budget.timeout is not None, objectives=objectives,
     )  # fmt: skip
     if warm is not None:
         warm_start_study(

@@ -213,7 +213,7 @@ def test_runner_records_a_pruned_trial_with_its_last_score(wine):
         ({"backend": "sklearn"}, "unknown backend 'sklearn'; use one of: optuna, keras_tuner"),
         (
             {"algorithm": "annealing"},
-            "unknown algorithm 'annealing' for backend optuna; use one of: tpe, random, cmaes, gp, grid, qmc",
+            "unknown algorithm 'annealing' for backend optuna; use one of: tpe, random, cmaes, gp, grid, qmc, nsga2",
         ),
         (
             {"pruner": "wilcoxon"},
@@ -243,7 +243,13 @@ def test_bad_arguments_fail_before_any_trial(tmp_path, wine, kwargs, fragment):
 
 @pytest.mark.parametrize(
     ("algorithm", "pruner"),
-    [("random", "successive_halving"), ("cmaes", "hyperband"), ("qmc", "none"), ("tpe", "median")],
+    [
+        ("random", "successive_halving"),
+        ("cmaes", "hyperband"),
+        ("qmc", "none"),
+        ("tpe", "median"),
+        ("nsga2", "none"),
+    ],
 )
 def test_every_sampler_and_pruner_runs(tmp_path, wine, space_file, algorithm, pruner):
     result = search(tmp_path, space_file(SMALL), n_trials=2, algorithm=algorithm, pruner=pruner).fit(wine)

@@ -44,6 +44,7 @@ import re
 import tempfile
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -440,6 +441,14 @@ class KerasTunerBackend(Backend):
 
     def enqueue(self, study: Any, space: Any, configs: list[dict[str, Any]]) -> None:
         """Nothing to do here: the oracle proposes the configs recorded in the study first (``_queue``)."""
+
+    def objectives_refusal(self, objectives: Sequence[str]) -> str | None:
+        if not objectives:
+            return None
+        return (
+            "KerasTuner has no Pareto search (its multi-objective tuning adds the metrics up, which trades "
+            "accuracy for size at a rate nobody chose): use the optuna backend for this objective"
+        )
 
     def cv_refusal(self) -> str | None:
         if self.algorithm == "hyperband":

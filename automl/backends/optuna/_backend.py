@@ -1,4 +1,4 @@
-"""The Optuna backend: samplers (tpe, random, cmaes, gp, grid, qmc) and pruners over the neutral space.
+"""The Optuna backend: samplers (tpe, random, cmaes, gp, grid, qmc, nsga2) and pruners over the neutral space.
 
 Trials run through ``study.optimize`` so that Optuna's heartbeats, stale-trial handling and storage
 concurrency apply unchanged when several workers share a study. Each epoch's validation score is
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from automl._logs import optuna_verbosity
 from automl.backends._base import Backend
+from automl.backends.optuna._multi import MedianRule, objective_values
 from automl.backends.optuna._space import suggest
 from automl.exceptions import Argument, MissingDependency, TrialFailed, UserError
 from automl.outcomes import FailureKind
@@ -30,8 +32,6 @@ __all__ = ["OptunaBackend"]
 _MAX_GRID = 10_000
 #: a resumed sampler's seed is moved by this many per trial already in the study (a prime, as the workers')
 _RESUME_SEED_STEP = 104_729
-#: the constraint a config over ``max_params`` carries (its relative excess; > 0 is infeasible)
-LIMIT_CONSTRAINT = "max_params"
 #: a trial stopped by Ctrl-C or the supervisor: it says nothing about its config
 _INTERRUPTED = "interrupted: the search was stopped mid-trial"
 
@@ -63,6 +63,9 @@ class OptunaBackend(Backend):
                 return optuna.samplers.CmaEsSampler(
                     seed=seed, n_startup_trials=startup, warn_independent_sampling=False
                 )
+            if self.algorithm == "nsga2":
+                size = self.option("population_size")
+                return optuna.samplers.NSGAIISampler(seed=seed, population_size=size)
             if self.algorithm == "qmc":
                 return optuna.samplers.QMCSampler(seed=seed, scramble=True, warn_independent_sampling=False)
             if self.algorithm == "gp":
@@ -98,6 +101,18 @@ class OptunaBackend(Backend):
             rungs = {"min_resource": 1, "reduction_factor": min(rungs["reduction_factor"], folds)}
             max_epochs = folds
         return optuna.pruners.HyperbandPruner(max_resource=max(max_epochs, rungs["min_resource"]), **rungs)
+
+    def objectives_refusal(self, objectives: Sequence[str]) -> str | None:
+        if not objectives:
+            return None
+        if self.algorithm == "cmaes":
+            return "CMA-ES searches one objective: use the tpe algorithm (or random, gp, qmc, grid)"
+        if self.pruner in ("successive_halving", "hyperband"):
+            return (
+                f"a multi-objective search prunes by the median rule only (Optuna's {self.pruner} pruner "
+                "reads one objective): use the median pruner, or none"
+            )
+        return None
 
     def prepare_study(self, study: optuna.Study, space: SearchSpace) -> None:
         """Enqueue every config of a grid, once, before any worker searches (concurrent enqueues race)."""
@@ -149,8 +164,20 @@ class OptunaBackend(Backend):
         # scores (Optuna's pruners and samplers read those of finished trials), so they are written once,
         # with the trial's record.
         pruning = self.pruner != "none"
+        objectives = tuple(session.info.objectives)
+        median = (
+            MedianRule(
+                maximize=session.maximize,
+                startup_trials=self.option("pruner_startup_trials"),
+                warmup_steps=0 if session.info.cv else self.option("n_warmup_steps"),
+            )
+            if objectives and pruning
+            else None
+        )
+        if objectives:
+            study.pruner = optuna.pruners.NopPruner()  # automl.backends.optuna._multi prunes instead
 
-        def objective(trial: optuna.Trial) -> float:
+        def objective(trial: optuna.Trial) -> float | list[float]:
             # Written first: a RUNNING trial names its process, so a dead one's trial can be failed.
             write_trial_results(
                 study._storage,
@@ -162,6 +189,9 @@ class OptunaBackend(Backend):
             reported: dict[int, float] = {}
 
             def report(epoch: int, score: float) -> bool:
+                if objectives:  # Optuna prunes one objective only: the curve is kept here
+                    reported[epoch] = score
+                    return median is not None and median.prunes(study, epoch, reported)
                 if not pruning:
                     reported[epoch] = score
                     return False
@@ -184,24 +214,27 @@ class OptunaBackend(Backend):
             # One transaction for the per-epoch values and the record (the worker is already there).
             attrs = {k: v for k, v in outcome.record.user_attrs().items() if k not in ("worker", "device")}
             if outcome.state is TrialState.SKIPPED:
-                # Over max_params, not trained: PRUNED with a constraint value, what TPE and NSGA read as
+                # Over a limit, not trained: PRUNED with a constraint value, what TPE and NSGA read as
                 # infeasible (automl.engine._limits). After several in a row a config within it comes next.
-                assert outcome.limit_excess is not None
-                trial.set_constraint(LIMIT_CONSTRAINT, outcome.limit_excess)
+                assert outcome.over_limit is not None
+                trial.set_constraint(outcome.over_limit.name, outcome.over_limit.excess)
                 write_trial_results(study._storage, trial._trial_id, intermediate={}, user_attrs=attrs)
                 session.trial_finished(outcome.record)
                 feasible = session.feasible_params(trial.number)
                 if feasible is not None:
                     study.enqueue_trial(feasible)
                 raise optuna.TrialPruned()
-            write_trial_results(study._storage, trial._trial_id, intermediate=reported, user_attrs=attrs)
+            if objectives:  # no intermediate values in a multi-objective study (see its module)
+                attrs["reported"] = {str(step): score for step, score in reported.items()}
+            intermediate = {} if objectives else reported
+            write_trial_results(study._storage, trial._trial_id, intermediate=intermediate, user_attrs=attrs)
             session.trial_finished(outcome.record)
             if outcome.state is TrialState.PRUNED:
                 raise optuna.TrialPruned()
             if outcome.state is TrialState.FAIL:
                 raise TrialFailed(outcome.record.failure or "failed")
             assert outcome.score is not None
-            return outcome.score
+            return objective_values(outcome.record, objectives) if objectives else outcome.score
 
         def stop_when_done(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
             if trial.user_attrs.get("failure_kind") == FailureKind.STORAGE.value:

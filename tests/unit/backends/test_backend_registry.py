@@ -73,7 +73,7 @@ def test_every_entry_names_an_importable_class_of_the_same_name():
     [
         ("sklearn", {}, "unknown backend 'sklearn'; use one of: optuna, keras_tuner"),
         ("optuna", {"algorithm": "annealing"}, "unknown algorithm 'annealing' for backend optuna; use one of: "
-         "tpe, random, cmaes, gp, grid, qmc"),
+         "tpe, random, cmaes, gp, grid, qmc, nsga2"),
         ("optuna", {"pruner": "wilcoxon"}, "unknown pruner 'wilcoxon' for backend optuna; use one of: "
          "median, successive_halving, hyperband, none"),
         ("keras_tuner", {"pruner": "median"}, "unknown pruner 'median' for backend keras_tuner; use one of: none"),

@@ -94,7 +94,7 @@ def test_the_search_stops_when_no_config_within_the_limit_can_be_found(url, iris
     assert len(trainer.calls) < 20
     stop = load_stop(open_storage(url), STUDY)
     assert stop is not None and stop.reason is SearchStop.OVER_LIMIT
-    assert "over max_params" in stop.describe()
+    assert "over the search's limits" in stop.describe()
     assert found.session.state.skipped >= _limits.OVER_LIMIT_IN_A_ROW
 
 
@@ -114,3 +114,24 @@ def test_limits_in_a_space_file_are_checked_and_kept(tmp_path):
     path.write_text("family: mlp\nmax_params: 1.5\nparameters:\n  units: {type: int, low: 8, high: 64}\n")
     with pytest.raises(SpaceError, match=r"s.yaml:2: max_params: 1.5 is not a whole number of weights"):
         load_space(path)
+
+
+def test_a_latency_limit_times_each_config_before_it_trains(url, iris):
+    """``max_latency_ms`` builds each proposal untrained and times it: below any model's latency, nothing
+    trains and the search stops at the cap (10x the budget); far above every model's, all train."""
+    space = SearchSpace(
+        name="timed", family="mlp", parameters=[Int("units", 8, 32), Fixed("epochs", 1)], max_latency_ms=1e-6
+    )
+    trainer = StubTrainer()
+    found = stub_search(url, iris, trainer, trials=1, algorithm="random", space=space)
+    assert not trainer.calls
+    skipped = [r for r in found.records if r.state is TrialState.SKIPPED]
+    assert len(skipped) == _limits.OVER_LIMIT_CAP * 1
+    assert all("ms per row > max_latency_ms 1e-06" in r.failure for r in skipped)
+    stop = load_stop(open_storage(url), STUDY)
+    assert stop is not None and stop.reason is SearchStop.OVER_LIMIT
+
+    roomy = space.with_limits(max_latency_ms=1e4)
+    trainer = StubTrainer()
+    stub_search(url, iris, trainer, trials=2, algorithm="random", space=roomy, study="stub/iris/timed/roomy")
+    assert len(trainer.calls) == 2
