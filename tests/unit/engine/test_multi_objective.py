@@ -104,9 +104,13 @@ def test_an_experiment_file_names_objectives_beside_its_metric(tmp_path):
     from automl.experiment import parse_experiment
 
     path = tmp_path / "exp.yaml"
-    path.write_text("datasets: [iris]\nspaces: [tiny]\nobjectives: [accuracy, latency]\nbudget: {trials: 2}\n")
+    path.write_text(
+        "datasets: [iris]\nspaces: [tiny]\nobjectives: [accuracy, latency]\nbudget: {trials: 2}\n"
+    )
     config = parse_experiment(path)
     assert (config.metric, config.objectives) == ("accuracy", ("latency",))
     path.write_text("datasets: [iris]\nmetric: auc\nobjectives: accuracy,size\nbudget: {trials: 2}\n")
-    with pytest.raises(UserError, match=r"exp.yaml:3: objectives: .*scores by accuracy but `metric` says auc"):
+    with pytest.raises(
+        UserError, match=r"exp.yaml:3: objectives: .*scores by accuracy but `metric` says auc"
+    ):
         parse_experiment(path)
