@@ -18,7 +18,6 @@ from automl.store._orphans import (
 from automl.store._policy import RetrainPolicy, RetrainPolicyError
 from automl.store._provenance import Environment, environment_info, file_sha256, split_files
 from automl.store._records import (
-    HEARTBEAT_INTERVAL,
     SCHEMA_VERSION,
     StudyInfo,
     TrialRecord,
@@ -27,11 +26,8 @@ from automl.store._records import (
     failure_kind_of,
     load_records,
     load_study_info,
-    mask_password,
-    open_storage,
     over_limit,
     search_seconds,
-    storage_url_for,
     study_name,
 )
 from automl.store._reload import reload_dataset
@@ -46,6 +42,7 @@ from automl.store._schema import (
     SpaceEntry,
 )
 from automl.store._stop import STOP_ATTR, SearchStopped, clear_stop, load_stop, read_stop, record_stop
+from automl.store._storage import HEARTBEAT_INTERVAL, mask_password, open_storage, storage_url_for
 
 __all__ = [
     "HEARTBEAT_INTERVAL",

@@ -19,9 +19,9 @@ import yaml
 
 from automl.exceptions import Argument, UserError
 from automl.store._legacy import from_legacy
-from automl.store._records import mask_password, open_storage
 from automl.store._run_dir import RunDir
 from automl.store._schema import MANIFEST_ATTR, RunManifest
+from automl.store._storage import mask_password, open_storage
 
 if TYPE_CHECKING:
     import optuna

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from automl.exceptions import Argument, UserError
 from automl.store._policy import RetrainPolicy
 from automl.store._provenance import Environment
-from automl.store._records import _json_safe, storage_url_for
+from automl.store._records import _json_safe
+from automl.store._storage import storage_url_for
 
 if TYPE_CHECKING:
     from automl.space import SearchSpace

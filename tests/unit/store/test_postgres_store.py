@@ -110,7 +110,7 @@ def test_missing_mysql_driver_names_the_package(monkeypatch, url, module, instal
 
 
 def test_bare_mysql_url_uses_pymysql_when_mysqlclient_is_missing(monkeypatch):
-    from automl.store._records import _check_url
+    from automl.store._storage import _check_url
 
     monkeypatch.setitem(sys.modules, "MySQLdb", None)
     monkeypatch.setitem(sys.modules, "pymysql", object())  # importable
