@@ -264,7 +264,7 @@ class SearchSession:
         count, and the backend records it so that its sampler learns (see :mod:`automl.engine._limits`).
         Nor is a config the study finished already: its result is reused (:mod:`automl.engine._repeats`).
         """
-        if self.limit is not None:
+        if self.limit is not None and model is None:  # a Hyperband round goes on with a model within them
             skipped = self.limit.skipped(
                 config, number=number, params=params, retry_of=retry_of, runner=self.runner
             )
