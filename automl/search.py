@@ -117,6 +117,8 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         max_params: The most weights a trained model may have, in place of the space's ``max_params``: a
             config over it is never trained nor counted as a trial, and the sampler learns to avoid it
             (README "Limits").
+        max_latency_ms: The most milliseconds per row (batch 1) a model may take on the trial's device, in
+            place of the space's: each proposal's model is built untrained and timed before it trains.
         cv: Score each trial by K-fold cross-validation on the training + validation rows (each fold's
             preprocessing fitted on its own training rows; the test split untouched): a number of folds,
             0 for the one validation split, or ``"auto"`` (default: 5 folds when a ``timeout`` bounds the
@@ -169,6 +171,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         stop_stalled: int | str | None = None,
         stall_tolerance: float | None = None,
         max_params: int | None = None,
+        max_latency_ms: float | None = None,
         cv: int | str = "auto",
         storage: str | None = None,
         run_dir: str | Path | None = None,
@@ -199,6 +202,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         self.stop_stalled = stop_stalled
         self.stall_tolerance = stall_tolerance
         self.max_params = max_params
+        self.max_latency_ms = max_latency_ms
         self.cv = cv
         self.storage = storage
         self.run_dir = run_dir
@@ -262,8 +266,8 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         for fitted in ("predictor_", "test_metrics_", "test_std_", "retrain_report_"):
             self.__dict__.pop(fitted, None)  # a new search's results replace the last one's
         space = load_space(self.space)
-        if self.max_params is not None:
-            space = space.with_limits(max_params=self.max_params)
+        if self.max_params is not None or self.max_latency_ms is not None:
+            space = space.with_limits(max_params=self.max_params, max_latency_ms=self.max_latency_ms)
         backend = get_backend(self.backend)(
             algorithm=self.algorithm,
             pruner=self.pruner,

@@ -26,6 +26,7 @@ FLAGS = {
     "stop_stalled": "--stop-stalled",
     "stall_tolerance": "--stall-tolerance",
     "max_params": "--max-params",
+    "max_latency_ms": "--max-latency-ms",
     "objectives": "--objective",
     "resume": "--resume",
     "overwrite": "--overwrite",

@@ -218,6 +218,14 @@ def search_command(
             min=1,
         ),
     ] = None,
+    max_latency_ms: Annotated[
+        float | None,
+        typer.Option(
+            help="The most milliseconds per row (batch 1) a model may take on the trial's device (instead of "
+            "the space's max_latency_ms): each proposal is built untrained and timed before it trains.",
+            min=0.001,
+        ),
+    ] = None,
     cv: Annotated[
         str,
         typer.Option(
@@ -312,6 +320,7 @@ def search_command(
         stop_stalled=stop_stalled,
         stall_tolerance=stall_tolerance,
         max_params=max_params,
+        max_latency_ms=max_latency_ms,
         cv=cv,
         storage=storage,
         run_dir=run_dir,
