@@ -142,7 +142,10 @@ def test_a_tolerance_is_a_score_difference_or_a_share_of_the_best():
         ("smalest", "give best, smallest-within TOL or fastest-within TOL"),
         ("best 0.1", "give best, smallest-within TOL or fastest-within TOL"),
         ("smallest-within", "smallest-within needs a tolerance: smallest-within 0.005"),
-        ("fastest-within -0.01", "fastest-within takes a tolerance of 0 or more, such as 0.005 or 1%, not '-0.01'"),
+        (
+            "fastest-within -0.01",
+            "fastest-within takes a tolerance of 0 or more, such as 0.005 or 1%, not '-0.01'",
+        ),
         ("fastest-within 1%%", "not '1%%'"),
         ("smallest-within nan", "not 'nan'"),
         (0.01, "not 0.01"),
