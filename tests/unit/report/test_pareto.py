@@ -1,0 +1,131 @@
+"""The trade-off front as a leaderboard: `automl leaderboard RUN --pareto` in every format, from runs made by
+hand (no training), with the latencies measured again where the study holds them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from pareto_runs import pareto_run
+
+from automl.report import render_front, run_fronts, study_front, study_fronts
+from automl.store import QuietFootprint, StudyInfo, TrialRecord, TrialState, open_run, record_quiet
+
+INFO = StudyInfo(
+    dataset="iris", dataset_fingerprint="f", space="tiny", space_hash="h", task="multiclass",
+    metric="accuracy", direction="maximize", backend="optuna", algorithm="tpe", objectives=["size"],
+)  # fmt: skip
+
+
+def trial(number, score, size, latency=None, units=8) -> TrialRecord:
+    return TrialRecord(
+        number=number, state=TrialState.COMPLETE, score=score, params={}, config={"units_0": units, "epochs": 3},
+        n_params=size // 4, size_bytes=size, latency_ms=latency,
+    )  # fmt: skip
+
+
+RECORDS = [trial(0, 0.95, 400_000, 2.0, 64), trial(1, 0.94, 40_000, 3.0, 16), trial(2, 0.90, 80_000, 0.5, 32)]
+
+
+def test_a_front_table_ranks_the_front_smallest_first_with_every_measure():
+    frame = study_front(RECORDS, INFO, "size")
+    assert list(frame.columns[:8]) == [
+        "objective", "front", "trial", "score", "n_params", "size_bytes", "latency_ms", "latency_ms_256",
+    ]  # fmt: skip
+    assert list(frame["trial"]) == [1, 0] and list(frame["front"]) == [1, 2]
+    assert list(frame["units_0"]) == [16, 64]  # the parameters that vary along the front
+    assert frame.attrs["objective"] == "size" and frame.attrs["recorded"] and not frame.attrs["quiet"]
+    assert (
+        "front on saved size: no other trial has both a better score and a smaller saved size"
+        in (frame.attrs["caption"])
+    )
+    assert list(study_front(RECORDS, INFO, "latency")["trial"]) == [2, 0]
+
+
+def test_a_single_objective_study_shows_its_front_on_weights_and_says_so():
+    (frame,) = study_fronts(RECORDS, replace(INFO, objectives=[]))
+    assert frame.attrs["objective"] == "params" and not frame.attrs["recorded"]
+    assert "no secondary objective recorded for this study: the front on weights" in frame.attrs["caption"]
+    fronts = study_fronts(RECORDS, replace(INFO, objectives=["size", "latency"]))
+    assert [f.attrs["objective"] for f in fronts] == ["size", "latency"]
+
+
+def test_latencies_measured_again_replace_the_trials_own_while_current():
+    quiet = QuietFootprint(trials={0: {"latency_ms": 0.4}, 1: {"latency_ms": 0.3}}, last_trial=2, where="x")
+    frame = study_front(RECORDS, INFO, "latency", quiet=quiet)
+    assert list(frame["trial"]) == [1, 0] and list(frame["latency_ms"]) == [
+        0.3,
+        0.4,
+    ]  # 2 was not measured again
+    assert frame.attrs["quiet"] and "measured again in one quiet process (x)" in frame.attrs["caption"]
+    stale = study_front([*RECORDS, trial(3, 0.5, 1000, 0.1)], INFO, "latency", quiet=quiet)
+    assert not stale.attrs["quiet"] and list(stale["trial"]) == [3, 2, 0]
+
+
+def test_every_format_renders_the_front():
+    from rich.console import Console
+
+    frame = study_front(RECORDS, INFO, "size")
+    csv = render_front(frame, "csv")
+    assert (
+        csv.splitlines()[0].startswith("objective,front,trial,score,n_params,size_bytes") and "40000" in csv
+    )
+    doc = json.loads(render_front(frame, "json"))
+    assert doc["objective"] == "size" and [r["trial"] for r in doc["rows"]] == [1, 0]
+    markdown = render_front(frame, "markdown")
+    assert markdown.startswith("**iris · tiny · validation accuracy vs saved size**")
+    assert "| 1 | 1 | 0.94 | 10,000 | 40.0 kB | 3 ms | units=16 |" in markdown
+    console = Console(record=True, width=120)
+    console.print(render_front(frame, "table", width=120))
+    text = console.export_text()
+    assert "iris · tiny · validation accuracy vs saved size" in text and "400.0 kB" in text
+    empty = study_front([trial(0, 0.9, 100)], INFO, "latency")
+    assert empty.empty and "no complete trial has its latency at batch 1 measured" in render_front(
+        empty, "markdown"
+    )
+
+
+def test_leaderboard_pareto_shows_each_studys_fronts(cli, tmp_path):
+    run = pareto_run(tmp_path / "run", objectives=("size", "latency"))
+    code, out, err = cli(["leaderboard", str(run), "--pareto", "--format", "json"])
+    assert code == 0, err
+    fronts = json.loads(out)["fronts"]
+    assert [(f["objective"], [r["trial"] for r in f["rows"]]) for f in fronts] == [
+        ("size", [4, 1, 2, 0]), ("latency", [4, 1, 2, 0]),
+    ]  # fmt: skip
+    assert fronts[0]["study"] == "front/iris/tiny/optuna-tpe"
+    # the latencies measured again after the search: 2 is now the faster of the middle two
+    _, manifest, storage = open_run(run)
+    measured = {0: 1.0, 1: 0.5, 2: 0.4, 4: 0.2}
+    quiet = QuietFootprint(
+        {n: {"latency_ms": v} for n, v in measured.items()}, last_trial=6, where="after the search"
+    )
+    record_quiet(storage, manifest.studies[0], quiet)
+    (_, latency) = run_fronts(run)
+    assert list(latency["trial"]) == [4, 2, 0] and latency.attrs["quiet"]
+    code, out, _ = cli(["leaderboard", str(run), "--pareto"])
+    assert code == 0 and "validation accuracy vs latency at batch 1" in out and "measured again" in out
+    code, out, _ = cli(["leaderboard", str(run), "--pareto", "-f", "csv"])
+    assert code == 0 and out.count("objective,front,trial") == 2
+
+
+def test_leaderboard_pareto_on_a_single_objective_run_says_it_shows_weights(cli, tmp_path):
+    run = pareto_run(tmp_path / "run", objectives=())
+    code, out, _ = cli(["leaderboard", str(run), "--pareto", "-f", "markdown"])
+    assert code == 0 and "validation accuracy vs weights" in out
+    assert "no secondary objective recorded for this study: the front on weights" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--top", "3"], "error: --pareto shows each front whole: drop --top"),
+        (["--diagnose"], "error: --pareto and --diagnose are two views of a run"),
+        (["--dataset", "wine"], "error: --dataset: the run has no dataset 'wine'; it searched: iris"),
+    ],
+)
+def test_leaderboard_pareto_refusals_are_one_line(cli, tmp_path, args, says):
+    run = pareto_run(tmp_path / "run")
+    code, _, err = cli(["leaderboard", str(run), "--pareto", *args])
+    assert code == 2 and says in err and len(err.strip().splitlines()) == 1
