@@ -5,7 +5,8 @@ intermediate values from a study. Its importances and parallel coordinates only 
 present in every trial, so per-layer widths and conditional knobs (momentum, schedule settings) would
 vanish; they are drawn from a copy of the study in memory whose trials carry derived values instead
 (``total_units``: the network's total width; ``depth`` is already one). What Optuna lacks is drawn here:
-best-so-far over wall-clock time and train/validation learning curves.
+best-so-far over wall-clock time, train/validation learning curves, and the trade-off front: the score
+against a model's saved size or latency, every complete trial with the front joined.
 
 Each figure is returned as the dict plotly serialises (``data`` and ``layout``), so the report's data
 stay plain values. No TensorFlow here.
@@ -32,6 +33,7 @@ __all__ = [
     "figure_dict",
     "learning_curves",
     "optuna_figures",
+    "pareto_scatter",
     "progress_over_time",
 ]
 
@@ -296,4 +298,44 @@ def learning_curves(
             )
     fig.update_xaxes(title_text="epoch")
     fig.update_layout(title=title, height=320)
+    return figure_dict(fig)
+
+
+#: a point of the trade-off plot: (trial, validation score, measure)
+Point = tuple[int, float, float]
+
+
+def pareto_scatter(
+    points: Sequence[Point], front: Sequence[Point], *, metric: str, measure: str, title: str
+) -> dict[str, Any] | None:
+    """Validation score against ``measure`` (an axis title, drawn on a log scale) for every complete trial,
+    the front's trials highlighted and joined as a staircase: from each point, what a larger budget buys.
+    None without a point."""
+    import plotly.graph_objects as go
+
+    if not points:
+        return None
+    fig = go.Figure()
+    fig.add_scatter(
+        x=[m for _, _, m in points],
+        y=[s for _, s, _ in points],
+        customdata=[n for n, _, _ in points],
+        mode="markers",
+        name="trial",
+        marker={"color": "#9ca3af", "size": 7},
+        hovertemplate="trial %{customdata}<br>%{y:.4g} at %{x:.4g}<extra></extra>",
+    )
+    fig.add_scatter(
+        x=[m for _, _, m in front],
+        y=[s for _, s, _ in front],
+        customdata=[n for n, _, _ in front],
+        mode="lines+markers",
+        line_shape="hv",
+        name="front",
+        marker={"color": "#d62728", "size": 9},
+        line={"color": "#d62728"},
+        hovertemplate="front: trial %{customdata}<br>%{y:.4g} at %{x:.4g}<extra></extra>",
+    )
+    fig.update_layout(title=title, xaxis_title=measure, yaxis_title=f"validation {metric}")
+    fig.update_xaxes(type="log")
     return figure_dict(fig)

@@ -37,6 +37,7 @@ __all__ = [
     "human",
     "latency_source",
     "render_front",
+    "report_fronts",
     "run_fronts",
     "study_front",
     "study_fronts",
@@ -247,3 +248,66 @@ def render_front(
     from automl.exceptions import UserError
 
     raise UserError(f"unknown format {fmt!r}; use table, csv, json or markdown")
+
+
+#: each measure's axis on the report's plots
+_AXES = {
+    "params": "weights (log scale)",
+    "size": "saved size, bytes (log scale)",
+    "latency": "ms per row at batch 1 (log scale)",
+}
+
+
+def report_fronts(
+    records: Sequence[TrialRecord], info: StudyInfo, *, quiet: QuietFootprint | None = None
+) -> list[dict[str, Any]]:
+    """The report's trade-off section of one study: per measure, a plot of every complete trial and the
+    front's table, as plain values (``objective``, ``title``, ``caption``, ``columns``, ``rows``,
+    ``figure``).
+
+    The measures are those the search recorded as objectives, and saved size and latency wherever the
+    trials measured them (every complete trial since the footprint was recorded); none for a study whose
+    trials hold neither.
+    """
+    from automl.report._figures import pareto_scatter
+
+    used = latency_source(records, quiet)
+    complete = [
+        r for r in records if r.state is TrialState.COMPLETE and r.repeat_of is None and r.score is not None
+    ]
+    out = []
+    for objective in SECONDARY:
+        plotted = [(r, measure_of(r, objective)) for r in complete]
+        if used is not None and objective == "latency":
+            plotted = [
+                (r, used.trials[r.number].get("latency_ms") if r.number in used.trials else value)
+                for r, value in plotted
+            ]
+        points = [(r.number, float(r.score), v) for r, v in plotted if v is not None and r.score is not None]
+        if not points or (objective == "params" and objective not in info.objectives):
+            continue
+        frame = study_front(records, info, objective, quiet=quiet, recorded=objective in info.objectives)
+        field = SECONDARY[objective]
+        front = [
+            (int(t), float(s), float(v))
+            for t, s, v in zip(frame["trial"], frame["score"], frame[field], strict=True)
+        ]
+        compact = _compact(frame)
+        caption = frame.attrs["caption"].split("\n")[0]
+        if used is not None and objective == "latency":
+            caption += "; trials on no front: latency as measured in their own process"
+        title = f"validation {info.metric} vs {WORDS[objective]}"
+        out.append(
+            {
+                "objective": objective,
+                "recorded": objective in info.objectives,
+                "title": title,
+                "caption": caption,
+                "columns": list(compact.columns),
+                "rows": [{c: _cell(row[c]) for c in compact.columns} for _, row in compact.iterrows()],
+                "figure": pareto_scatter(
+                    points, front, metric=info.metric, measure=_AXES[objective], title=title
+                ),
+            }
+        )
+    return out

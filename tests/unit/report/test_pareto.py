@@ -129,3 +129,62 @@ def test_leaderboard_pareto_refusals_are_one_line(cli, tmp_path, args, says):
     run = pareto_run(tmp_path / "run")
     code, _, err = cli(["leaderboard", str(run), "--pareto", *args])
     assert code == 2 and says in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_report_plots_every_trial_against_size_and_latency_with_the_front_and_its_table(tmp_path):
+    from automl.report import render_html, report_data
+
+    data = report_data(pareto_run(tmp_path / "run", objectives=("size",)))
+    study = data["studies"][0]
+    assert {"pareto_size", "pareto_latency"} <= set(study["figures"])  # latency measured, though not searched
+    size_plot = study["figures"]["pareto_size"]
+    trials, front = size_plot["data"]
+    assert sorted(trials["customdata"]) == [0, 1, 2, 3, 4]  # every complete original trial
+    assert front["customdata"] == [4, 1, 2, 0] and front["line"]["shape"] == "hv"
+    assert size_plot["layout"]["xaxis"]["type"] == "log"
+    size, latency = study["pareto"]
+    assert (size["objective"], size["recorded"], latency["recorded"]) == ("size", True, False)
+    assert size["columns"] == ["front", "trial", "score", "params", "size", "latency", "config"]
+    assert [row["trial"] for row in size["rows"]] == ["4", "1", "2", "0"] and size["rows"][0][
+        "size"
+    ] == "8.0 kB"
+    page = render_html(data)
+    assert page.count('<table class="grid front">') == 2 and "Trade-off" in page
+    assert "objectives beyond the score: size" in page
+
+
+def test_the_report_shows_no_trade_off_without_measures(make_run):
+    from automl.report import report_data
+
+    study = report_data(make_run(4, pruned=0, failed=0))["studies"][0]
+    assert study["pareto"] == [] and not any(name.startswith("pareto") for name in study["figures"])
+
+
+def test_the_reports_retrained_model_says_what_was_picked(tmp_path):
+    from automl.report import render_html, report_data
+
+    run = pareto_run(tmp_path / "run", objectives=("size",))
+    folder = run / "models" / "iris"
+    folder.mkdir(parents=True)
+    numbers = {"n_params": 10, "latency_ms": 0.5, "latency_ms_256": 0.01}
+    pick = {
+        "rule": "smallest-within", "written": "smallest-within 0.005", "tolerance": 0.005, "relative": False,
+        "measure": "size_bytes", "notes": [],
+        "picked": {"trial": 1, "validation_score": 0.946, "size_bytes": 40_000, **numbers},
+        "best": {"trial": 0, "validation_score": 0.95, "size_bytes": 400_000, **numbers},
+    }  # fmt: skip
+    metrics = {
+        "metric": "accuracy",
+        "direction": "maximize",
+        "saved": {"trial": 1},
+        "pick": pick,
+        "configs": [],
+    }
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    data = report_data(run)
+    line = data["studies"][0]["retrained"]["pick"]
+    assert line == (
+        "smallest-within 0.005: trial 1 (40.0 kB, validation 0.946) beside the best, trial 0 (400.0 kB, "
+        "validation 0.95)"
+    )
+    assert f"picked by {line}" in render_html(data)
