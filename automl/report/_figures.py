@@ -35,6 +35,7 @@ __all__ = [
     "optuna_figures",
     "pareto_scatter",
     "progress_over_time",
+    "score_view",
 ]
 
 log = logging.getLogger("automl.report")
@@ -91,6 +92,38 @@ def _quiet_optuna() -> Iterator[None]:
             yield
     finally:
         optuna.logging.set_verbosity(level)
+
+
+def score_view(
+    study: optuna.Study, trials: Sequence[optuna.trial.FrozenTrial]
+) -> tuple[optuna.Study, list[optuna.trial.FrozenTrial]]:
+    """``study`` and ``trials`` as they are, or, for a multi-objective study, an in-memory copy of its
+    finished trials valued by their first objective, the validation score (Optuna's single-objective plots
+    refuse several values)."""
+    import optuna
+    from optuna.trial import TrialState
+
+    if len(study.directions) == 1:
+        return study, list(trials)
+    finished = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    copies = []
+    for trial in trials:
+        if trial.state not in finished:
+            continue
+        copy = optuna.trial.create_trial(
+            state=trial.state,
+            value=trial.values[0] if trial.state is TrialState.COMPLETE and trial.values else None,
+            params=trial.params,
+            distributions=trial.distributions,
+            user_attrs=trial.user_attrs,
+            intermediate_values=trial.intermediate_values,
+        )
+        copy.datetime_start, copy.datetime_complete = trial.datetime_start, trial.datetime_complete
+        copies.append(copy)
+    with _quiet_optuna():
+        view = optuna.create_study(direction=study.directions[0])
+        view.add_trials(copies)
+    return view, view.get_trials(deepcopy=False)
 
 
 def derived_study(study: optuna.Study, trials: Sequence[optuna.trial.FrozenTrial]) -> optuna.Study | None:
@@ -151,10 +184,13 @@ def optuna_figures(
     """Optuna's plots of one study: ``history``, ``importances``, ``parallel``, ``slice``, ``intermediate``.
 
     Returns the figures drawn and, for each one not drawn, the reason (too few trials, nothing varies…).
+    A multi-objective study (the score, then weights, size or latency) is drawn by its score
+    (:func:`score_view`): the trade-off has plots of its own.
     """
     import optuna.visualization as vis
     from optuna.trial import TrialState
 
+    study, trials = score_view(study, trials)
     figures: dict[str, dict[str, Any]] = {}
     missing: dict[str, str] = {}
     complete = [t for t in trials if t.state is TrialState.COMPLETE and t.value is not None]

@@ -188,3 +188,31 @@ def test_the_reports_retrained_model_says_what_was_picked(tmp_path):
         "validation 0.95)"
     )
     assert f"picked by {line}" in render_html(data)
+
+
+def test_a_multi_objective_studys_search_plots_are_drawn_by_its_score():
+    import optuna
+    from optuna.distributions import FloatDistribution, IntDistribution
+
+    from automl.report._figures import optuna_figures
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(directions=["maximize", "minimize"])  # accuracy, then saved size
+    dists = {"depth": IntDistribution(1, 2), "learning_rate": FloatDistribution(1e-4, 1e-1, log=True)}
+    for i in range(6):
+        params = {"depth": 1 + i % 2, "learning_rate": 0.001 * (i + 1)}
+        study.add_trial(
+            optuna.trial.create_trial(
+                values=[0.8 + 0.02 * i, 1000.0 * (6 - i)], params=params, distributions=dists
+            )
+        )
+    study.add_trial(
+        optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL, params={}, distributions={})
+    )
+    figures, missing = optuna_figures(
+        study, study.get_trials(), metric="accuracy", baselines={"majority": 0.3}
+    )
+    assert set(figures) == {"history", "importances", "parallel", "slice"}
+    assert missing == {"intermediate": "no trial reported per-epoch scores"}
+    scores = [y for trace in figures["history"]["data"] for y in trace.get("y") or [] if isinstance(y, float)]
+    assert max(scores) == pytest.approx(0.9)  # the score, not the size
