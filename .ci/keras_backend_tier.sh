@@ -19,7 +19,7 @@ KERAS_BACKEND=jax python -m pytest -q -n auto --dist loadfile -p no:cacheprovide
     tests/unit/test_keras_backend.py tests/unit/model/test_keras_setup.py \
     tests/unit/training/test_training_fit.py tests/unit/training/test_training_failures.py \
     tests/unit/training/test_pipeline.py tests/unit/training/test_checkpoint.py \
-    tests/unit/training/test_footprint.py \
+    tests/unit/training/test_footprint.py tests/unit/training/test_remeasure.py \
     $KI/test_search_optuna.py \
     "$KI/test_search_keras_tuner.py::test_every_algorithm_mirrors_its_trials_into_the_store" \
     "$KI/test_search_keras_tuner.py::test_hyperband_continues_promoted_trials_and_deletes_obsolete_checkpoints" \

@@ -442,6 +442,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         ensemble: bool | Literal["auto"] = "auto",
         bag: bool | Literal["auto"] = "auto",
         time_limit: float | str | None = "auto",
+        pick: str = "best",
     ) -> Predictor:
         """Retrain the best config(s) on train + validation, score once on test, save the model.
 
@@ -467,21 +468,32 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         ``retrain_report_.skipped``), and a fit past the limit stops at its next batch. A winner stopped by
         the search's time budget replays its best epoch, so its retrain costs about its trial's time.
         ``retrain_report_.seconds`` is the retrain's wall time.
+
+        Which config: ``pick="best"`` (the default) the best validation score; ``"smallest-within TOL"`` /
+        ``"fastest-within TOL"`` the smallest (saved size) / fastest (latency at batch 1, measured again in
+        this process first) config whose validation score is within TOL of the best, TOL in the metric's
+        units (``0.005``) or a percentage of the best (``"1%"``); it needs a search with that objective
+        (``objectives=``) and deploys one model unless ``top_k`` and ``ensemble=True`` ask for an average.
+        ``retrain_report_.pick`` holds the picked and the best config's scores and footprints.
         """
-        from automl.retrain import retrain_study, search_budget
+        from automl.retrain import check_pick, quiet_for, retrain_study, search_budget
+        from automl.store import study_space
 
         if not hasattr(self, "trials_"):
             raise UserError("retrain() needs a search: call fit() or AutoMLSearch.load() first")
         # Bad values stop before the data is loaded again.
         policy = RetrainPolicy(
             top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag,
-            time_limit=time_limit,
+            time_limit=time_limit, pick=pick,
         )  # fmt: skip
+        check_pick(self.study_info_, policy.pick)
         manifest = read_manifest(self.run_dir_)
         dataset = getattr(self, "dataset_", None)
         if dataset is None:
             dataset = reload_dataset(manifest.datasets[0], manifest.seed)
             self.dataset_ = dataset
+        space = study_space(manifest, self.study_info_)
+        quiet = quiet_for(policy, self._storage, self.study_name_, dataset, space)
         report, predictor = retrain_study(
             dataset,
             self.trials_,
@@ -490,6 +502,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
             base_seed=self.seed,
             policy=policy,
             search_budget=search_budget(manifest.budget),
+            quiet=quiet,
         )
         best = report.configs[0]
         self.retrain_report_ = report

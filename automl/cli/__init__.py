@@ -70,14 +70,15 @@ def main(argv: list[str] | None = None) -> None:
     """
     from automl import interrupts
     from automl.cli._errors import flags_of, invoked, to_flags
+    from automl.cli._models import join_pick
     from automl.exceptions import Unavailable, UserError
 
-    args = sys.argv[1:] if argv is None else argv
+    args = join_pick(sys.argv[1:] if argv is None else list(argv))
     stops = _stop_codes()
     previous = _stop_on_signals() if argv is None else {}
     try:
         with invoked(args):
-            app(args=argv, prog_name="automl")
+            app(args=args, prog_name="automl")
     except UserError as exc:
         # The library names its Python arguments; whoever typed this command knows its flags.
         err_console.print(f"[bold red]error:[/bold red] {to_flags(exc, flags_of(args))}", soft_wrap=True)

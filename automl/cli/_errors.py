@@ -66,6 +66,7 @@ FLAGS = {
     "bag": "--bag",
     "cv": "--cv",
     "time_limit": "--time-limit",
+    "pick": "--pick",
     "checkpoint_dir": "--checkpoint-dir",
 }
 

@@ -47,12 +47,23 @@ def leaderboard_command(
             "an edge of their range (with a widened bound) and choices never among them.",
         ),
     ] = False,
+    pareto: Annotated[
+        bool,
+        typer.Option(
+            "--pareto",
+            help="Show the trade-off front instead: per study and per secondary objective it searched "
+            "(--objective accuracy,size), the trials no other trial beats on both the score and the "
+            "measure, smallest first, with their score, weights, saved size and latency (measured again "
+            "after the search where it was). A single-objective study shows its front on weights.",
+        ),
+    ] = False,
 ) -> None:
     """Show the leaderboard of a run (reads the store; no TensorFlow).
 
     A run with several studies (an experiment) shows each study's table, then the cross-dataset table.
     ``--format json`` then prints one document ``{"leaderboards": [...], "across": {...}}``; ``csv`` prints
-    the tables one after another, separated by a blank line.
+    the tables one after another, separated by a blank line. ``--pareto`` shows the fronts instead
+    (``--format json``: ``{"fronts": [...]}``).
     """
     import json
 
@@ -63,6 +74,9 @@ def leaderboard_command(
 
     if fmt not in ("table", "csv", "json", "markdown"):
         raise UserError(f"--format: unknown format {fmt!r}; use table, csv, json or markdown")
+    if pareto:
+        _fronts(run_dir, fmt, dataset=dataset, top=top, diagnose=diagnose, all_columns=all_columns, wide=wide)
+        return
     frames = run_leaderboards(run_dir)
     if not frames:
         raise UserError(f"{run_dir}: the run holds no study yet; start one with automl search")
@@ -123,4 +137,46 @@ def leaderboard_command(
                 console.print(out, soft_wrap=isinstance(out, Text))  # advice lines: one line each
             else:
                 sys.stdout.write(("\n" if i and fmt == "csv" else "") + out)
+        sys.stdout.flush()
+
+
+def _fronts(
+    run_dir: Path,
+    fmt: str,
+    *,
+    dataset: str | None,
+    top: int | None,
+    diagnose: bool,
+    all_columns: bool,
+    wide: bool,
+) -> None:
+    """``--pareto``: each study's front tables (see :mod:`automl.report._pareto`)."""
+    import json
+
+    from automl.exceptions import UserError
+    from automl.report import render_front, run_fronts
+
+    if top is not None:
+        raise UserError("--pareto shows each front whole: drop --top")
+    if diagnose:
+        raise UserError("--pareto and --diagnose are two views of a run: ask for one at a time")
+    frames = run_fronts(run_dir)
+    if not frames:
+        raise UserError(f"{run_dir}: the run holds no study yet; start one with automl search")
+    if dataset is not None:
+        names = list(dict.fromkeys(f.attrs["dataset"] for f in frames))
+        frames = [f for f in frames if f.attrs["dataset"] == dataset]
+        if not frames:
+            raise UserError(f"--dataset: the run has no dataset {dataset!r}; it searched: {', '.join(names)}")
+    with writing(stdout_folder(), resume=False):
+        if fmt == "json":
+            fronts = [json.loads(render_front(f, "json")) for f in frames]
+            sys.stdout.write(json.dumps({"fronts": fronts}, indent=2) + "\n")
+        for i, frame in enumerate(frames if fmt != "json" else []):
+            if fmt == "table":
+                console.print(
+                    render_front(frame, fmt, all_columns=all_columns, width=None if wide else console.width)
+                )
+            else:
+                sys.stdout.write(("\n" if i else "") + render_front(frame, fmt, all_columns=all_columns))
         sys.stdout.flush()

@@ -61,6 +61,16 @@ def retrain_command(
             "models (seeds, ensemble members, final fit) only if they fit in what is left.",
         ),
     ] = "auto",
+    pick: Annotated[
+        str,
+        typer.Option(
+            help="Which config to deploy: best (the best validation score), smallest-within TOL or "
+            "fastest-within TOL: the smallest (saved size) or fastest (latency at batch 1, measured again "
+            "first) config whose validation score is within TOL of the best; TOL in the metric's units "
+            "(0.005) or a percentage of the best (1%). Needs a search with that objective (--objective "
+            "accuracy,size); deploys that one model unless --top K --ensemble asks for an average.",
+        ),
+    ] = "best",
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help=NO_REPORT_HELP)] = False,
 ) -> None:
@@ -72,7 +82,7 @@ def retrain_command(
     policy = RetrainPolicy(
         top_k=top, seeds=seeds, epochs=int(epochs) if epochs.isdigit() else epochs, final_fit=final_fit,
         ensemble="auto" if ensemble is None else ensemble, bag="auto" if bag is None else bag,
-        time_limit=time_limit,
+        time_limit=time_limit, pick=pick,
     )  # fmt: skip
     reports = retrain_run(run_dir, dataset=dataset, policy=policy)
     if not no_report:
@@ -118,7 +128,50 @@ def retrain_command(
         console.print(
             f"saved: {report.model_dir}/model.keras, {saved} (with preprocessor.joblib, metrics.json)"
         )
+        if report.pick and report.pick["rule"] != "best":
+            console.print(pick_line(report.pick, report.metric))
         console.print(retrain_timing(report))
+
+
+def pick_line(pick: dict[str, Any], metric: str) -> str:
+    """One line: the config a pick deployed beside the best one, by the measure it went by."""
+    measure = pick["measure"]
+    words = {"size_bytes": "saved size", "n_params": "weights", "latency_ms": "latency (batch 1)"}[measure]
+
+    def shown(entry: dict[str, Any]) -> str:
+        value = entry.get(measure)
+        if value is None:
+            number = "not measured"
+        elif measure == "size_bytes":
+            number = f"{value / 1e3:,.1f} kB"
+        elif measure == "latency_ms":
+            number = f"{value:.3g} ms"
+        else:
+            number = f"{int(value):,}"
+        score = entry.get("validation_score")
+        return f"trial {entry['trial']}: {words} {number}, validation {metric} {score:.4f}"
+
+    line = f"picked by {pick['written']}: {shown(pick['picked'])} (best {shown(pick['best'])})"
+    return line + "".join(f"; {note}" for note in pick.get("notes") or [])
+
+
+def join_pick(argv: list[str]) -> list[str]:
+    """``--pick smallest-within 0.005`` as one value, as the help writes it (the shell splits it in two)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        value_at = i + 1 if token == "--pick" else i if token.startswith("--pick=") else None
+        if value_at is not None and value_at < len(argv):
+            value = argv[value_at] if value_at > i else token[len("--pick=") :]
+            rest = value_at + 1
+            if value.endswith("-within") and rest < len(argv) and not argv[rest].startswith("--"):
+                out += ["--pick", f"{value} {argv[rest]}"]
+                i = rest + 1
+                continue
+        out.append(token)
+        i += 1
+    return out
 
 
 def _seconds(value: float | None) -> str:

@@ -1,5 +1,6 @@
-"""Reports on a run: leaderboards per study and across datasets, learning-curve diagnosis and the HTML
-report, with their renderings (no TensorFlow)."""
+"""Reports on a run: leaderboards per study and across datasets, the trade-off fronts (score against
+weights, size, latency), learning-curve diagnosis and the HTML report, with their renderings (no
+TensorFlow). ``pareto_front`` is the store's (the retrain picks from it too), re-exported here."""
 
 from automl.report._across import COLUMNS, across_datasets, render_across
 from automl.report._data import report_data
@@ -16,8 +17,10 @@ from automl.report._leaderboard import (
     study_leaderboard,
     varying_params,
 )
+from automl.report._pareto import render_front, run_fronts, study_front, study_fronts
 from automl.report._ranges import RangeAdvice, range_advice, render_range_advice, run_range_advice
 from automl.report._tensorboard import export_tensorboard
+from automl.store import pareto_front
 
 __all__ = [
     "BASE_COLUMNS",
@@ -34,15 +37,20 @@ __all__ = [
     "diagnose_trials",
     "export_tensorboard",
     "fit_config",
+    "pareto_front",
     "range_advice",
     "render",
     "render_across",
     "render_diagnosis",
+    "render_front",
     "render_html",
     "render_range_advice",
     "report_data",
+    "run_fronts",
     "run_leaderboards",
     "run_range_advice",
+    "study_front",
+    "study_fronts",
     "study_leaderboard",
     "varying_params",
     "write_report",

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from automl.report._diagnose import diagnose, diagnose_best
 from automl.report._leaderboard import _cell, compact, over_limit_share, study_leaderboard
-from automl.report._ranges import range_advice, study_space
+from automl.report._pareto import report_fronts
+from automl.report._ranges import range_advice
 from automl.store import (
     RunDir,
     RunManifest,
@@ -28,8 +29,10 @@ from automl.store import (
     best_first,
     mask_password,
     open_run,
+    read_quiet,
     read_stop,
     search_seconds,
+    study_space,
 )
 
 if TYPE_CHECKING:
@@ -157,6 +160,10 @@ def _study(
     frame.attrs["study"] = name
     space = study_space(manifest, info)
     advice = [] if space is None else range_advice(records, space, info.direction)
+    fronts = report_fronts(records, info, quiet=read_quiet(study.user_attrs))
+    for front in fronts:
+        if front["figure"] is not None:
+            figures[f"pareto_{front['objective']}"] = front["figure"]
     section = {
         "name": name,
         "dataset": info.dataset,
@@ -192,6 +199,10 @@ def _study(
         "curves": _curves(records, info, baseline_value),
         "problems": _problems(records),
         "range_advice": [a.to_dict() for a in advice],
+        # the trade-off fronts (score against size, latency, and weights where searched), their plots in
+        # ``figures`` as ``pareto_<objective>``
+        "objectives": list(info.objectives),
+        "pareto": [{k: v for k, v in f.items() if k != "figure"} for f in fronts],
     }
     return section, frame
 
@@ -257,10 +268,32 @@ def _retrained(run: RunDir, dataset: str) -> dict[str, Any] | None:
             for c in configs
         ],
         "diagnosis": verdict,
+        # how the deployed config was picked (a pick other than best: the picked and the best config's
+        # score and footprint), in words; None for the best, and for a model retrained before picks
+        "pick": _pick_line(metrics.get("pick")),
         "figure": learning_curves(history, metric=metric, title="retrained model (train + validation)")
         if history
         else None,
     }
+
+
+def _pick_line(pick: Any) -> str | None:
+    """A retrain's pick in words: ``smallest-within 0.005: trial 7 (40.0 kB, 0.946) beside the best, trial 3
+    (400.0 kB, 0.95)``; None for the best (or none recorded)."""
+    from automl.report._pareto import human
+
+    if not isinstance(pick, dict) or pick.get("rule") in (None, "best") or not pick.get("measure"):
+        return None
+    measure = str(pick["measure"])
+
+    def entry(numbers: Any) -> str:
+        numbers = numbers if isinstance(numbers, dict) else {}
+        value = human(measure, numbers.get(measure)) or "not measured"
+        return f"trial {numbers.get('trial')} ({value}, validation {_cell(numbers.get('validation_score'))})"
+
+    notes = "".join(f"; {note}" for note in pick.get("notes") or [])
+    picked, best = entry(pick.get("picked")), entry(pick.get("best"))
+    return f"{pick.get('written')}: {picked} beside the best, {best}{notes}"
 
 
 def _across(frames: list[pd.DataFrame]) -> list[dict[str, str]]:
@@ -330,7 +363,7 @@ def _summary(manifest: RunManifest, studies: list[dict[str, Any]]) -> dict[str, 
         "seed": manifest.seed,
         "retrain": None
         if retrain is None
-        else {"top_k": retrain.top_k, "seeds": retrain.seeds, "epochs": retrain.epochs},
+        else {"top_k": retrain.top_k, "seeds": retrain.seeds, "epochs": retrain.epochs, "pick": retrain.pick},
         "versions": dict(manifest.environment.versions),
         "python": manifest.environment.python,
         "hardware": {k: v for k, v in manifest.environment.hardware.items() if v is not None},

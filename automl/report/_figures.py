@@ -5,7 +5,8 @@ intermediate values from a study. Its importances and parallel coordinates only 
 present in every trial, so per-layer widths and conditional knobs (momentum, schedule settings) would
 vanish; they are drawn from a copy of the study in memory whose trials carry derived values instead
 (``total_units``: the network's total width; ``depth`` is already one). What Optuna lacks is drawn here:
-best-so-far over wall-clock time and train/validation learning curves.
+best-so-far over wall-clock time, train/validation learning curves, and the trade-off front: the score
+against a model's saved size or latency, every complete trial with the front joined.
 
 Each figure is returned as the dict plotly serialises (``data`` and ``layout``), so the report's data
 stay plain values. No TensorFlow here.
@@ -32,7 +33,9 @@ __all__ = [
     "figure_dict",
     "learning_curves",
     "optuna_figures",
+    "pareto_scatter",
     "progress_over_time",
+    "score_view",
 ]
 
 log = logging.getLogger("automl.report")
@@ -89,6 +92,38 @@ def _quiet_optuna() -> Iterator[None]:
             yield
     finally:
         optuna.logging.set_verbosity(level)
+
+
+def score_view(
+    study: optuna.Study, trials: Sequence[optuna.trial.FrozenTrial]
+) -> tuple[optuna.Study, list[optuna.trial.FrozenTrial]]:
+    """``study`` and ``trials`` as they are, or, for a multi-objective study, an in-memory copy of its
+    finished trials valued by their first objective, the validation score (Optuna's single-objective plots
+    refuse several values)."""
+    import optuna
+    from optuna.trial import TrialState
+
+    if len(study.directions) == 1:
+        return study, list(trials)
+    finished = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    copies = []
+    for trial in trials:
+        if trial.state not in finished:
+            continue
+        copy = optuna.trial.create_trial(
+            state=trial.state,
+            value=trial.values[0] if trial.state is TrialState.COMPLETE and trial.values else None,
+            params=trial.params,
+            distributions=trial.distributions,
+            user_attrs=trial.user_attrs,
+            intermediate_values=trial.intermediate_values,
+        )
+        copy.datetime_start, copy.datetime_complete = trial.datetime_start, trial.datetime_complete
+        copies.append(copy)
+    with _quiet_optuna():
+        view = optuna.create_study(direction=study.directions[0])
+        view.add_trials(copies)
+    return view, view.get_trials(deepcopy=False)
 
 
 def derived_study(study: optuna.Study, trials: Sequence[optuna.trial.FrozenTrial]) -> optuna.Study | None:
@@ -149,10 +184,13 @@ def optuna_figures(
     """Optuna's plots of one study: ``history``, ``importances``, ``parallel``, ``slice``, ``intermediate``.
 
     Returns the figures drawn and, for each one not drawn, the reason (too few trials, nothing varies…).
+    A multi-objective study (the score, then weights, size or latency) is drawn by its score
+    (:func:`score_view`): the trade-off has plots of its own.
     """
     import optuna.visualization as vis
     from optuna.trial import TrialState
 
+    study, trials = score_view(study, trials)
     figures: dict[str, dict[str, Any]] = {}
     missing: dict[str, str] = {}
     complete = [t for t in trials if t.state is TrialState.COMPLETE and t.values]
@@ -296,4 +334,44 @@ def learning_curves(
             )
     fig.update_xaxes(title_text="epoch")
     fig.update_layout(title=title, height=320)
+    return figure_dict(fig)
+
+
+#: a point of the trade-off plot: (trial, validation score, measure)
+Point = tuple[int, float, float]
+
+
+def pareto_scatter(
+    points: Sequence[Point], front: Sequence[Point], *, metric: str, measure: str, title: str
+) -> dict[str, Any] | None:
+    """Validation score against ``measure`` (an axis title, drawn on a log scale) for every complete trial,
+    the front's trials highlighted and joined as a staircase: from each point, what a larger budget buys.
+    None without a point."""
+    import plotly.graph_objects as go
+
+    if not points:
+        return None
+    fig = go.Figure()
+    fig.add_scatter(
+        x=[m for _, _, m in points],
+        y=[s for _, s, _ in points],
+        customdata=[n for n, _, _ in points],
+        mode="markers",
+        name="trial",
+        marker={"color": "#9ca3af", "size": 7},
+        hovertemplate="trial %{customdata}<br>%{y:.4g} at %{x:.4g}<extra></extra>",
+    )
+    fig.add_scatter(
+        x=[m for _, _, m in front],
+        y=[s for _, s, _ in front],
+        customdata=[n for n, _, _ in front],
+        mode="lines+markers",
+        line_shape="hv",
+        name="front",
+        marker={"color": "#d62728", "size": 9},
+        line={"color": "#d62728"},
+        hovertemplate="front: trial %{customdata}<br>%{y:.4g} at %{x:.4g}<extra></extra>",
+    )
+    fig.update_layout(title=title, xaxis_title=measure, yaxis_title=f"validation {metric}")
+    fig.update_xaxes(type="log")
     return figure_dict(fig)

@@ -32,11 +32,10 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from automl.space import Bool, Choice, Fixed, Float, Int, Parameter, SearchSpace
+from automl.store import study_space
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from automl.store import RunManifest, StudyInfo
 
 __all__ = ["RangeAdvice", "range_advice", "render_range_advice", "run_range_advice", "study_space"]
 
@@ -311,21 +310,6 @@ def range_advice(records: Sequence[Any], space: SearchSpace, direction: str) -> 
             if found is not None:
                 prunes.append(found)
     return edges + prunes
-
-
-def study_space(manifest: RunManifest, info: StudyInfo) -> SearchSpace | None:
-    """The space a study searched, from the run's manifest; None when the manifest cannot rebuild it (an
-    old run whose space file is gone or changed)."""
-    from automl.exceptions import AutoMLError
-
-    entries = [s for s in manifest.spaces if s.name == info.space]
-    entries.sort(key=lambda s: s.hash != info.space_hash)  # the entry of the searched hash first
-    for entry in entries:
-        try:
-            return entry.space()
-        except AutoMLError:
-            continue
-    return None
 
 
 def run_range_advice(run_dir: str | Path, studies: Sequence[str]) -> dict[str, list[RangeAdvice]]:

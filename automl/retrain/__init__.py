@@ -1,10 +1,12 @@
 """Retraining the best configs on train + validation, one evaluation on the held-out test split.
 
 :mod:`._policy` retrains a study's top configs (the policy is in its docstring) within the time
-:mod:`._time` allows, and :mod:`._report` is what it reports; :mod:`._run` retrains a run from its
-directory; :mod:`._predictor` is what users receive: a :class:`Predictor` on raw rows.
+:mod:`._time` allows, in the order :mod:`._pick` chooses (best score, or smallest / fastest within a
+tolerance), and :mod:`._report` is what it reports; :mod:`._run` retrains a run from its directory;
+:mod:`._predictor` is what users receive: a :class:`Predictor` on raw rows.
 """
 
+from automl.retrain._pick import Picked, check_pick, pick_configs, quiet_for
 from automl.retrain._policy import ENSEMBLE_SIZE, deploy_plan, policy_of, retrain_study, top_configs
 from automl.retrain._predictor import Predictor, load_model
 from automl.retrain._report import DatasetRetrain, RetrainedConfig, SeedRun
@@ -14,12 +16,16 @@ from automl.retrain._time import search_budget
 __all__ = [
     "ENSEMBLE_SIZE",
     "DatasetRetrain",
+    "Picked",
     "Predictor",
     "RetrainedConfig",
     "SeedRun",
+    "check_pick",
     "deploy_plan",
     "load_model",
+    "pick_configs",
     "policy_of",
+    "quiet_for",
     "retrain_run",
     "retrain_study",
     "search_budget",

@@ -35,11 +35,12 @@ def bag_folds(info: StudyInfo, policy: RetrainPolicy) -> int:
     """Fold models per retrained config: 0 for one model on train + validation.
 
     The policy's ``bag="auto"`` bags when the study was scored by cross-validation (its folds, as many)
-    and no final fit is asked; ``True`` bags always (the study's folds, else :data:`BAG_FOLDS`). The
-    policy checked its values when it was made.
+    and neither a final fit nor a pick other than ``best`` is asked; ``True`` bags always (the study's
+    folds, else :data:`BAG_FOLDS`). The policy checked its values when it was made.
     """
     bag = policy.bag
-    if bag is False or (bag == "auto" and (policy.final_fit or info.cv < 2)):
+    # A pick of the smallest or fastest config deploys one model: K fold models are K times its footprint.
+    if bag is False or (bag == "auto" and (policy.final_fit or info.cv < 2 or policy.pick != "best")):
         return 0
     return info.cv if info.cv >= 2 else BAG_FOLDS
 

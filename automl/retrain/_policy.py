@@ -22,6 +22,12 @@ What is deployed (``ensemble="auto"``, the default): one Keras model averaging t
 search finished two or more (see :func:`deploy_plan`), else the top-1 config. ``final_fit`` deploys the
 top-1 config refitted on every row instead.
 
+Which configs are the top ones (``pick``, see :mod:`._pick`): ``best`` (the default) ranks them by
+validation score; ``smallest-within TOL`` / ``fastest-within TOL`` by saved size / latency among those within
+TOL of the best score, and deploys the first alone (no ensemble, no bag) unless ``top_k`` and
+``ensemble=True`` ask for an average. ``metrics.json`` records the pick with both the picked and the best
+config's score and footprint.
+
 Training is :func:`automl.train` (replay, not a second code path). Nothing else in automl reads the test
 split.
 """
@@ -35,9 +41,10 @@ from typing import TYPE_CHECKING, Any
 from automl.exceptions import Argument, UserError
 from automl.outcomes import FailureKind
 from automl.retrain._bag import bag_folds, train_bag
+from automl.retrain._pick import pick_configs
 from automl.retrain._report import DatasetRetrain, RetrainedConfig, SeedRun
 from automl.retrain._time import RetrainClock, time_limit_of
-from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first, search_seconds
+from automl.store import QuietFootprint, RetrainPolicy, StudyInfo, TrialRecord, best_first, search_seconds
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
@@ -87,12 +94,14 @@ def deploy_plan(records: list[TrialRecord], info: StudyInfo, policy: RetrainPoli
     when the search finished at least two; otherwise the top-1 config alone. (A rule on the ensemble's
     cost was tried and dropped: its share of the search is about 3 / trials, so it only refused small
     searches, where the ensemble was measured to help, and made the default hard to predict.) The policy
-    checked its values, alone and together, when it was made.
+    checked its values, alone and together, when it was made. A ``pick`` other than ``best`` deploys one
+    model unless ``ensemble=True`` (the policy then holds ``top_k`` too).
     """
     top_k, ensemble = policy.top_k, policy.ensemble
     if ensemble is True:
         return top_k or ENSEMBLE_SIZE, True
-    if ensemble is False or policy.final_fit or top_k == 1:
+    # A pick of the smallest or fastest config deploys it alone: an average multiplies its footprint.
+    if ensemble is False or policy.final_fit or top_k == 1 or policy.pick != "best":
         return top_k or 1, False
     ranked = best_first(records, info.direction)
     if len(ranked) < 2:
@@ -201,8 +210,10 @@ def retrain_study(
     ensemble: bool | str = "auto",
     bag: bool | str = "auto",
     time_limit: float | str | None = "auto",
+    pick: str = "best",
     policy: RetrainPolicy | None = None,
     search_budget: float | None = None,
+    quiet: QuietFootprint | None = None,
 ) -> tuple[DatasetRetrain, Predictor]:
     """Retrain the top K configs of one study; save the deployed model in ``out_dir``; return the report
     and the deployed model as a :class:`Predictor`.
@@ -214,11 +225,14 @@ def retrain_study(
     the average of its fold models. The values make a :class:`~automl.store.RetrainPolicy`, which may be
     given whole as ``policy`` instead. ``time_limit="auto"`` is ``search_budget``, the seconds the search
     was given (None: no limit); every model after the top-1 config's first is trained only if it fits in
-    what is left of the limit (see :mod:`._time`).
+    what is left of the limit (see :mod:`._time`). ``pick`` orders the configs (see :mod:`._pick`; the
+    top-1 config is then the picked one); ``quiet``: the study's latencies measured again
+    (:func:`automl.training.remeasure_front`), which a pick of the fastest config uses while current.
 
     Raises:
         UserError: no complete trial, a value the policy refuses (see :class:`~automl.store.RetrainPolicy`),
-            or a dataset that is not the one searched (its fingerprint differs).
+            a pick the study cannot answer (:func:`automl.retrain.check_pick`), or a dataset that is not
+            the one searched (its fingerprint differs).
     """
     from automl.datasets import baselines_on_test
     from automl.retrain._final import all_rows, ensemble_model, final_epochs, save_retrained
@@ -227,9 +241,10 @@ def retrain_study(
 
     policy = policy_of(
         policy, top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag,
-        time_limit=time_limit,
+        time_limit=time_limit, pick=pick,
     )  # fmt: skip
     seeds, epochs, final_fit = policy.seeds, policy.epochs, policy.final_fit
+    picked = pick_configs(records, info, policy.pick, quiet=quiet)
     top_k, ensemble = deploy_plan(records, info, policy)
     folds = bag_folds(info, policy)
     if info.dataset_fingerprint and dataset.fingerprint != info.dataset_fingerprint:
@@ -244,7 +259,10 @@ def retrain_study(
     saved_history: dict[str, Any] = {}
     retrained: list[RetrainedConfig] = []
     skipped: list[dict[str, Any]] = []
-    for rank, record in enumerate(top_configs(records, info, top_k), start=1):
+    chosen = picked.order[:top_k]
+    if picked.measure is not None:
+        log.info("%s: %s", dataset.name, picked.describe())
+    for rank, record in enumerate(chosen, start=1):
         epochs_policy, early, n_epochs = _epoch_plan(record, epochs, folds)
         entry = RetrainedConfig(rank, record.number, record.score, dict(record.config), epochs_policy)
         for offset in range(seeds):
@@ -291,6 +309,7 @@ def retrain_study(
         time_limit=clock.limit,
         search_seconds=search_seconds(records),
         skipped=skipped,
+        pick=picked.to_dict(),
     )
     # The top-1 config's first model is always trained.
     deployed, preprocessor = members[0], dataset.preprocessor
@@ -309,7 +328,7 @@ def retrain_study(
     if final_fit:
         everything = all_rows(dataset)
         n_epochs = final_epochs([run.epochs for run in retrained[0].runs])
-        estimate = clock.estimate(top_configs(records, info, 1)[0], n_epochs)
+        estimate = clock.estimate(chosen[0], n_epochs)
         rows = len(everything.y_train) / max(1, len(dataset.y_train) + len(dataset.y_val))
         if not clock.fits(None if estimate is None else estimate * rows):
             skipped.append({"trial": None, "seed": base_seed, "estimated_seconds": estimate})

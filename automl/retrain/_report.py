@@ -66,6 +66,9 @@ class DatasetRetrain:
     search_seconds: float | None = None
     #: models the time limit left out: ``{"trial", "seed", "estimated_seconds"}`` (trial None: the final fit)
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    #: which config was picked and how (:meth:`automl.retrain._pick.Picked.to_dict`): the rule, its
+    #: tolerance, and the picked and the best config's validation score and footprint
+    pick: dict[str, Any] | None = None
 
     @property
     def deployed(self) -> str:
@@ -103,6 +106,7 @@ class DatasetRetrain:
             "retrain_seconds": round(self.seconds, 2),
             "time_limit": self.time_limit,
             "skipped": self.skipped,
+            "pick": self.pick,
             "configs": [
                 {**asdict(c), "test_mean": c.mean(self.metric), "test_std": c.spread(self.metric)}
                 for c in self.configs

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from automl.exceptions import UserError
+from automl.retrain._pick import check_pick, quiet_for
 from automl.retrain._policy import policy_of, retrain_study
 from automl.retrain._report import DatasetRetrain
 from automl.retrain._time import search_budget
-from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first, reload_dataset
+from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first, reload_dataset, study_space
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
@@ -30,6 +31,7 @@ def retrain_run(
     ensemble: bool | str = "auto",
     bag: bool | str = "auto",
     time_limit: float | str | None = "auto",
+    pick: str = "best",
     policy: RetrainPolicy | None = None,
 ) -> list[DatasetRetrain]:
     """Retrain the best model of every dataset of a run (or of ``dataset``) into ``<run>/models/<dataset>/``.
@@ -41,13 +43,15 @@ def retrain_run(
     experiment's total; none for a search bounded by trials alone).
 
     ``data`` supplies the dataset in memory (the Python API), instead of reloading it from the run.
+    A ``pick`` the chosen study cannot answer is refused before any dataset is loaded; a pick of the fastest
+    config first measures the study's fronts again in this process (:func:`automl.retrain.quiet_for`).
     """
     from automl.keras_backend import resumed_keras_backend
     from automl.store import load_records, load_study_info, open_run
 
     policy = policy_of(
         policy, top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag,
-        time_limit=time_limit,
+        time_limit=time_limit, pick=pick,
     )  # fmt: skip
     run, manifest, storage = open_run(run_dir)
     resumed_keras_backend(manifest.keras_backend, None)  # the run's models train and save on its backend
@@ -69,13 +73,17 @@ def retrain_run(
         best = -math.inf if top is None else (top if info.direction == "maximize" else -top)
         if info.dataset not in chosen or best > chosen[info.dataset][3]:
             chosen[info.dataset] = (name, info, records, best)
+    for _, info, _, _ in chosen.values():
+        check_pick(info, policy.pick)  # before any dataset is loaded
     reports = []
-    for name_of_dataset, (_, info, records, _) in chosen.items():
+    for name_of_dataset, (name, info, records, _) in chosen.items():
         loaded = (
             data
             if data is not None and data.name == name_of_dataset
             else reload_dataset(entries[name_of_dataset], seed)
         )
+        space = study_space(manifest, info)
+        quiet = quiet_for(policy, storage, name, loaded, space)
         report, _ = retrain_study(
             loaded,
             records,
@@ -84,6 +92,7 @@ def retrain_run(
             base_seed=seed,
             policy=policy,
             search_budget=search_budget(manifest.budget, len(manifest.studies)),
+            quiet=quiet,
         )
         reports.append(report)
     if not reports:

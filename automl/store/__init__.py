@@ -3,7 +3,14 @@
 No TensorFlow here: leaderboards and reports read a run through this package alone.
 """
 
-from automl.store._manifest_io import manifest_from_storage, open_run, read_manifest, write_manifest
+from automl.store._front import front_objectives, measure_of, pareto_front, remeasured_configs
+from automl.store._manifest_io import (
+    manifest_from_storage,
+    open_run,
+    read_manifest,
+    study_space,
+    write_manifest,
+)
 from automl.store._numbering import finish_reserved_trial, reserve_trial, trial_seed, write_trial_results
 from automl.store._orphans import (
     RetryTrial,
@@ -15,8 +22,10 @@ from automl.store._orphans import (
     trial_retries,
     worker_alive,
 )
+from automl.store._pick import PICK_FORMS, Pick, parse_pick
 from automl.store._policy import RetrainPolicy, RetrainPolicyError
 from automl.store._provenance import Environment, environment_info, file_sha256, split_files
+from automl.store._quiet import QUIET_ATTR, QuietFootprint, load_quiet, read_quiet, record_quiet
 from automl.store._records import (
     SCHEMA_VERSION,
     StudyInfo,
@@ -48,12 +57,16 @@ __all__ = [
     "HEARTBEAT_INTERVAL",
     "MANIFEST_ATTR",
     "MANIFEST_VERSION",
+    "PICK_FORMS",
+    "QUIET_ATTR",
     "SCHEMA_VERSION",
     "STOP_ATTR",
     "BackendEntry",
     "BudgetEntry",
     "DatasetEntry",
     "Environment",
+    "Pick",
+    "QuietFootprint",
     "RetrainPolicy",
     "RetrainPolicyError",
     "RetryTrial",
@@ -73,20 +86,28 @@ __all__ = [
     "failure_kind_of",
     "file_sha256",
     "finish_reserved_trial",
+    "front_objectives",
+    "load_quiet",
     "load_records",
     "load_stop",
     "load_study_info",
     "manifest_from_storage",
     "mask_password",
+    "measure_of",
     "open_run",
     "open_storage",
     "over_limit",
+    "pareto_front",
+    "parse_pick",
     "prepare_run_dir",
     "process_alive",
     "read_manifest",
+    "read_quiet",
     "read_stop",
+    "record_quiet",
     "record_stop",
     "reload_dataset",
+    "remeasured_configs",
     "reserve_trial",
     "resolve_run_path",
     "retry_trial",
@@ -94,6 +115,7 @@ __all__ = [
     "split_files",
     "storage_url_for",
     "study_name",
+    "study_space",
     "trial_retries",
     "trial_seed",
     "worker_alive",

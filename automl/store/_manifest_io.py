@@ -26,7 +26,10 @@ from automl.store._storage import mask_password, open_storage
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["OpenRun", "manifest_from_storage", "open_run", "read_manifest", "write_manifest"]
+    from automl.space import SearchSpace
+    from automl.store._records import StudyInfo
+
+__all__ = ["OpenRun", "manifest_from_storage", "open_run", "read_manifest", "study_space", "write_manifest"]
 
 _HEADER = "# The manifest of this automl run, also kept in its storage; automl rewrites it on resume.\n"
 
@@ -184,3 +187,18 @@ def manifest_from_storage(
             chosen = name
             break
     return RunManifest.from_dict(carried[chosen], where=f"study {chosen!r} in {label}")
+
+
+def study_space(manifest: RunManifest, info: StudyInfo) -> SearchSpace | None:
+    """The space a study searched, from the run's manifest; None when the manifest cannot rebuild it (an
+    old run whose space file is gone or changed)."""
+    from automl.exceptions import AutoMLError
+
+    entries = [s for s in manifest.spaces if s.name == info.space]
+    entries.sort(key=lambda s: s.hash != info.space_hash)  # the entry of the searched hash first
+    for entry in entries:
+        try:
+            return entry.space()
+        except AutoMLError:
+            continue
+    return None

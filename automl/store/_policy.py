@@ -1,8 +1,8 @@
 """The retrain policy: what retraining a search does, as one checked record.
 
-:class:`RetrainPolicy` holds the seven values a user gives retraining (``top_k``, ``seeds``, ``epochs``,
-``final_fit``, ``ensemble``, ``bag``, ``time_limit``) and owns every rule about them, alone or together;
-it checks them once, when it is made, wherever it is made: ``AutoMLSearch.retrain()``,
+:class:`RetrainPolicy` holds the eight values a user gives retraining (``top_k``, ``seeds``, ``epochs``,
+``final_fit``, ``ensemble``, ``bag``, ``time_limit``, ``pick``) and owns every rule about them, alone or
+together; it checks them once, when it is made, wherever it is made: ``AutoMLSearch.retrain()``,
 ``automl.retrain.retrain_run()``, ``automl retrain`` or an experiment file's ``retrain:`` section. The
 rules that need the search (how many configs finished, whether it cross-validated, its time budget) are in
 :func:`automl.retrain.deploy_plan`, :func:`automl.retrain._bag.bag_folds` and :mod:`automl.retrain._time`.
@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from automl._durations import parse_duration
 from automl.exceptions import Argument, UserError
+from automl.store._pick import Pick, parse_pick
 
 __all__ = ["Choice", "RetrainPolicy", "RetrainPolicyError"]
 
@@ -78,6 +79,20 @@ def _time_limit(value: object) -> float | str | None:
     )
 
 
+def _pick(value: object) -> str:
+    """``pick`` as the policy keeps it: its canonical words (``smallest-within 0.005``), which the
+    manifest writes and :func:`~automl.store.parse_pick` reads back."""
+    try:
+        return str(parse_pick(value))
+    except ValueError as exc:
+        raise RetrainPolicyError(
+            "{pick}: " + str(exc).replace("{", "{{").replace("}", "}}"),
+            pick=Argument("pick"),
+            key="pick",
+            in_file=f"{exc}",
+        ) from None
+
+
 @dataclass(frozen=True)
 class RetrainPolicy:
     """How to retrain a search's best configs (README "Retraining"); refused in one line if contradictory.
@@ -87,11 +102,19 @@ class RetrainPolicy:
     config refitted on every row; ``ensemble``: deploy the average of the top configs; ``bag``: retrain
     each config as the average of its fold models; ``time_limit``: seconds the whole retrain may take
     (a duration such as ``"20m"`` is read as one), ``None`` for no limit, or ``"auto"`` (the default) for
-    the time budget the search was given (see :mod:`automl.retrain._time`).
+    the time budget the search was given (see :mod:`automl.retrain._time`); ``pick``: which config is
+    deployed, ``"best"`` (the default: the best validation score, as ``ensemble`` and ``bag`` say), or
+    ``"smallest-within TOL"`` / ``"fastest-within TOL"``: the smallest (saved size) or fastest (latency at
+    batch 1) config whose validation score is within TOL of the best, TOL in the metric's units (``0.005``)
+    or a percentage of the best score (``"1%"``); see :mod:`automl.store._pick`. Such a pick deploys one
+    model: an ensemble or a bag multiplies the size and latency it minimises, so ``ensemble`` and ``bag``
+    ``"auto"`` mean no, ``bag=True`` is refused, and an ensemble needs ``top_k`` and ``ensemble=True``
+    both (the K smallest or fastest configs within TOL, averaged).
 
     Raises:
         RetrainPolicyError: (a :class:`UserError`) a value out of its range, or two values that contradict
-            each other (``final_fit`` with ``ensemble`` or ``bag``, an ensemble of ``top_k`` 1).
+            each other (``final_fit`` with ``ensemble`` or ``bag``, an ensemble of ``top_k`` 1, a pick of
+            the smallest or fastest with ``bag`` or with ``ensemble`` but no ``top_k``).
     """
 
     top_k: int | None = None
@@ -101,9 +124,16 @@ class RetrainPolicy:
     ensemble: Choice = "auto"
     bag: Choice = "auto"
     time_limit: float | str | None = "auto"
+    pick: str = "best"
+
+    @property
+    def parsed_pick(self) -> Pick:
+        """``pick`` as a :class:`~automl.store.Pick` (rule, tolerance)."""
+        return parse_pick(self.pick)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "time_limit", _time_limit(self.time_limit))
+        object.__setattr__(self, "pick", _pick(self.pick))
         if self.top_k is not None and not (_whole(self.top_k) and self.top_k >= 1):
             raise RetrainPolicyError(
                 "{top_k} must be at least 1, but got {got!r}",
@@ -148,4 +178,28 @@ class RetrainPolicy:
                 top_k=Argument("top_k"),
                 key="ensemble",
                 in_file="an ensemble needs `top_k` of 2 or more",
+            )
+        if self.pick != "best":
+            self._check_pick()
+
+    def _check_pick(self) -> None:
+        """A pick of the smallest or fastest config deploys one model unless an ensemble is asked whole."""
+        if self.bag is True:
+            raise RetrainPolicyError(
+                "{pick} deploys one small or fast model, and {bag} averages K fold models (K times its "
+                "size and latency): drop {bag}, or pick 'best'",
+                pick=Argument("pick", self.pick),
+                bag=Argument("bag"),
+                in_file="a bag of fold models multiplies the size and latency a pick minimises: "
+                "drop bag, or pick best",
+            )
+        if self.ensemble is True and self.top_k is None:
+            raise RetrainPolicyError(
+                "{pick} with {ensemble} averages several configs (their sizes and latencies add up): "
+                "say how many with {top_k}, or drop {ensemble}",
+                pick=Argument("pick", self.pick),
+                ensemble=Argument("ensemble"),
+                top_k=Argument("top_k"),
+                in_file="an ensemble of picked configs needs top_k (their sizes and latencies add up), "
+                "or drop ensemble",
             )

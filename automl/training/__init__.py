@@ -1,5 +1,6 @@
 """Training: :func:`train`, the one fit loop of trials, Hyperband rounds and retraining; :func:`predict`;
-a model's :class:`Footprint` (saved size, prediction latency) after training or from its config alone.
+a model's :class:`Footprint` (saved size, prediction latency) after training or from its config alone,
+and :func:`remeasure_front`: a study's fronts measured again in one quiet process after its search.
 
 :class:`TrainResult`, :class:`StopReason`, :class:`TrialCheckpoint` and the footprint's functions import
 without TensorFlow (they load Keras when they measure); ``train``,
@@ -20,6 +21,7 @@ from automl.training._footprint import (
     latency_note,
     measure_footprint,
 )
+from automl.training._remeasure import remeasure_front
 from automl.training._result import StopReason, TrainResult
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "latency_note",
     "measure_footprint",
     "predict",
+    "remeasure_front",
     "rows_per_chunk",
     "train",
 ]

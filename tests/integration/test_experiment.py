@@ -166,10 +166,12 @@ budget: {trials: 2}
         (BASE + "retrain:\n  final_fit: true\n  bag: true\n", 5, "retrain: `final_fit` and `bag` deploy different models: choose one"),
         (BASE + "retrain: {time_limit: soon}\n", 5, "retrain.time_limit: give a duration (90, 20m, 1h), auto or none, not 'soon'"),
         (BASE + "checkpoint_dir: [a, b]\n", 5, "checkpoint_dir: give a folder, not ['a', 'b']"),
+        (BASE + "retrain: {pick: smallest-within}\n", 5, "retrain.pick: smallest-within needs a tolerance: smallest-within 0.005"),
+        (BASE + "retrain:\n  pick: fastest-within 1%\n  bag: true\n", 5, "retrain: a bag of fold models multiplies the size and latency a pick minimises: drop bag, or pick best"),
     ],
     ids=["unknown-key", "dataset-twice", "budget-0", "no-workers", "no-gpus", "gpus-and-workers", "algorithm", "backend", "option", "report",
          "space", "duration", "dataset-typo", "duration-0", "retrain-seeds", "retrain-epochs", "retrain-bag", "retrain-final-fit",
-         "retrain-contradiction", "retrain-time-limit", "checkpoint-dir"],
+         "retrain-contradiction", "retrain-time-limit", "checkpoint-dir", "retrain-pick", "retrain-pick-bag"],
 )  # fmt: skip
 def test_validation_errors_are_one_line_with_file_and_line(tmp_path, capsys, text, line, expected):
     path = write(tmp_path, text)
@@ -192,6 +194,8 @@ def test_the_budget_and_retrain_sections_are_the_manifests_records(tmp_path):
     config = parse_experiment(write(tmp_path, text))
     assert config.budget == BudgetEntry(trials=2, timeout=5400.0)
     assert config.retrain == RetrainPolicy(top_k=2, seeds=3, epochs=4)
+    picking = write(tmp_path, BASE + "retrain: {pick: smallest-within 0.5%}\n", "pick.yaml")
+    assert parse_experiment(picking).retrain == RetrainPolicy(pick="smallest-within 0.5%")
     assert parse_experiment(write(tmp_path, BASE + "retrain: false\n", "off.yaml")).retrain is None
     assert parse_experiment(write(tmp_path, BASE, "on.yaml")).retrain == RetrainPolicy()
     # The policy's refusal, at the line of the key at fault, in the file's words.

@@ -132,6 +132,7 @@ def test_round_trip_through_dict_json_and_yaml():
         "ensemble": "auto",
         "bag": "auto",
         "time_limit": "auto",
+        "pick": "best",
     }
 
 

@@ -108,3 +108,60 @@ def test_time_limit_refuses_what_is_not_a_positive_duration(time_limit):
         "time_limit",
         f"give a duration (90, 20m, 1h), auto or none, not {time_limit!r}",
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("best", "best"),
+        ("Smallest-within  0.005", "smallest-within 0.005"),
+        ("fastest-within 1%", "fastest-within 1%"),
+        ("fastest-within 0", "fastest-within 0"),
+        ("smallest-within .5e-2", "smallest-within 0.005"),
+    ],
+)
+def test_a_pick_is_kept_in_its_canonical_words(given, kept):
+    policy = RetrainPolicy(pick=given)
+    assert policy.pick == kept
+    assert str(policy.parsed_pick) == kept and RetrainPolicy(pick=kept) == policy
+
+
+def test_a_tolerance_is_a_score_difference_or_a_share_of_the_best():
+    absolute = RetrainPolicy(pick="smallest-within 0.01").parsed_pick
+    assert absolute.within(0.94, 0.95, "maximize") and not absolute.within(0.9399, 0.95, "maximize")
+    assert absolute.within(2.01, 2.0, "minimize") and not absolute.within(2.02, 2.0, "minimize")
+    relative = RetrainPolicy(pick="fastest-within 10%").parsed_pick
+    assert (relative.tolerance, relative.relative, relative.objective) == (0.1, True, "latency")
+    assert relative.threshold(2.0, "minimize") == pytest.approx(2.2)
+    assert relative.threshold(0.9, "maximize") == pytest.approx(0.81)
+
+
+@pytest.mark.parametrize(
+    ("pick", "says"),
+    [
+        ("smalest", "give best, smallest-within TOL or fastest-within TOL"),
+        ("best 0.1", "give best, smallest-within TOL or fastest-within TOL"),
+        ("smallest-within", "smallest-within needs a tolerance: smallest-within 0.005"),
+        (
+            "fastest-within -0.01",
+            "fastest-within takes a tolerance of 0 or more, such as 0.005 or 1%, not '-0.01'",
+        ),
+        ("fastest-within 1%%", "not '1%%'"),
+        ("smallest-within nan", "not 'nan'"),
+        (0.01, "not 0.01"),
+    ],
+)
+def test_a_malformed_pick_is_one_line(pick, says):
+    error = refusal(pick=pick)
+    assert str(error).startswith("`pick`: ") and says in str(error)
+    assert error.key == "pick" and says in error.in_file and not error.in_file.startswith("`")
+
+
+def test_a_pick_deploys_one_model_unless_an_ensemble_is_asked_whole():
+    error = refusal(pick="smallest-within 0.01", bag=True)
+    assert str(error).startswith("`pick='smallest-within 0.01'` deploys one small or fast model, and `bag`")
+    error = refusal(pick="fastest-within 1%", ensemble=True)
+    assert "say how many with `top_k`" in str(error) and "top_k" in error.in_file
+    RetrainPolicy(pick="fastest-within 1%", ensemble=True, top_k=2)
+    RetrainPolicy(pick="smallest-within 0.01", final_fit=True, bag=False, ensemble=False)
+    RetrainPolicy(pick="best", bag=True)
