@@ -14,6 +14,7 @@ deadline.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ __all__ = [
     "run_study",
     "writable_folder",
 ]
+
+log = logging.getLogger("automl.launch")
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,7 @@ def run_study(
             trainer=None if trainer is None else load_trainer(trainer),
             checkpoint_dir=prepared.checkpoint_dir,
         )  # fmt: skip
+        _measure_front_again(launch, prepared, trainer)
         return
     # The workers on this machine share one copy of the dataset, written once and memory-mapped by each
     # (reloadable or not): N workers cost one dataset, not N, and none loads or preprocesses it again.
@@ -251,6 +255,21 @@ def run_study(
     finally:
         if reloadable:
             dataset_file.unlink(missing_ok=True)  # the run can load it again; only a Python object's stays
+    _measure_front_again(launch, prepared, trainer)
+
+
+def _measure_front_again(launch: StudyLaunch, prepared: PreparedRun, trainer: str | None) -> None:
+    """A search for latency ends by timing its front again here, one config after another, with its
+    workers gone: the trials' own latencies were taken beside other workers' training. Never fails the
+    search (the trials' numbers stand, with a warning)."""
+    if trainer is not None or "latency" not in launch.info.objectives:
+        return
+    from automl.training import remeasure_front
+
+    try:
+        remeasure_front(prepared.storage, launch.name, launch.dataset, launch.space)
+    except Exception as exc:
+        log.warning("the front's latencies were not measured again: %s", exc)
 
 
 def check_same_search(previous: RunManifest, dataset: str, space: str, backend: Any) -> None:
