@@ -54,11 +54,14 @@ def test_two_workers_stop_together_once_the_study_stalls(tmp_path, monkeypatch, 
     assert first <= len(ordered) <= first + 1, [(t.number, t.score) for t in ordered]
     assert 2 + STALL <= first <= 3 + 2 * STALL
     stop = load_stop(prepared.url, launch.name)
-    assert stop is not None and (stop.trials, stop.best, stop.best_trial) == (STALL, 0.6, 2)
+    # The best is the first trial to finish with 0.6: trial 2, or trial 3 where the other worker's trial 3
+    # (scored alike) finished first on a loaded machine.
+    best = next(t.number for t in ordered if t.score == pytest.approx(0.6))
+    assert stop is not None and (stop.trials, stop.best, stop.best_trial) == (STALL, 0.6, best)
     # No replacement worker was started to find the stop and end at once, again and again.
     banners = sum(p.read_text().count("--- worker") for p in (prepared.path / "workers").glob("w*.log"))
     assert banners == 2
 
     code, out, err = cli(["leaderboard", str(prepared.path)])
     assert code == 0, err
-    assert "stopped: no improvement over 4 trials (best 0.6000 at trial 2)" in " ".join(out.split())
+    assert f"stopped: no improvement over 4 trials (best 0.6000 at trial {best})" in " ".join(out.split())
