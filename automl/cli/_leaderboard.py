@@ -77,14 +77,7 @@ def leaderboard_command(
     if pareto:
         _fronts(run_dir, fmt, dataset=dataset, top=top, diagnose=diagnose, all_columns=all_columns, wide=wide)
         return
-    frames = run_leaderboards(run_dir)
-    if not frames:
-        raise UserError(f"{run_dir}: the run holds no study yet; start one with automl search")
-    if dataset is not None:
-        names = list(dict.fromkeys(f.attrs["dataset"] for f in frames))
-        frames = [f for f in frames if f.attrs["dataset"] == dataset]
-        if not frames:
-            raise UserError(f"--dataset: the run has no dataset {dataset!r}; it searched: {', '.join(names)}")
+    frames = _of_dataset(run_leaderboards(run_dir), run_dir, dataset)
     across = across_datasets(frames) if len(frames) > 1 else None
     diagnoses: dict[str, Any] = {}
     advice: dict[str, Any] = {}
@@ -160,14 +153,7 @@ def _fronts(
         raise UserError("--pareto shows each front whole: drop --top")
     if diagnose:
         raise UserError("--pareto and --diagnose are two views of a run: ask for one at a time")
-    frames = run_fronts(run_dir)
-    if not frames:
-        raise UserError(f"{run_dir}: the run holds no study yet; start one with automl search")
-    if dataset is not None:
-        names = list(dict.fromkeys(f.attrs["dataset"] for f in frames))
-        frames = [f for f in frames if f.attrs["dataset"] == dataset]
-        if not frames:
-            raise UserError(f"--dataset: the run has no dataset {dataset!r}; it searched: {', '.join(names)}")
+    frames = _of_dataset(run_fronts(run_dir), run_dir, dataset)
     with writing(stdout_folder(), resume=False):
         if fmt == "json":
             fronts = [json.loads(render_front(f, "json")) for f in frames]
@@ -180,3 +166,18 @@ def _fronts(
             else:
                 sys.stdout.write(("\n" if i else "") + render_front(frame, fmt, all_columns=all_columns))
         sys.stdout.flush()
+
+
+def _of_dataset(frames: list[Any], run_dir: Path, dataset: str | None) -> list[Any]:
+    """The run's tables (leaderboards or fronts) of ``dataset`` (None: all); one line for none."""
+    from automl.exceptions import UserError
+
+    if not frames:
+        raise UserError(f"{run_dir}: the run holds no study yet; start one with automl search")
+    if dataset is None:
+        return frames
+    chosen = [f for f in frames if f.attrs["dataset"] == dataset]
+    if not chosen:
+        names = list(dict.fromkeys(f.attrs["dataset"] for f in frames))
+        raise UserError(f"--dataset: the run has no dataset {dataset!r}; it searched: {', '.join(names)}")
+    return chosen
