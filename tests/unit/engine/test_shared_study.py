@@ -130,8 +130,11 @@ def test_two_workers_share_one_study_without_collisions(
     trained_here = [r for r in records if r.repeat_of is None]
     assert [r.seed for r in trained_here] == [trial_seed(0, r.number) for r in trained_here]
     assert all(r.seed == trial_seed(0, r.repeat_of) for r in records if r.repeat_of is not None)
-    assert all(n > 0 for n in trained), f"a worker trained nothing: {trained}"
+    # Both recorded trials. Two stand-alone KerasTuner oracles of one seed propose the same configs, so the
+    # slower worker may find every one finished by the other: it records repeats and trains nothing.
     assert len({r.worker for r in records}) == 2
+    if backend == "optuna":
+        assert all(n > 0 for n in trained), f"a worker trained nothing: {trained}"
     # A worker waits for the trials others run before it starts one: only two starting in the same
     # instant can overshoot the budget, by one.
     assert 12 <= len([r for r in records if r.state.finished]) <= 12 + 2
