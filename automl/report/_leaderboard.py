@@ -25,6 +25,7 @@ __all__ = [
     "config_summary",
     "fit_config",
     "over_limit_share",
+    "plain_text",
     "render",
     "run_leaderboards",
     "study_leaderboard",
@@ -281,6 +282,17 @@ def _markdown(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body]) + "\n"
 
 
+def plain_text(frame: pd.DataFrame, fmt: str) -> str | None:
+    """``frame`` as ``csv``, or as ``json`` (one document: its facts beside its ``rows``); None for the
+    other formats, which each table draws its own way."""
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    if fmt == "json":
+        records = json.loads(frame.to_json(orient="records"))
+        return json.dumps({**frame.attrs, "rows": records}, indent=2) + "\n"
+    return None
+
+
 def render(
     frame: pd.DataFrame,
     fmt: str = "table",
@@ -300,11 +312,9 @@ def render(
         cut = frame.index[(frame["rank"].notna()) & (ranked <= top)]
         last = cut.max() if len(cut) else -1
         frame = frame.loc[(frame.index <= last) | (frame["state"] == "baseline")]
-    if fmt == "csv":
-        return frame.to_csv(index=False)
-    if fmt == "json":
-        records = json.loads(frame.to_json(orient="records"))
-        return json.dumps({**frame.attrs, "rows": records}, indent=2) + "\n"
+    plain = plain_text(frame, fmt)
+    if plain is not None:
+        return plain
     shown = frame if all_columns else compact(frame)
     if fmt == "markdown":
         return _markdown(shown)

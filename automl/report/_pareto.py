@@ -11,7 +11,6 @@ which. Pure functions of the records, no TensorFlow.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +19,14 @@ from typing import Any
 import pandas as pd
 
 from automl.objectives import SECONDARY, UNITS
-from automl.report._leaderboard import _cell, _markdown, config_summary, fit_config, varying_params
+from automl.report._leaderboard import (
+    _cell,
+    _markdown,
+    config_summary,
+    fit_config,
+    plain_text,
+    varying_params,
+)
 from automl.store import (
     QuietFootprint,
     StudyInfo,
@@ -216,11 +222,9 @@ def render_front(
     table's facts beside its ``rows``. ``table`` and ``markdown`` show the compact columns (sizes in kB,
     one-line configs) unless ``all_columns``; ``width`` fits the table's configs to a terminal.
     """
-    if fmt == "csv":
-        return frame.to_csv(index=False)
-    if fmt == "json":
-        rows = json.loads(frame.to_json(orient="records"))
-        return json.dumps({**frame.attrs, "rows": rows}, indent=2) + "\n"
+    plain = plain_text(frame, fmt)
+    if plain is not None:
+        return plain
     shown = frame if all_columns else _compact(frame)
     attrs = frame.attrs
     empty = f"no complete trial has its {WORDS[attrs['objective']]} measured" if frame.empty else ""
