@@ -27,10 +27,12 @@ def small_digits():
         ("cnn", range(2)),
         ("tiny", range(2)),
         ("compact", range(2)),
+        ("midsize", range(2)),
         # More samples of the widest spaces: each takes seconds, so they wait for the slow suite.
         pytest.param("mlp", range(4, 12), marks=pytest.mark.slow),
         pytest.param("cnn", range(2, 8), marks=pytest.mark.slow),
         pytest.param("compact", range(2, 6), marks=pytest.mark.slow),
+        pytest.param("midsize", range(2, 6), marks=pytest.mark.slow),
     ],
 )
 def test_sampled_configs_build_and_train(small_digits, name, seeds):

@@ -179,3 +179,11 @@ def test_content_hash_changes_with_meaning_only():
     assert a.content_hash == b.content_hash
     c = small_space(objective="f1")
     assert c.content_hash != a.content_hash
+
+
+def test_midsize_spans_compacts_knobs_over_wider_ranges():
+    compact, midsize = ({p.name: p for p in load_space(n).declared} for n in ("compact", "midsize"))
+    assert set(compact) == set(midsize)
+    for name in ("depth", "units", "dropout", "l2"):
+        assert midsize[name].low == compact[name].low and midsize[name].high > compact[name].high
+    assert set(compact["batch_size"].values) < set(midsize["batch_size"].values)
