@@ -451,12 +451,12 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         ``retrain_report_`` and ``predictor_``; returns the deployed :class:`automl.Predictor`: raw rows
         in, labels or values in original units out, the Keras model at ``.model``.
 
-        What is deployed: ``ensemble="auto"`` (the default) averages the top 3 configs (or the top
-        ``top_k``) in one model when the search finished two or more, else the top-1 config;
-        ``ensemble=True`` always averages the top ``top_k`` (default 3), ``False`` deploys the top-1
-        config. The ensemble's test scores are in
-        ``retrain_report_.ensemble``. ``final_fit`` deploys the top-1 config fitted again on every row,
-        test included, after the honest test (see :mod:`automl.retrain`). ``bag="auto"`` (the default)
+        What is deployed: ``ensemble="auto"`` (the default) averages the top 5 configs (3 when
+        each is bagged; or the top ``top_k``) in one model when the search finished two or more, else the
+        top-1 config; ``ensemble=True`` always averages the top ``top_k`` (default 5 or 3), ``False``
+        deploys the top-1 config. The ensemble's test scores are in ``retrain_report_.ensemble``.
+        ``final_fit`` deploys the top-1 config fitted again on every row, test included, after the
+        honest test (see :mod:`automl.retrain`). ``bag="auto"`` (the default)
         retrains each config as the average of its K fold models when the search scored trials by K-fold
         cross-validation, instead of one model on train + validation; ``True`` bags always (5 folds
         after a validation-split search), ``False`` never.

@@ -32,7 +32,8 @@ def retrain_command(
         typer.Option(
             "--ensemble/--no-ensemble",
             help="Save one model averaging the --top K configs (scored on test too), or the top-1 config "
-            "alone. Default: an ensemble of the top 3 when the search finished two or more.",
+            "alone. Default: an ensemble of the top 5 (3 when each is bagged) when the search finished "
+            "two or more.",
             show_default=False,
         ),
     ] = None,

@@ -7,13 +7,21 @@ tolerance), and :mod:`._report` is what it reports; :mod:`._run` retrains a run 
 """
 
 from automl.retrain._pick import Picked, check_pick, pick_configs, quiet_for
-from automl.retrain._policy import ENSEMBLE_SIZE, deploy_plan, policy_of, retrain_study, top_configs
+from automl.retrain._policy import (
+    BAGGED_ENSEMBLE_SIZE,
+    ENSEMBLE_SIZE,
+    deploy_plan,
+    policy_of,
+    retrain_study,
+    top_configs,
+)
 from automl.retrain._predictor import Predictor, load_model
 from automl.retrain._report import DatasetRetrain, RetrainedConfig, SeedRun
 from automl.retrain._run import retrain_run
 from automl.retrain._time import search_budget
 
 __all__ = [
+    "BAGGED_ENSEMBLE_SIZE",
     "ENSEMBLE_SIZE",
     "DatasetRetrain",
     "Picked",

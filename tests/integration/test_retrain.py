@@ -81,7 +81,7 @@ def test_predictor_works_on_raw_rows(searched):
     rows = [int(m[0]) for m in matches]
     assert (frame["target"].to_numpy()[rows] == wine.y_test).all()
     raw_test = features.iloc[rows]
-    saved = searched.test_metrics_  # the deployed model's: here the top 3 averaged
+    saved = searched.test_metrics_  # the deployed model's: here the top configs averaged
     np.testing.assert_allclose(
         predictor.predict_proba(raw_test), probabilities(predict(predictor.model, wine.x_test)), atol=1e-6
     )

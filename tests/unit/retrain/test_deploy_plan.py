@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from automl.retrain import ENSEMBLE_SIZE, deploy_plan
+from automl.retrain import BAGGED_ENSEMBLE_SIZE, ENSEMBLE_SIZE, deploy_plan
 from automl.store import RetrainPolicy, StudyInfo, TrialRecord, TrialState
 
 INFO = StudyInfo(
@@ -25,12 +25,24 @@ def trials(*seconds: float | None, state: TrialState = TrialState.COMPLETE) -> l
     ]
 
 
-def test_auto_ensembles_the_top_three_of_any_search_that_finished_two():
-    assert deploy_plan(trials(1, 1, 1, 5, 5, 7), INFO, RetrainPolicy()) == (ENSEMBLE_SIZE, True) == (3, True)
-    assert deploy_plan(trials(1, 1), INFO, RetrainPolicy()) == (3, True)  # the two it has
-    assert deploy_plan(trials(1, 1, 1), replace(INFO, cv=5), RetrainPolicy()) == (3, True)
+def test_auto_ensembles_the_top_five_of_any_search_that_finished_two():
+    assert deploy_plan(trials(1, 1, 1, 5, 5, 7), INFO, RetrainPolicy()) == (ENSEMBLE_SIZE, True) == (5, True)
+    assert deploy_plan(trials(1, 1), INFO, RetrainPolicy()) == (5, True)  # the two it has
     # Pruned trials are not members.
     assert deploy_plan(trials(3) + trials(30, state=TrialState.PRUNED), INFO, RetrainPolicy()) == (1, False)
+
+
+def test_bagged_members_are_three():
+    """After a cross-validated search each member is K fold models: the top 3, unless the bag is refused."""
+    cross_validated = replace(INFO, cv=5)
+    assert deploy_plan(trials(1, 1, 1, 1, 1), cross_validated, RetrainPolicy()) == (
+        BAGGED_ENSEMBLE_SIZE,
+        True,
+    )
+    assert BAGGED_ENSEMBLE_SIZE == 3
+    assert deploy_plan(trials(1, 1, 1), cross_validated, RetrainPolicy(ensemble=True)) == (3, True)
+    assert deploy_plan(trials(1, 1, 1), cross_validated, RetrainPolicy(bag=False)) == (5, True)
+    assert deploy_plan(trials(1, 1, 1), INFO, RetrainPolicy(bag=True)) == (3, True)  # bagged on request
 
 
 def test_auto_needs_two_finished_configs():
@@ -45,7 +57,7 @@ def test_what_the_caller_says_wins():
     assert deploy_plan(run, INFO, RetrainPolicy(top_k=2)) == (2, True)  # the members are retrained anyway
     assert deploy_plan(run, INFO, RetrainPolicy(ensemble=False)) == (1, False)
     assert deploy_plan(run, INFO, RetrainPolicy(ensemble=False, top_k=3)) == (3, False)
-    assert deploy_plan(run, INFO, RetrainPolicy(ensemble=True)) == (3, True)
+    assert deploy_plan(run, INFO, RetrainPolicy(ensemble=True)) == (5, True)
     assert deploy_plan(run, INFO, RetrainPolicy(ensemble=True, top_k=5)) == (5, True)
     assert deploy_plan(run, INFO, RetrainPolicy(final_fit=True)) == (1, False)
 

