@@ -65,8 +65,9 @@ _TRUNCATED = ("pruned", "max_epochs")
 
 #: configs an ``auto`` ensemble averages when each member is one model. In benchmarks/quality.py at 60 s
 #: the top 3 averaged beat the top-1 model on both regressions, breast_cancer and digits; on the mid-size
-#: cases the top 5 beat the top 3 on four of five and tied on the fifth (CHANGELOG, README "What to
-#: deploy"). Retraining them costs five trials' training, small next to a search of tens of trials.
+#: cases the top 5 were level with or ahead of the top 3 on all five and narrowed the seed spread on the
+#: noisiest (CHANGELOG, README "What to deploy"). Retraining them costs five trials' training, small next
+#: to a search of tens of trials.
 ENSEMBLE_SIZE = 5
 
 #: members when each is already a bag of K fold models (a cross-validated search, small data): there the
