@@ -105,11 +105,11 @@ def deploy_plan(records: list[TrialRecord], info: StudyInfo, policy: RetrainPoli
     :data:`BAGGED_ENSEMBLE_SIZE` when each config is bagged); ``False`` retrains ``top_k`` (default 1)
     and deploys the first. ``"auto"``: with ``top_k`` of 2 or more, the configs being retrained anyway are
     averaged; with ``top_k`` unset, the default number are when the search finished at least two;
-    otherwise the top-1 config alone. (A rule on the ensemble's
-    cost was tried and dropped: its share of the search is about 3 / trials, so it only refused small
-    searches, where the ensemble was measured to help, and made the default hard to predict.) The policy
-    checked its values, alone and together, when it was made. A ``pick`` other than ``best`` deploys one
-    model unless ``ensemble=True`` (the policy then holds ``top_k`` too).
+    otherwise the top-1 config alone. (A rule on the ensemble's cost was tried and dropped: its share of
+    the search is about members / trials, so it only refused small searches, where the ensemble was
+    measured to help, and made the default hard to predict.) The policy checked its values, alone and
+    together, when it was made. A ``pick`` other than ``best`` deploys one model unless ``ensemble=True``
+    (the policy then holds ``top_k`` too).
     """
     top_k, ensemble = policy.top_k, policy.ensemble
     size = BAGGED_ENSEMBLE_SIZE if bag_folds(info, policy) else ENSEMBLE_SIZE
