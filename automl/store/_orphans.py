@@ -3,6 +3,9 @@
 Other processes may be searching the same study (workers, other machines), so a RUNNING trial is failed
 only when its process is known to be dead: its heartbeat is older than the grace period (``stale_heartbeat``),
 it names a worker on this machine whose process no longer exists, or the supervisor saw that worker die.
+A trial that names no worker is unclaimed: its process lost the storage between creating it and writing its
+name (a database outage), so it is an orphan once it is older than the storage's grace period, the longest
+a live process retries that first write.
 Optuna has no public call that fails another process's trial; the storage API used here is stable across
 its versions.
 """
@@ -76,19 +79,33 @@ def fail_orphaned_trials(study: optuna.Study, *, local: bool, retry: bool) -> in
     """Fail every RUNNING trial whose process is gone (see the module doc); returns how many.
 
     ``local``: the storage is the run's own SQLite file, where a RUNNING trial that names no worker
-    (written before workers recorded themselves) is an orphan too. ``retry``: a backend whose proposals
-    come from the study retries each config once.
+    (written before workers recorded themselves) is an orphan at once; in a shared storage, once it is
+    older than the storage's grace period. ``retry``: a backend whose proposals come from the study
+    retries each config once.
     """
+    import datetime
+
     import optuna
+
+    from automl.store._retry import storage_grace
 
     # Not Optuna's fail_stale_trials: it retries through the storage's callback whatever the backend (a
     # KerasTuner trial's copy would wait forever: its oracle proposes, not the study).
     count = len(fail_silent_trials(study, "its process went silent", retry=retry))
+    unclaimed_since = datetime.datetime.now() - datetime.timedelta(seconds=0 if local else storage_grace())
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         worker = trial.user_attrs.get("worker")
-        if (worker is None and local) or (worker is not None and not worker_alive(str(worker))):
+        if worker is not None and not worker_alive(str(worker)):
             count += _fail(study, trial, FailureKind.INTERRUPTED, "its process ended mid-trial", retry=retry)
+        elif worker is None and (local or _started_before(trial, unclaimed_since)):
+            message = "its process ended before it recorded itself (the storage was lost)"
+            count += _fail(study, trial, FailureKind.INTERRUPTED, message, retry=retry)
     return count
+
+
+def _started_before(trial: optuna.trial.FrozenTrial, moment: Any) -> bool:
+    # Optuna stamps datetime_start with the local time of the process that started the trial.
+    return trial.datetime_start is not None and trial.datetime_start < moment
 
 
 def _fail(
