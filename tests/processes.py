@@ -10,6 +10,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from automl.store import study_name
+
+#: the study :func:`search_in_process` creates (run ``run``, iris, the ``small`` space, Optuna's random sampler).
+IN_PROCESS_STUDY = study_name("run", "iris", "small", "optuna", "random")
+
 
 def start_script(script: str, *args: str, cwd: Path | None = None) -> subprocess.Popen:
     """``script`` (dedented) in a new Python process with ``args``; its output captured."""

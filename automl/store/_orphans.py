@@ -12,6 +12,7 @@ its versions.
 
 from __future__ import annotations
 
+import datetime
 import os
 import socket
 from pathlib import Path
@@ -83,8 +84,6 @@ def fail_orphaned_trials(study: optuna.Study, *, local: bool, retry: bool) -> in
     older than the storage's grace period. ``retry``: a backend whose proposals come from the study
     retries each config once.
     """
-    import datetime
-
     import optuna
 
     from automl.store._retry import storage_grace
@@ -103,7 +102,7 @@ def fail_orphaned_trials(study: optuna.Study, *, local: bool, retry: bool) -> in
     return count
 
 
-def _started_before(trial: optuna.trial.FrozenTrial, moment: Any) -> bool:
+def _started_before(trial: optuna.trial.FrozenTrial, moment: datetime.datetime) -> bool:
     # Optuna stamps datetime_start with the local time of the process that started the trial.
     return trial.datetime_start is not None and trial.datetime_start < moment
 

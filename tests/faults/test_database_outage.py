@@ -18,7 +18,7 @@ from pathlib import Path
 import optuna
 import pytest
 from private_postgres import PrivateServer
-from processes import search_in_process
+from processes import IN_PROCESS_STUDY, search_in_process
 from small_space import space
 
 from automl.store import process_alive
@@ -98,7 +98,7 @@ def test_a_server_restart_mid_search_loses_nothing_on_either_machine(tmp_path, s
     # The second machine waits for the study before the search starts (its start-up, TensorFlow's import
     # included, is over by then): started after the study appeared, a loaded CI machine once saw the search
     # finish all its trials before the joined worker had one running.
-    name = "run/iris/small/optuna-random"  # what the search below names its study
+    name = IN_PROCESS_STUDY
     joined = _automl(
         "worker", "--storage", server.url, "--study", name, "--workers", "1", "--wait", "240", "-q",
         cwd=second,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-from processes import search_in_process
+from processes import IN_PROCESS_STUDY, search_in_process
 
 from automl import AutoMLSearch
 
@@ -75,7 +75,7 @@ def test_a_second_machine_joins_a_postgres_study_and_a_killed_worker_loses_only_
     password = str(optuna.storages.RDBStorage(postgres_url).engine.url.password)
     # The second machine is started first and waits for the study (--wait), so its start-up cannot let
     # the search spend its budget before it joins.
-    name = "run/iris/small/optuna-random"  # what the search below names its study
+    name = IN_PROCESS_STUDY
     joined = _automl(
         "worker", "--storage", postgres_url, "--study", name, "--workers", "1", "--wait", "240", "-q",
         cwd=second,

@@ -11,15 +11,10 @@ import pytest
 
 from automl.store import fail_orphaned_trials
 
-RUNNING = optuna.trial.TrialState.RUNNING
-
 
 @pytest.fixture
 def study(tmp_path):
-    made = optuna.create_study(storage=f"sqlite:///{tmp_path / 'shared.db'}", study_name="shared")
-    for value in (0.1, 0.2):
-        made.enqueue_trial({"x": value})
-    return made
+    return optuna.create_study(storage=f"sqlite:///{tmp_path / 'shared.db'}", study_name="shared")
 
 
 def _running(study: optuna.Study, worker: str | None = None) -> int:
