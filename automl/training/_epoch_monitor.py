@@ -75,6 +75,8 @@ class EpochMonitor(keras.callbacks.Callback):
         self.partial = False  # the time limit ended an epoch midway: it is neither scored nor kept
         #: called with the 0-based epoch when a stop request ends it early (a checkpoint keeps the fit)
         self.on_stop: Callable[[int], None] | None = None
+        self.epochs_ended = initial_epoch  # epochs whose end this monitor has seen (a resumed fit's too)
+        self.ended_by_itself = False  # the last epoch seen was the fit's last: all run, or stopped here
 
     def state(self) -> dict[str, Any]:
         """The counters a resumed fit needs (the best weights are saved apart)."""
@@ -116,7 +118,9 @@ class EpochMonitor(keras.callbacks.Callback):
         if interrupts.requested() and self.on_stop is not None:
             self.on_stop(epoch)
         interrupts.check()  # a Ctrl-C ended this epoch early: stop here, where unwinding is safe
+        self.epochs_ended = epoch + 1
         if self.partial:
+            self.ended_by_itself = True
             return
         logs = logs if logs is not None else {}
         loss = float(logs.get("loss", math.nan))
@@ -152,6 +156,20 @@ class EpochMonitor(keras.callbacks.Callback):
         going_on = not self.model.stop_training and epoch + 1 < self.params.get("epochs", math.inf)
         if going_on and self.deadline is not None and time.perf_counter() > self.deadline:
             self._fail(FailureKind.TIMEOUT, f"time limit reached after epoch {epoch + 1}")
+        # Not from ``stop_training``: a stop request sets it too, at any moment.
+        last = epoch + 1 >= self.params.get("epochs", math.inf)
+        self.ended_by_itself = self.failure is not None or self.early_stopped or self.stopped_by_hook or last
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        # A request landing after this epoch-end's check (while the held-out rows were scored, the pruner
+        # asked or a checkpoint saved) made Keras leave its epoch loop without another epoch end: the fit
+        # looks finished after a few epochs. Unless the fit ended here by itself, it is a stop: the epochs
+        # done are kept for a resume and the interrupt raised (it was once recorded as a complete trial).
+        if not interrupts.requested() or self.ended_by_itself:
+            return
+        if self.on_stop is not None:
+            self.on_stop(self.epochs_ended)
+        interrupts.check()
 
     def _validate(self, epoch: int) -> dict[str, float]:
         predict, y_std, y_orig = self.held_out  # type: ignore[misc]

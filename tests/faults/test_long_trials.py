@@ -67,6 +67,11 @@ def _trials(tmp_path: Path) -> list[optuna.trial.FrozenTrial]:
     return optuna.load_study(study_name=optuna.get_all_study_names(url)[0], storage=url).trials
 
 
+def _states(tmp_path: Path) -> list[tuple[int, str, dict]]:
+    """Each trial's number, state and attributes: what an assertion on the stop shows when it fails."""
+    return [(t.number, t.state.name, t.user_attrs) for t in _trials(tmp_path)]
+
+
 def _saved_epoch(tmp_path: Path, trial: int, folder: Path | None = None) -> int:
     """The epoch trial ``trial``'s checkpoint holds (0: none yet), in ``folder`` (default the run's)."""
     for state in (folder or tmp_path / "run" / "checkpoints").glob(f"*/trial-{trial}/state.json"):
@@ -149,7 +154,7 @@ def test_ctrl_c_saves_the_epoch_in_progress_and_resume_continues_it(tmp_path):
     _, err = search.communicate(timeout=120)
     assert search.returncode == 130, err[-3000:]
     saved = _saved_epoch(tmp_path, 0)  # the stop's save: the epoch stopped mid-way counts as not done
-    assert saved >= STOP_AT
+    assert saved >= STOP_AT, _states(tmp_path)
     resumed = _search(tmp_path, "--resume")
     _, err = resumed.communicate(timeout=240)
     assert resumed.returncode == 0, err[-3000:]
@@ -166,7 +171,8 @@ def test_a_checkpoint_dir_given_holds_the_checkpoints_and_a_resume_reads_them_th
     _, err = search.communicate(timeout=120)
     assert search.returncode == 130, err[-3000:]
     saved = _saved_epoch(tmp_path, 0, folder)
-    assert saved >= STOP_AT and not (tmp_path / "run" / "checkpoints").exists()
+    assert saved >= STOP_AT, _states(tmp_path)
+    assert not (tmp_path / "run" / "checkpoints").exists()
     resumed = _search(tmp_path, "--resume")
     _, err = resumed.communicate(timeout=240)
     assert resumed.returncode == 0, err[-3000:]
