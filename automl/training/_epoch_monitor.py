@@ -152,12 +152,12 @@ class EpochMonitor(keras.callbacks.Callback):
             self.history.setdefault(key, []).append(value)
         if self.held_out is None and self.failure is None:
             self.best_epoch = epoch + 1
+        last = epoch + 1 >= self.params.get("epochs", math.inf)
         # Out of time only matters if the fit was going on: a last or early-stopped epoch finished in time.
-        going_on = not self.model.stop_training and epoch + 1 < self.params.get("epochs", math.inf)
+        going_on = not self.model.stop_training and not last
         if going_on and self.deadline is not None and time.perf_counter() > self.deadline:
             self._fail(FailureKind.TIMEOUT, f"time limit reached after epoch {epoch + 1}")
         # Not from ``stop_training``: a stop request sets it too, at any moment.
-        last = epoch + 1 >= self.params.get("epochs", math.inf)
         self.ended_by_itself = self.failure is not None or self.early_stopped or self.stopped_by_hook or last
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:

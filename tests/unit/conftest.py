@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
@@ -46,3 +48,11 @@ def diabetes() -> Dataset:
     mean, std = float(data.target[:300].mean()), float(data.target[:300].std())
     y = ((data.target - mean) / std).astype(np.float32)
     return _split("diabetes", Task.REGRESSION, "tabular", x, y, 300, 80, target_mean=mean, target_std=std)
+
+
+@pytest.fixture
+def default_sigint():
+    """Python's own SIGINT handler, as under a terminal (a CI runner may start us with SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

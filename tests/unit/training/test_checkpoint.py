@@ -68,9 +68,7 @@ def test_early_stopping_counts_on_across_the_resume(cancer, tmp_path):
     assert resumed.epochs_run == 4  # one more epoch reached the patience of 6
 
 
-def test_a_stop_request_saves_the_epoch_in_progress_as_not_done(cancer, tmp_path):
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-
+def test_a_stop_request_saves_the_epoch_in_progress_as_not_done(cancer, tmp_path, default_sigint):
     class CtrlC(keras.callbacks.Callback):
         pressed = False
 
@@ -81,21 +79,17 @@ def test_a_stop_request_saves_the_epoch_in_progress_as_not_done(cancer, tmp_path
                 signal.raise_signal(signal.SIGINT)
 
     checkpoint = TrialCheckpoint(tmp_path / "t", every=3600)  # no timed save: only the stop's
-    try:
-        with pytest.raises(KeyboardInterrupt), InterruptGuard():
-            train(MLP, cancer, seed=2, checkpoint=checkpoint, callbacks=[CtrlC()])
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with pytest.raises(KeyboardInterrupt), InterruptGuard():
+        train(MLP, cancer, seed=2, checkpoint=checkpoint, callbacks=[CtrlC()])
     assert not interrupts.requested()
     assert checkpoint.epoch == 2  # two epochs done; the third, stopped after a batch, is trained again
     resumed = train(MLP, cancer, seed=2, checkpoint=checkpoint)
     assert resumed.resumed_at == 2 and resumed.epochs_run == 6
 
 
-def test_a_stop_landing_after_an_epochs_end_was_checked_is_still_a_stop(cancer, tmp_path):
+def test_a_stop_landing_after_an_epochs_end_was_checked_is_still_a_stop(cancer, tmp_path, default_sigint):
     """The request comes while a later callback runs at epoch 2's end: Keras leaves its loop with no
     further epoch end. The fit is stopped with epoch 2 kept, not returned as a finished 2-epoch trial."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
 
     class CtrlCAtEpochEnd(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -103,31 +97,24 @@ def test_a_stop_landing_after_an_epochs_end_was_checked_is_still_a_stop(cancer, 
                 signal.raise_signal(signal.SIGINT)
 
     checkpoint = TrialCheckpoint(tmp_path / "t", every=3600)
-    try:
-        with pytest.raises(KeyboardInterrupt), InterruptGuard():
-            train(MLP, cancer, seed=2, checkpoint=checkpoint, callbacks=[CtrlCAtEpochEnd()])
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with pytest.raises(KeyboardInterrupt), InterruptGuard():
+        train(MLP, cancer, seed=2, checkpoint=checkpoint, callbacks=[CtrlCAtEpochEnd()])
     assert checkpoint.epoch == 2 and len(checkpoint.state()["monitor"]["history"]["loss"]) == 2
     resumed = train(MLP, cancer, seed=2, checkpoint=checkpoint)
     assert resumed.resumed_at == 2 and resumed.epochs_run == 6
 
 
-def test_a_stop_landing_at_the_last_epochs_end_keeps_the_finished_fit(cancer):
+def test_a_stop_landing_at_the_last_epochs_end_keeps_the_finished_fit(cancer, default_sigint):
     """All epochs ran: the request stops the search after this trial, whose fit is whole."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
 
     class CtrlCAtTheEnd(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if epoch + 1 == MLP["epochs"]:
                 signal.raise_signal(signal.SIGINT)
 
-    try:
-        with pytest.raises(KeyboardInterrupt), InterruptGuard():  # raised by the guard, after the fit
-            result = train(MLP, cancer, seed=2, callbacks=[CtrlCAtTheEnd()])
-            assert result.epochs_run == MLP["epochs"] and interrupts.requested()
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with pytest.raises(KeyboardInterrupt), InterruptGuard():  # raised by the guard, after the fit
+        result = train(MLP, cancer, seed=2, callbacks=[CtrlCAtTheEnd()])
+        assert result.epochs_run == MLP["epochs"] and interrupts.requested()
 
 
 def test_a_plateau_schedules_counters_are_put_back():

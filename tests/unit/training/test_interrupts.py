@@ -14,14 +14,6 @@ from automl.training import train
 MLP = {"depth": 1, "units_0": 8, "learning_rate": 0.01, "batch_size": 8, "epochs": 4, "patience": 5}
 
 
-@pytest.fixture
-def default_sigint():
-    """Python's own SIGINT handler, as under a terminal (a CI runner may start us with SIGINT ignored)."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
 def test_first_ctrl_c_is_a_request_and_the_second_raises_at_once(default_sigint) -> None:
     with pytest.raises(KeyboardInterrupt), InterruptGuard():
         signal.raise_signal(signal.SIGINT)
