@@ -224,6 +224,10 @@ class OptunaBackend(Backend):
                 if feasible is not None:
                     study.enqueue_trial(feasible)
                 raise optuna.TrialPruned()
+            if outcome.record.repeat_of is not None:
+                # Trained nothing: it carries the curve of the trial it repeats, where a pruned trial's
+                # score is read from (its last value), in the storage as well as in this record.
+                reported = _curve(study, outcome.record.repeat_of)
             if objectives:  # no intermediate values in a multi-objective study (see its module)
                 attrs["reported"] = {str(step): score for step, score in reported.items()}
             intermediate = {} if objectives else reported
@@ -257,3 +261,12 @@ class OptunaBackend(Backend):
                 callbacks=[stop_when_done],
                 gc_after_trial=False,
             )
+
+
+def _curve(study: optuna.Study, number: int) -> dict[int, float]:
+    """The per-epoch scores trial ``number`` reported: its intermediate values, or in a multi-objective
+    study the curve it keeps itself."""
+    storage = study._storage
+    trial = storage.get_trial(storage.get_trial_id_from_study_id_trial_number(study._study_id, number))
+    kept = trial.user_attrs.get("reported") or {}
+    return dict(trial.intermediate_values) or {int(step): score for step, score in kept.items()}

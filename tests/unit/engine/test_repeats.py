@@ -3,13 +3,14 @@ counts as a finished trial; leaderboards rank the original alone (and say how ma
 
 from __future__ import annotations
 
+import optuna
 import pytest
 from stub_search import stub_search
 
 from automl.engine._repeats import config_key
 from automl.report import study_leaderboard
 from automl.space import Choice, Fixed, SearchSpace
-from automl.store import TrialState, best_first, load_study_info, open_storage
+from automl.store import TrialState, best_first, load_records, load_study_info, open_storage
 from automl.testing import StubTrainer
 
 STUDY = "stub/iris/stub/run"
@@ -70,6 +71,13 @@ def test_a_pruned_config_is_reused_as_pruned(url, iris):
         if record.repeat_of is not None:
             assert record.state is by_number[record.repeat_of].state
     assert any(r.repeat_of is not None and r.state is TrialState.PRUNED for r in found.records)
+    # read back from the storage, a pruned repeat keeps the score (the last value of the curve it carries)
+    trials = optuna.load_study(study_name=STUDY, storage=open_storage(url)).trials
+    for record in load_records(open_storage(url), STUDY):
+        if record.repeat_of is not None:
+            original = by_number[record.repeat_of]
+            assert record.score == original.score is not None, record
+            assert trials[record.number].intermediate_values == trials[original.number].intermediate_values
 
 
 def test_configs_are_the_same_when_their_floats_agree_to_six_digits():
