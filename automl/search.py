@@ -443,6 +443,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         bag: bool | Literal["auto"] = "auto",
         time_limit: float | str | None = "auto",
         pick: str = "best",
+        rescore: int = 0,
     ) -> Predictor:
         """Retrain the best config(s) on train + validation, score once on test, save the model.
 
@@ -475,8 +476,11 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         units (``0.005``) or a percentage of the best (``"1%"``); it needs a search with that objective
         (``objectives=``) and deploys one model unless ``top_k`` and ``ensemble=True`` ask for an average.
         ``retrain_report_.pick`` holds the picked and the best config's scores and footprints.
+        ``rescore=N`` trains the top N configs once more with a second seed and ranks them by the mean of
+        both validation scores before the top K are taken (a guard against the winner's curse on noisy
+        data; ``retrain_report_.rescored`` holds both scores).
         """
-        from automl.retrain import check_pick, quiet_for, retrain_study, search_budget
+        from automl.retrain import check_pick, check_rescore, quiet_for, retrain_study, search_budget
         from automl.store import study_space
 
         if not hasattr(self, "trials_"):
@@ -484,9 +488,10 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         # Bad values stop before the data is loaded again.
         policy = RetrainPolicy(
             top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag,
-            time_limit=time_limit, pick=pick,
+            time_limit=time_limit, pick=pick, rescore=rescore,
         )  # fmt: skip
         check_pick(self.study_info_, policy.pick)
+        check_rescore(self.study_info_, policy.rescore)
         manifest = read_manifest(self.run_dir_)
         dataset = getattr(self, "dataset_", None)
         if dataset is None:

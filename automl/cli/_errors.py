@@ -67,6 +67,7 @@ FLAGS = {
     "cv": "--cv",
     "time_limit": "--time-limit",
     "pick": "--pick",
+    "rescore": "--rescore",
     "checkpoint_dir": "--checkpoint-dir",
 }
 

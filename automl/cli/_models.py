@@ -20,8 +20,8 @@ def retrain_command(
         int | None,
         typer.Option(
             "--top",
-            help="Retrain the best K configs (by validation score). Default: 3 when an ensemble is "
-            "deployed, else 1.",
+            help="Retrain the best K configs (by validation score). Default: 5 when an ensemble is "
+            "deployed (3 when each is bagged), else 1.",
         ),
     ] = None,
     dataset: Annotated[str | None, typer.Option(help="Only this dataset of the run.")] = None,
@@ -72,6 +72,14 @@ def retrain_command(
             "accuracy,size); deploys that one model unless --top K --ensemble asks for an average.",
         ),
     ] = "best",
+    rescore: Annotated[
+        int,
+        typer.Option(
+            help="Train the top N configs once more with a second seed and rank them by the mean of both "
+            "validation scores before taking the --top K (against the winner's curse on noisy data). "
+            "0: off.",
+        ),
+    ] = 0,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help=NO_REPORT_HELP)] = False,
 ) -> None:
@@ -83,7 +91,7 @@ def retrain_command(
     policy = RetrainPolicy(
         top_k=top, seeds=seeds, epochs=int(epochs) if epochs.isdigit() else epochs, final_fit=final_fit,
         ensemble="auto" if ensemble is None else ensemble, bag="auto" if bag is None else bag,
-        time_limit=time_limit, pick=pick,
+        time_limit=time_limit, pick=pick, rescore=rescore,
     )  # fmt: skip
     reports = retrain_run(run_dir, dataset=dataset, policy=policy)
     if not no_report:

@@ -43,6 +43,7 @@ from automl.outcomes import FailureKind
 from automl.retrain._bag import bag_folds, train_bag
 from automl.retrain._pick import pick_configs
 from automl.retrain._report import DatasetRetrain, RetrainedConfig, SeedRun
+from automl.retrain._rescore import Rescored, check_rescore, describe_rescore, rescore_configs
 from automl.retrain._time import RetrainClock, time_limit_of
 from automl.store import QuietFootprint, RetrainPolicy, StudyInfo, TrialRecord, best_first, search_seconds
 
@@ -226,6 +227,7 @@ def retrain_study(
     bag: bool | str = "auto",
     time_limit: float | str | None = "auto",
     pick: str = "best",
+    rescore: int = 0,
     policy: RetrainPolicy | None = None,
     search_budget: float | None = None,
     quiet: QuietFootprint | None = None,
@@ -241,8 +243,10 @@ def retrain_study(
     given whole as ``policy`` instead. ``time_limit="auto"`` is ``search_budget``, the seconds the search
     was given (None: no limit); every model after the top-1 config's first is trained only if it fits in
     what is left of the limit (see :mod:`._time`). ``pick`` orders the configs (see :mod:`._pick`; the
-    top-1 config is then the picked one); ``quiet``: the study's latencies measured again
-    (:func:`automl.training.remeasure_front`), which a pick of the fastest config uses while current.
+    top-1 config is then the picked one); ``rescore``: how many top configs are trained again with a second
+    seed and ranked by the mean of both validation scores first (see :mod:`._rescore`); ``quiet``: the
+    study's latencies measured again (:func:`automl.training.remeasure_front`), which a pick of the
+    fastest config uses while current.
 
     Raises:
         UserError: no complete trial, a value the policy refuses (see :class:`~automl.store.RetrainPolicy`),
@@ -256,12 +260,13 @@ def retrain_study(
 
     policy = policy_of(
         policy, top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag,
-        time_limit=time_limit, pick=pick,
+        time_limit=time_limit, pick=pick, rescore=rescore,
     )  # fmt: skip
     seeds, epochs, final_fit = policy.seeds, policy.epochs, policy.final_fit
     picked = pick_configs(records, info, policy.pick, quiet=quiet)
     top_k, ensemble = deploy_plan(records, info, policy)
     folds = bag_folds(info, policy)
+    check_rescore(info, policy.rescore)
     if info.dataset_fingerprint and dataset.fingerprint != info.dataset_fingerprint:
         raise UserError(
             f"dataset {dataset.name!r} is not the data this run searched (fingerprint changed); "
@@ -274,6 +279,12 @@ def retrain_study(
     saved_history: dict[str, Any] = {}
     retrained: list[RetrainedConfig] = []
     skipped: list[dict[str, Any]] = []
+    rescored: list[Rescored] = []
+    if policy.rescore:
+        picked.order, rescored = rescore_configs(
+            picked.order, dataset, info, policy.rescore, time_limit=clock.left()
+        )
+        log.info("%s: %s", dataset.name, describe_rescore(rescored, picked.order[:top_k]))
     chosen = picked.order[:top_k]
     if picked.measure is not None:
         log.info("%s: %s", dataset.name, picked.describe())
@@ -325,6 +336,7 @@ def retrain_study(
         search_seconds=search_seconds(records),
         skipped=skipped,
         pick=picked.to_dict(),
+        rescored=[r.to_dict() for r in rescored] or None,
     )
     # The top-1 config's first model is always trained.
     deployed, preprocessor = members[0], dataset.preprocessor

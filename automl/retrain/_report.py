@@ -69,6 +69,9 @@ class DatasetRetrain:
     #: which config was picked and how (:meth:`automl.retrain._pick.Picked.to_dict`): the rule, its
     #: tolerance, and the picked and the best config's validation score and footprint
     pick: dict[str, Any] | None = None
+    #: the top configs trained again with a second seed before the top K were taken, in their search
+    #: order (:meth:`automl.retrain._rescore.Rescored.to_dict`); None when not asked
+    rescored: list[dict[str, Any]] | None = None
 
     @property
     def deployed(self) -> str:
@@ -107,6 +110,7 @@ class DatasetRetrain:
             "time_limit": self.time_limit,
             "skipped": self.skipped,
             "pick": self.pick,
+            "rescored": self.rescored,
             "configs": [
                 {**asdict(c), "test_mean": c.mean(self.metric), "test_std": c.spread(self.metric)}
                 for c in self.configs

@@ -10,6 +10,7 @@ from automl.exceptions import UserError
 from automl.retrain._pick import check_pick, quiet_for
 from automl.retrain._policy import policy_of, retrain_study
 from automl.retrain._report import DatasetRetrain
+from automl.retrain._rescore import check_rescore
 from automl.retrain._time import search_budget
 from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first, reload_dataset, study_space
 
@@ -32,6 +33,7 @@ def retrain_run(
     bag: bool | str = "auto",
     time_limit: float | str | None = "auto",
     pick: str = "best",
+    rescore: int = 0,
     policy: RetrainPolicy | None = None,
 ) -> list[DatasetRetrain]:
     """Retrain the best model of every dataset of a run (or of ``dataset``) into ``<run>/models/<dataset>/``.
@@ -43,7 +45,8 @@ def retrain_run(
     experiment's total; none for a search bounded by trials alone).
 
     ``data`` supplies the dataset in memory (the Python API), instead of reloading it from the run.
-    A ``pick`` the chosen study cannot answer is refused before any dataset is loaded; a pick of the fastest
+    A ``pick`` the chosen study cannot answer, or a ``rescore`` of a cross-validated one, is refused before
+    any dataset is loaded; a pick of the fastest
     config first measures the study's fronts again in this process (:func:`automl.retrain.quiet_for`).
     """
     from automl.keras_backend import resumed_keras_backend
@@ -51,7 +54,7 @@ def retrain_run(
 
     policy = policy_of(
         policy, top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag,
-        time_limit=time_limit, pick=pick,
+        time_limit=time_limit, pick=pick, rescore=rescore,
     )  # fmt: skip
     run, manifest, storage = open_run(run_dir)
     resumed_keras_backend(manifest.keras_backend, None)  # the run's models train and save on its backend
@@ -75,6 +78,7 @@ def retrain_run(
             chosen[info.dataset] = (name, info, records, best)
     for _, info, _, _ in chosen.values():
         check_pick(info, policy.pick)  # before any dataset is loaded
+        check_rescore(info, policy.rescore)
     reports = []
     for name_of_dataset, (name, info, records, _) in chosen.items():
         loaded = (

@@ -97,7 +97,8 @@ def _pick(value: object) -> str:
 class RetrainPolicy:
     """How to retrain a search's best configs (README "Retraining"); refused in one line if contradictory.
 
-    ``top_k``: configs retrained (``None``: 3 for an ensemble, else 1); ``seeds``: seeds per config;
+    ``top_k``: configs retrained (``None``: 5 for an ensemble, 3 of bags, else 1); ``seeds``: seeds per
+    config;
     ``epochs``: ``"best"`` (the search's best epoch) or a fixed number; ``final_fit``: deploy the top-1
     config refitted on every row; ``ensemble``: deploy the average of the top configs; ``bag``: retrain
     each config as the average of its fold models; ``time_limit``: seconds the whole retrain may take
@@ -109,12 +110,14 @@ class RetrainPolicy:
     or a percentage of the best score (``"1%"``); see :mod:`automl.store._pick`. Such a pick deploys one
     model: an ensemble or a bag multiplies the size and latency it minimises, so ``ensemble`` and ``bag``
     ``"auto"`` mean no, ``bag=True`` is refused, and an ensemble needs ``top_k`` and ``ensemble=True``
-    both (the K smallest or fastest configs within TOL, averaged).
+    both (the K smallest or fastest configs within TOL, averaged). ``rescore``: 0 (the default), or how
+    many top configs are trained again with a second seed and ranked by the mean of both validation
+    scores before the top K are taken (see :mod:`automl.retrain._rescore`; with a pick of ``best`` only).
 
     Raises:
         RetrainPolicyError: (a :class:`UserError`) a value out of its range, or two values that contradict
             each other (``final_fit`` with ``ensemble`` or ``bag``, an ensemble of ``top_k`` 1, a pick of
-            the smallest or fastest with ``bag`` or with ``ensemble`` but no ``top_k``).
+            the smallest or fastest with ``bag``, with ``rescore``, or with ``ensemble`` but no ``top_k``).
     """
 
     top_k: int | None = None
@@ -125,6 +128,7 @@ class RetrainPolicy:
     bag: Choice = "auto"
     time_limit: float | str | None = "auto"
     pick: str = "best"
+    rescore: int = 0
 
     @property
     def parsed_pick(self) -> Pick:
@@ -179,11 +183,30 @@ class RetrainPolicy:
                 key="ensemble",
                 in_file="an ensemble needs `top_k` of 2 or more",
             )
+        if not (_whole(self.rescore) and (self.rescore == 0 or self.rescore >= 2)):
+            raise RetrainPolicyError(
+                "{rescore} takes 0 (off) or the number of top configs to re-score, at least 2, not {got!r}",
+                rescore=Argument("rescore"),
+                got=self.rescore,
+                key="rescore",
+                in_file=f"give 0 (off) or a number of configs, at least 2, not {self.rescore!r}",
+            )
         if self.pick != "best":
             self._check_pick()
 
     def _check_pick(self) -> None:
-        """A pick of the smallest or fastest config deploys one model unless an ensemble is asked whole."""
+        """A pick of the smallest or fastest config deploys one model unless an ensemble is asked whole;
+        re-scoring orders by validation score, which such a pick does not."""
+        if self.rescore:
+            raise RetrainPolicyError(
+                "{rescore} ranks the top configs by validation score again, and {pick} ranks them by "
+                "{measure}: drop {rescore}, or pick 'best'",
+                rescore=Argument("rescore"),
+                pick=Argument("pick", self.pick),
+                measure="size" if self.pick.startswith("smallest") else "latency",
+                in_file="rescore ranks by validation score, which a pick of the smallest or fastest does "
+                "not: drop rescore, or pick best",
+            )
         if self.bag is True:
             raise RetrainPolicyError(
                 "{pick} deploys one small or fast model, and {bag} averages K fold models (K times its "

@@ -168,10 +168,12 @@ budget: {trials: 2}
         (BASE + "checkpoint_dir: [a, b]\n", 5, "checkpoint_dir: give a folder, not ['a', 'b']"),
         (BASE + "retrain: {pick: smallest-within}\n", 5, "retrain.pick: smallest-within needs a tolerance: smallest-within 0.005"),
         (BASE + "retrain:\n  pick: fastest-within 1%\n  bag: true\n", 5, "retrain: a bag of fold models multiplies the size and latency a pick minimises: drop bag, or pick best"),
+        (BASE + "retrain: {rescore: 1}\n", 5, "retrain.rescore: give 0 (off) or a number of configs, at least 2, not 1"),
     ],
     ids=["unknown-key", "dataset-twice", "budget-0", "no-workers", "no-gpus", "gpus-and-workers", "algorithm", "backend", "option", "report",
          "space", "duration", "dataset-typo", "duration-0", "retrain-seeds", "retrain-epochs", "retrain-bag", "retrain-final-fit",
-         "retrain-contradiction", "retrain-time-limit", "checkpoint-dir", "retrain-pick", "retrain-pick-bag"],
+         "retrain-contradiction", "retrain-time-limit", "checkpoint-dir", "retrain-pick", "retrain-pick-bag",
+         "retrain-rescore"],
 )  # fmt: skip
 def test_validation_errors_are_one_line_with_file_and_line(tmp_path, capsys, text, line, expected):
     path = write(tmp_path, text)

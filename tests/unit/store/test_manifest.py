@@ -133,7 +133,11 @@ def test_round_trip_through_dict_json_and_yaml():
         "bag": "auto",
         "time_limit": "auto",
         "pick": "best",
+        "rescore": 0,
     }
+    # a manifest written before `rescore` existed reads as one without it
+    older = {**data, "retrain": {k: v for k, v in data["retrain"].items() if k != "rescore"}}
+    assert RunManifest.from_dict(older) == original
 
 
 def test_a_search_without_retraining_or_source_round_trips():
