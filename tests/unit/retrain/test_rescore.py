@@ -135,3 +135,27 @@ def test_a_bad_rescore_on_the_command_line_is_one_line_and_trains_nothing(cli, t
     code, _, err = cli(["retrain", str(run), *args])
     assert code == 2 and says in " ".join(err.split()) and len(err.strip().splitlines()) == 1
     assert not (run / "models").exists()
+
+
+# ---------------------------------------------------------------- the report
+
+
+def test_the_reports_retrained_model_shows_both_draws_of_each_rescored_config(tmp_path):
+    from automl.report import render_html, report_data
+
+    run = pareto_run(tmp_path / "run")
+    folder = run / "models" / "iris"
+    folder.mkdir(parents=True)
+    rescored = [
+        Rescored(0, 0.99, 0.81, 1, 0.4).to_dict(),
+        Rescored(1, 0.96, 0.97, 2, 0.4).to_dict(),
+        Rescored(2, 0.95, None, 3, failure="time limit").to_dict(),
+    ]
+    metrics = {"metric": "accuracy", "direction": "maximize", "saved": {"trial": 1}, "rescored": rescored}
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    data = report_data(run)
+    line = data["studies"][0]["retrained"]["rescored"]
+    assert (
+        line == "trial 0 0.99 → 0.81 (mean 0.9), trial 1 0.96 → 0.97 (mean 0.965), trial 2 0.95 → time limit"
+    )
+    assert "re-scored with a second seed" in render_html(data) and "trial 1 0.96 → 0.97" in render_html(data)
