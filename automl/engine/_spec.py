@@ -84,6 +84,10 @@ class WorkerSpec:
     #: the folder of the trials' checkpoints the user gave (``--checkpoint-dir``); None: the process's
     #: ``AUTOML_CHECKPOINT_DIR``, else the run directory's (:func:`automl.engine.checkpoint_folder`)
     checkpoint_dir: str | None = None
+    #: which machine's worker this is, for its sampler's seed (``automl.workers._worker.sampler_seed``):
+    #: 0 on the machine that started the search, a number of its own on each one that joined it
+    #: (``automl worker``)
+    machine: int = 0
 
     @classmethod
     def of(cls, budget: Budget, **fields: Any) -> WorkerSpec:

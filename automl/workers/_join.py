@@ -14,8 +14,11 @@ folder, so across machines it needs that folder shared (``--shared-dir``, checke
 
 from __future__ import annotations
 
+import os
+import socket
 import tempfile
 import time
+import zlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
 
     from automl.engine import Budget, Progress
 
-__all__ = ["Window", "join", "list_studies", "read_window", "record_window"]
+__all__ = ["Window", "join", "joining_machine", "list_studies", "read_window", "record_window"]
 
 _WINDOW = "automl.window"
 
@@ -217,8 +220,17 @@ def join(
         chief=chief,
         since=None if window is None else window.since,
         checkpoint_dir=checkpoint_dir,
+        machine=joining_machine(),
     ).run()
     return True
+
+
+def joining_machine(host: str | None = None, pid: int | None = None) -> int:
+    """This joining process's machine number for its workers' sampler seeds (never 0, the first machine's):
+    from its host name and process id, so two machines, or two ``automl worker`` commands on one machine,
+    seed apart even when they start at once, before the study holds a trial that would move the seeds."""
+    name = f"{host or socket.gethostname()}:{os.getpid() if pid is None else pid}"
+    return zlib.crc32(name.encode()) % (1 << 20) + 1
 
 
 def _wait_for_manifest(storage: Any, study_name: str, wait: float) -> Any:

@@ -126,6 +126,7 @@ class Supervisor:
         deadline: float | None = None,
         trainer: str | None = None,
         checkpoint_dir: Path | None = None,
+        machine: int = 0,
     ) -> None:
         self.study = study
         self.info = info
@@ -152,6 +153,7 @@ class Supervisor:
             dataset_file=None if dataset_file is None else str(dataset_file),
             trainer=trainer,
             checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
+            machine=machine,
         )
         self.workers: dict[int, _Worker] = {}
         if chief is not None and chief.port == 0:

@@ -33,7 +33,11 @@ from automl.engine import (
 )
 from automl.workers._slots import Slot
 
-__all__ = ["configure", "last_error", "main", "raise_for_exit", "run"]
+__all__ = ["configure", "last_error", "main", "raise_for_exit", "run", "sampler_seed"]
+
+#: primes that set the workers' and the machines' sampler seeds apart
+_WORKER_SEED_STEP = 7919
+_MACHINE_SEED_STEP = 1_000_003
 
 
 def _dataset(spec: WorkerSpec, manifest: Any, name: str) -> Any:
@@ -44,6 +48,17 @@ def _dataset(spec: WorkerSpec, manifest: Any, name: str) -> Any:
     from automl.store import reload_dataset
 
     return reload_dataset(manifest.dataset(name), manifest.seed)
+
+
+def sampler_seed(seed: int, worker: int, machine: int = 0) -> int:
+    """The seed of the sampler of worker number ``worker`` (replacements included) on ``machine`` (0: the
+    machine that started the search, else the number :func:`automl.workers._join.joining_machine` gave).
+
+    Seeded alike, parallel samplers propose the same configs, each a repeat that trains nothing and spends
+    a trial of the budget (:mod:`automl.engine._repeats`); worker 1 of every machine would be seeded alike
+    without ``machine``. A trial's own training seed still comes from its store-assigned number.
+    """
+    return (seed + _WORKER_SEED_STEP * worker + _MACHINE_SEED_STEP * machine) % 2**32  # NumPy's range
 
 
 def configure(slot: Slot, keras_backend: str = "tensorflow") -> str:
@@ -90,10 +105,8 @@ def run(spec: WorkerSpec) -> int:
                 f"{dataset.fingerprint}, expected {info.dataset_fingerprint}): give this "
                 "machine the same data"
             )
-        # Each worker (replacements included) seeds its sampler apart, or parallel random samplers would
-        # propose the same configs; a trial's own seed still comes from its store-assigned number.
         worker_number = int(spec.slot.get("worker", 0))
-        backend = recorded_backend(manifest.backend, manifest.seed + 7919 * worker_number)
+        backend = recorded_backend(manifest.backend, sampler_seed(manifest.seed, worker_number, spec.machine))
         study, info = open_study(
             storage, spec.study, space=space, dataset=dataset, metric=info.metric, direction=info.direction,
             backend=backend, seed=manifest.seed, resume=True, local=False, prepare=False,
