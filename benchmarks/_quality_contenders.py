@@ -311,9 +311,11 @@ def _automl(
         search.retrain(**retrain)
         retrain_seconds = time.monotonic() - started - search_seconds
         report, tested = search.retrain_report_, _deployed_score(search, metric)
-        alternatives = {}
+        alternatives, alternative_seconds = {}, {}
         for name, arguments in deploy.items():
+            started = time.monotonic()
             search.retrain(**arguments)
+            alternative_seconds[name] = time.monotonic() - started
             alternatives[name] = _deployed_score(search, metric)
     best = search.best_trial_
     return {
@@ -329,4 +331,5 @@ def _automl(
         "deployed": "ensemble" if report.ensemble else "final fit" if report.final_fit else "top-1",
         "bag": report.bag,
         "deploy_scores": alternatives,
+        "deploy_seconds": alternative_seconds,
     }

@@ -311,11 +311,19 @@ def _deploy_levers(groups: dict[tuple[str, float], list[dict[str, Any]]]) -> lis
                 delta = statistics.median(a - b for a, b in pairs)
                 deployed = statistics.median(b for _, b in pairs)
                 margin = _margin(metric, n_test, deployed)
+                # retrain seconds, the default's and the alternative's (runs before they were recorded: -)
+                timed = [r for r in scored if name in (r.get("deploy_seconds") or {})]
+                seconds = (
+                    f"{statistics.median(r['retrain_seconds'] for r in timed):.1f} / "
+                    f"{statistics.median(r['deploy_seconds'][name] for r in timed):.1f}"
+                    if timed
+                    else "-"
+                )
                 cells = [
                     dataset, f"{budget:g}", contender, name,
                     f"{_fmt(statistics.median(a for a, _ in pairs), metric)} ({len(pairs)})",
                     _fmt(deployed, metric), _fmt(delta, metric, True), _fmt(margin, metric),
-                    _verdict(delta, margin, metric == "accuracy"),
+                    _verdict(delta, margin, metric == "accuracy"), seconds,
                 ]  # fmt: skip
                 rows.append("| " + " | ".join(cells) + " |")
     if not rows:
@@ -325,10 +333,12 @@ def _deploy_levers(groups: dict[tuple[str, float], list[dict[str, Any]]]) -> lis
         "## What to deploy, on the same search",
         "",
         "Other retrain arguments scored on each run's own search: Δ = median over repeats of (alternative − "
-        "the default deployed model); margin as above.",
+        "the default deployed model); margin as above; retrain s: median seconds of the default's retrain "
+        "and of the alternative's.",
         "",
-        "| dataset | budget s | contender | alternative | alternative | default | Δ | margin | verdict |",
-        "|---|---:|---|---|---:|---:|---:|---:|---|",
+        "| dataset | budget s | contender | alternative | alternative | default | Δ | margin | verdict "
+        "| retrain s |",
+        "|---|---:|---|---|---:|---:|---:|---:|---|---:|",
         *rows,
     ]
 

@@ -75,7 +75,10 @@ def test_a_deploy_alternative_is_judged_on_the_runs_own_search():
         for r, rmse, delta in ((0, 10.0, -0.5), (1, 4.0, 2.0), (2, 6.0, 2.0))
     ]
     cells = _cells(runs, "| toy | 180 | automl | no-bag")
-    assert cells[4:] == ["8.00 (3)", "6.00", "+2.00", "0.06", "behind"]
+    assert cells[4:] == ["8.00 (3)", "6.00", "+2.00", "0.06", "behind", "-"]  # its retrain not timed
+    # with the alternative's retrain timed, the median seconds of both retrains
+    timed = [{**run, "deploy_seconds": {"no-bag": 2.0 + run["repeat"]}} for run in runs]
+    assert _cells(timed, "| toy | 180 | automl | no-bag")[-1] == "1.0 / 3.0"
     # Runs without alternatives add no section.
     assert "What to deploy" not in _quality().render([_run("automl", 60, 0, 5.0)])
 
