@@ -10,7 +10,8 @@ validation scores, a second draw that carries none of the search's selection.
 The second fit trains as the trial did: its config's epochs and early stopping, or, for a trial the
 search's time budget stopped, the epochs it reached. Its seed is the trial's plus one. It may take half of
 the retrain's time limit (the members of the deploy need the rest); a config whose fit does not fit in
-that is left with its search score and ranked after those re-scored. A config whose second fit fails
+that is left with its search score, as is every config after it (re-scoring a cheaper one further down
+instead would favour small, fast models), and ranked after those re-scored. A config whose second fit fails
 (a NaN loss, out of memory) is ranked after every other: it trained once, then did not.
 
 A cross-validated search is refused: its scores already average K fold models.
@@ -89,13 +90,18 @@ def rescore_configs(
     head, tail = order[:rescore], order[rescore:]
     clock = RetrainClock(None if time_limit is None else RESCORE_SHARE * time_limit)
     done: list[Rescored] = []
-    for record in head:
+    for index, record in enumerate(head):
         assert record.score is not None  # complete trials only (best_first)
         seed = int(record.seed or 0) + 1
         epochs = record.epochs_run if record.stopped_by == "budget" else None
         if not clock.fits(clock.estimate(record, epochs or max(1, record.epochs_run))):
-            done.append(Rescored(record.number, record.score, None, seed, failure="time limit"))
-            continue
+            # This config and every one after it keep their search scores: re-scoring a cheaper config
+            # further down instead would lift small, fast models over the slower ones ranked above them.
+            done += [
+                Rescored(r.number, float(r.score or 0.0), None, int(r.seed or 0) + 1, failure="time limit")
+                for r in head[index:]
+            ]
+            break
         started = time.perf_counter()
         result = train(record.config, dataset, epochs=epochs, seed=seed, metric=info.metric)
         seconds = time.perf_counter() - started

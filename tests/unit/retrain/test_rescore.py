@@ -70,6 +70,15 @@ def test_configs_the_time_limit_leaves_out_keep_their_order_after_those_rescored
     assert "the time limit left out trials 0, 1" in describe_rescore(rescored, order[:1])
 
 
+def test_a_config_the_time_limit_leaves_out_leaves_out_every_one_after_it(cancer):
+    # Trial 1's second fit would not fit; trial 2 would, but re-scoring it instead would lift a cheap
+    # config over a slow one ranked above it: both keep their search scores and order.
+    records = [trial(0, 0.99, GOOD), trial(1, 0.98, GOOD, fit_seconds=500.0), trial(2, 0.97, GOOD)]
+    order, rescored = rescore_configs(records, cancer, INFO, 3, time_limit=20.0)
+    assert [(r.trial, r.failure) for r in rescored] == [(0, None), (1, "time limit"), (2, "time limit")]
+    assert rescored[0].second_score is not None and [r.number for r in order] == [0, 1, 2]
+
+
 def test_the_order_puts_the_rescored_by_their_mean_then_those_left_out_then_those_that_failed():
     records = [trial(n, 0.9, GOOD) for n in range(4)]
     rescored = [
