@@ -43,7 +43,7 @@ from automl.outcomes import FailureKind
 from automl.retrain._bag import bag_folds, train_bag
 from automl.retrain._pick import pick_configs
 from automl.retrain._report import DatasetRetrain, RetrainedConfig, SeedRun
-from automl.retrain._rescore import Rescored, check_rescore, describe_rescore, rescore_configs
+from automl.retrain._rescore import Rescored, describe_rescore, rescore_configs
 from automl.retrain._time import RetrainClock, time_limit_of
 from automl.store import QuietFootprint, RetrainPolicy, StudyInfo, TrialRecord, best_first, search_seconds
 
@@ -266,7 +266,6 @@ def retrain_study(
     picked = pick_configs(records, info, policy.pick, quiet=quiet)
     top_k, ensemble = deploy_plan(records, info, policy)
     folds = bag_folds(info, policy)
-    check_rescore(info, policy.rescore)
     if info.dataset_fingerprint and dataset.fingerprint != info.dataset_fingerprint:
         raise UserError(
             f"dataset {dataset.name!r} is not the data this run searched (fingerprint changed); "
