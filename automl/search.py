@@ -444,6 +444,7 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         time_limit: float | str | None = "auto",
         pick: str = "best",
         rescore: int = 0,
+        ensemble_from: int = 0,
     ) -> Predictor:
         """Retrain the best config(s) on train + validation, score once on test, save the model.
 
@@ -478,9 +479,18 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         ``retrain_report_.pick`` holds the picked and the best config's scores and footprints.
         ``rescore=N`` trains the top N configs once more with a second seed and ranks them by the mean of
         both validation scores before the top K are taken (a guard against the winner's curse on noisy
-        data; ``retrain_report_.rescored`` holds both scores).
+        data; ``retrain_report_.rescored`` holds both scores). ``ensemble_from=N`` chooses the ensemble's
+        members among the top N configs by what each lowers the ensemble's validation loss, from a second
+        fit of each (``retrain_report_.selection`` says what was chosen; see :mod:`automl.retrain`).
         """
-        from automl.retrain import check_pick, check_rescore, quiet_for, retrain_study, search_budget
+        from automl.retrain import (
+            check_pick,
+            check_rescore,
+            check_selection,
+            quiet_for,
+            retrain_study,
+            search_budget,
+        )
         from automl.store import study_space
 
         if not hasattr(self, "trials_"):
@@ -488,10 +498,11 @@ class AutoMLSearch(BaseEstimator):  # type: ignore[misc]
         # Bad values stop before the data is loaded again.
         policy = RetrainPolicy(
             top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag,
-            time_limit=time_limit, pick=pick, rescore=rescore,
+            time_limit=time_limit, pick=pick, rescore=rescore, ensemble_from=ensemble_from,
         )  # fmt: skip
         check_pick(self.study_info_, policy.pick)
         check_rescore(self.study_info_, policy.rescore)
+        check_selection(self.study_info_, policy.ensemble_from)
         manifest = read_manifest(self.run_dir_)
         dataset = getattr(self, "dataset_", None)
         if dataset is None:

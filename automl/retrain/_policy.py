@@ -44,6 +44,7 @@ from automl.retrain._bag import bag_folds, train_bag
 from automl.retrain._pick import pick_configs
 from automl.retrain._report import DatasetRetrain, RetrainedConfig, SeedRun
 from automl.retrain._rescore import Rescored, describe_rescore, rescore_configs
+from automl.retrain._select import Selection, check_selection, describe_selection, select_members
 from automl.retrain._time import RetrainClock, time_limit_of
 from automl.store import QuietFootprint, RetrainPolicy, StudyInfo, TrialRecord, best_first, search_seconds
 
@@ -228,6 +229,7 @@ def retrain_study(
     time_limit: float | str | None = "auto",
     pick: str = "best",
     rescore: int = 0,
+    ensemble_from: int = 0,
     policy: RetrainPolicy | None = None,
     search_budget: float | None = None,
     quiet: QuietFootprint | None = None,
@@ -244,7 +246,8 @@ def retrain_study(
     was given (None: no limit); every model after the top-1 config's first is trained only if it fits in
     what is left of the limit (see :mod:`._time`). ``pick`` orders the configs (see :mod:`._pick`; the
     top-1 config is then the picked one); ``rescore``: how many top configs are trained again with a second
-    seed and ranked by the mean of both validation scores first (see :mod:`._rescore`); ``quiet``: the
+    seed and ranked by the mean of both validation scores first (see :mod:`._rescore`); ``ensemble_from``:
+    how many top configs the ensemble's members are chosen from (see :mod:`._select`); ``quiet``: the
     study's latencies measured again (:func:`automl.training.remeasure_front`), which a pick of the
     fastest config uses while current.
 
@@ -260,7 +263,7 @@ def retrain_study(
 
     policy = policy_of(
         policy, top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag,
-        time_limit=time_limit, pick=pick, rescore=rescore,
+        time_limit=time_limit, pick=pick, rescore=rescore, ensemble_from=ensemble_from,
     )  # fmt: skip
     seeds, epochs, final_fit = policy.seeds, policy.epochs, policy.final_fit
     picked = pick_configs(records, info, policy.pick, quiet=quiet)
@@ -284,6 +287,16 @@ def retrain_study(
             picked.order, dataset, info, policy.rescore, time_limit=clock.left()
         )
         log.info("%s: %s", dataset.name, describe_rescore(rescored, picked.order[:top_k]))
+    selection: Selection | None = None
+    if policy.ensemble_from and ensemble:
+        check_selection(info, policy.ensemble_from)
+        default = [r.number for r in picked.order[:top_k]]
+        picked.order, selection = select_members(
+            picked.order, dataset, info, policy.ensemble_from, top_k, time_limit=clock.left()
+        )
+        top_k = len(selection.members) or top_k
+        ensemble = top_k >= 2  # one member chosen: no other config lowered its loss, so it is deployed alone
+        log.info("%s: %s", dataset.name, describe_selection(selection, default))
     chosen = picked.order[:top_k]
     if picked.measure is not None:
         log.info("%s: %s", dataset.name, picked.describe())
@@ -336,6 +349,7 @@ def retrain_study(
         skipped=skipped,
         pick=picked.to_dict(),
         rescored=[r.to_dict() for r in rescored] or None,
+        selection=None if selection is None else selection.to_dict(),
     )
     # The top-1 config's first model is always trained.
     deployed, preprocessor = members[0], dataset.preprocessor

@@ -72,6 +72,9 @@ class DatasetRetrain:
     #: the top configs trained again with a second seed before the top K were taken, in their search
     #: order (:meth:`automl.retrain._rescore.Rescored.to_dict`); None when not asked
     rescored: list[dict[str, Any]] | None = None
+    #: how the ensemble's members were chosen (:meth:`automl.retrain._select.Selection.to_dict`); None
+    #: when not asked
+    selection: dict[str, Any] | None = None
 
     @property
     def deployed(self) -> str:
@@ -111,6 +114,7 @@ class DatasetRetrain:
             "skipped": self.skipped,
             "pick": self.pick,
             "rescored": self.rescored,
+            "selection": self.selection,
             "configs": [
                 {**asdict(c), "test_mean": c.mean(self.metric), "test_std": c.spread(self.metric)}
                 for c in self.configs

@@ -11,6 +11,7 @@ from automl.retrain._pick import check_pick, quiet_for
 from automl.retrain._policy import policy_of, retrain_study
 from automl.retrain._report import DatasetRetrain
 from automl.retrain._rescore import check_rescore
+from automl.retrain._select import check_selection
 from automl.retrain._time import search_budget
 from automl.store import RetrainPolicy, StudyInfo, TrialRecord, best_first, reload_dataset, study_space
 
@@ -34,6 +35,7 @@ def retrain_run(
     time_limit: float | str | None = "auto",
     pick: str = "best",
     rescore: int = 0,
+    ensemble_from: int = 0,
     policy: RetrainPolicy | None = None,
 ) -> list[DatasetRetrain]:
     """Retrain the best model of every dataset of a run (or of ``dataset``) into ``<run>/models/<dataset>/``.
@@ -45,16 +47,16 @@ def retrain_run(
     experiment's total; none for a search bounded by trials alone).
 
     ``data`` supplies the dataset in memory (the Python API), instead of reloading it from the run.
-    A ``pick`` the chosen study cannot answer, or a ``rescore`` of a cross-validated one, is refused before
-    any dataset is loaded; a pick of the fastest
-    config first measures the study's fronts again in this process (:func:`automl.retrain.quiet_for`).
+    A ``pick`` the chosen study cannot answer, or a ``rescore`` or ``ensemble_from`` of a cross-validated
+    one, is refused before any dataset is loaded; a pick of the fastest config first measures the study's
+    fronts again in this process (:func:`automl.retrain.quiet_for`).
     """
     from automl.keras_backend import resumed_keras_backend
     from automl.store import load_records, load_study_info, open_run
 
     policy = policy_of(
         policy, top_k=top_k, seeds=seeds, epochs=epochs, final_fit=final_fit, ensemble=ensemble, bag=bag,
-        time_limit=time_limit, pick=pick, rescore=rescore,
+        time_limit=time_limit, pick=pick, rescore=rescore, ensemble_from=ensemble_from,
     )  # fmt: skip
     run, manifest, storage = open_run(run_dir)
     resumed_keras_backend(manifest.keras_backend, None)  # the run's models train and save on its backend
@@ -79,6 +81,7 @@ def retrain_run(
     for _, info, _, _ in chosen.values():
         check_pick(info, policy.pick)  # before any dataset is loaded
         check_rescore(info, policy.rescore)
+        check_selection(info, policy.ensemble_from)
     reports = []
     for name_of_dataset, (name, info, records, _) in chosen.items():
         loaded = (

@@ -1,9 +1,10 @@
 """The retrain policy: what retraining a search does, as one checked record.
 
-:class:`RetrainPolicy` holds the eight values a user gives retraining (``top_k``, ``seeds``, ``epochs``,
-``final_fit``, ``ensemble``, ``bag``, ``time_limit``, ``pick``) and owns every rule about them, alone or
-together; it checks them once, when it is made, wherever it is made: ``AutoMLSearch.retrain()``,
-``automl.retrain.retrain_run()``, ``automl retrain`` or an experiment file's ``retrain:`` section. The
+:class:`RetrainPolicy` holds the values a user gives retraining (``top_k``, ``seeds``, ``epochs``,
+``final_fit``, ``ensemble``, ``bag``, ``time_limit``, ``pick``, ``rescore``, ``ensemble_from``) and owns
+every rule about them, alone or together; it checks them once, when it is made, wherever it is made:
+``AutoMLSearch.retrain()``, ``automl.retrain.retrain_run()``, ``automl retrain`` or an experiment file's
+``retrain:`` section. The
 rules that need the search (how many configs finished, whether it cross-validated, its time budget) are in
 :func:`automl.retrain.deploy_plan`, :func:`automl.retrain._bag.bag_folds` and :mod:`automl.retrain._time`.
 It lives in the store because a run's manifest records it as its ``retrain`` entry. No TensorFlow here.
@@ -113,11 +114,14 @@ class RetrainPolicy:
     both (the K smallest or fastest configs within TOL, averaged). ``rescore``: 0 (the default), or how
     many top configs are trained again with a second seed and ranked by the mean of both validation
     scores before the top K are taken (see :mod:`automl.retrain._rescore`; with a pick of ``best`` only).
+    ``ensemble_from``: 0 (the default), or how many top configs the ensemble's members are chosen from by
+    what each adds to the ensemble's validation loss (see :mod:`automl.retrain._select`).
 
     Raises:
         RetrainPolicyError: (a :class:`UserError`) a value out of its range, or two values that contradict
             each other (``final_fit`` with ``ensemble`` or ``bag``, an ensemble of ``top_k`` 1, a pick of
-            the smallest or fastest with ``bag``, with ``rescore``, or with ``ensemble`` but no ``top_k``).
+            the smallest or fastest with ``bag``, with ``rescore``, or with ``ensemble`` but no ``top_k``;
+            ``ensemble_from`` with no ensemble, with ``rescore``, or with such a pick).
     """
 
     top_k: int | None = None
@@ -129,6 +133,7 @@ class RetrainPolicy:
     time_limit: float | str | None = "auto"
     pick: str = "best"
     rescore: int = 0
+    ensemble_from: int = 0
 
     @property
     def parsed_pick(self) -> Pick:
@@ -191,8 +196,38 @@ class RetrainPolicy:
                 key="rescore",
                 in_file=f"give 0 (off) or a number of configs, at least 2, not {self.rescore!r}",
             )
+        if self.ensemble_from:
+            self._check_ensemble_from()
         if self.pick != "best":
             self._check_pick()
+
+    def _check_ensemble_from(self) -> None:
+        """Ensemble selection chooses an ensemble's members: it needs an ensemble, and it ranks by
+        validation loss, which re-scoring and a pick of the smallest or fastest rank otherwise."""
+        if not (_whole(self.ensemble_from) and self.ensemble_from >= 2):
+            raise RetrainPolicyError(
+                "{ensemble_from} takes 0 (off) or the number of top configs to choose members from, at "
+                "least 2, not {got!r}",
+                ensemble_from=Argument("ensemble_from"),
+                got=self.ensemble_from,
+                key="ensemble_from",
+                in_file=f"give 0 (off) or a number of configs, at least 2, not {self.ensemble_from!r}",
+            )
+        for other, value, why in (
+            ("ensemble", self.ensemble is False, "it deploys no ensemble"),
+            ("final_fit", self.final_fit, "it deploys the top-1 config alone"),
+            ("top_k", self.top_k == 1, "an ensemble needs 2 or more"),
+            ("rescore", bool(self.rescore), "both rank the top configs again: choose one"),
+            ("pick", self.pick != "best", "it ranks by size or latency: pick 'best'"),
+        ):
+            if value:
+                raise RetrainPolicyError(
+                    "{ensemble_from} chooses an ensemble's members, but {other}: " + why,
+                    ensemble_from=Argument("ensemble_from"),
+                    other=Argument(other, getattr(self, other)),
+                    in_file=f"ensemble_from chooses an ensemble's members, but {other} is "
+                    f"{getattr(self, other)!r}: {why}",
+                )
 
     def _check_pick(self) -> None:
         """A pick of the smallest or fastest config deploys one model unless an ensemble is asked whole;

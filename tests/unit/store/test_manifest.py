@@ -134,9 +134,11 @@ def test_round_trip_through_dict_json_and_yaml():
         "time_limit": "auto",
         "pick": "best",
         "rescore": 0,
+        "ensemble_from": 0,
     }
-    # a manifest written before `rescore` existed reads as one without it
-    older = {**data, "retrain": {k: v for k, v in data["retrain"].items() if k != "rescore"}}
+    # a manifest written before `rescore` and `ensemble_from` existed reads as one without them
+    newer = ("rescore", "ensemble_from")
+    older = {**data, "retrain": {k: v for k, v in data["retrain"].items() if k not in newer}}
     assert RunManifest.from_dict(older) == original
 
 
