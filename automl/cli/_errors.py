@@ -68,6 +68,7 @@ FLAGS = {
     "time_limit": "--time-limit",
     "pick": "--pick",
     "rescore": "--rescore",
+    "ensemble_from": "--ensemble-from",
     "checkpoint_dir": "--checkpoint-dir",
 }
 
@@ -88,6 +89,8 @@ def to_flags(error: BaseException | str, flags: Collection[str] | None = None) -
             return None
         if argument.value is NO_VALUE or argument.value is True:
             return flag
+        if argument.value is False:  # a switch turned off: --no-ensemble
+            return f"--no-{flag.removeprefix('--')}"
         return f"{flag} {argument.value}"
 
     return error.render(flag_of)

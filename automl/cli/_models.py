@@ -80,6 +80,14 @@ def retrain_command(
             "0: off.",
         ),
     ] = 0,
+    ensemble_from: Annotated[
+        int,
+        typer.Option(
+            help="Choose the ensemble's members among the top N configs by what each lowers the "
+            "ensemble's validation loss (each trained once more on the search's split), instead of the "
+            "top K by score. 0: off.",
+        ),
+    ] = 0,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help=NO_REPORT_HELP)] = False,
 ) -> None:
@@ -91,7 +99,7 @@ def retrain_command(
     policy = RetrainPolicy(
         top_k=top, seeds=seeds, epochs=int(epochs) if epochs.isdigit() else epochs, final_fit=final_fit,
         ensemble="auto" if ensemble is None else ensemble, bag="auto" if bag is None else bag,
-        time_limit=time_limit, pick=pick, rescore=rescore,
+        time_limit=time_limit, pick=pick, rescore=rescore, ensemble_from=ensemble_from,
     )  # fmt: skip
     reports = retrain_run(run_dir, dataset=dataset, policy=policy)
     if not no_report:

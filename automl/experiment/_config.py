@@ -58,7 +58,18 @@ _BUDGET_KEYS = (
     "stall_tolerance",
 )
 _DEVICE_KEYS = ("workers", "gpus", "gpu_ids", "trials_per_gpu", "precision", "recycle_after")
-_RETRAIN_KEYS = ("top_k", "seeds", "epochs", "final_fit", "ensemble", "bag", "time_limit", "pick", "rescore")
+_RETRAIN_KEYS = (
+    "top_k",
+    "seeds",
+    "epochs",
+    "final_fit",
+    "ensemble",
+    "bag",
+    "time_limit",
+    "pick",
+    "rescore",
+    "ensemble_from",
+)
 _TASKS = ("binary", "multiclass", "classification", "regression")
 _FILE_SUFFIXES = (".csv", ".tsv", ".gz", ".parquet", ".npz")
 

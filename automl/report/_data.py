@@ -20,6 +20,7 @@ from automl.report._diagnose import diagnose, diagnose_best
 from automl.report._leaderboard import _cell, compact, over_limit_share, study_leaderboard
 from automl.report._pareto import report_fronts
 from automl.report._ranges import range_advice
+from automl.report._retrain_lines import pick_line, rescore_line, selection_line
 from automl.store import (
     RunDir,
     RunManifest,
@@ -270,46 +271,13 @@ def _retrained(run: RunDir, dataset: str) -> dict[str, Any] | None:
         "diagnosis": verdict,
         # how the deployed config was picked (a pick other than best: the picked and the best config's
         # score and footprint), in words; None for the best, and for a model retrained before picks
-        "pick": _pick_line(metrics.get("pick")),
-        "rescored": _rescore_line(metrics.get("rescored")),
+        "pick": pick_line(metrics.get("pick")),
+        "rescored": rescore_line(metrics.get("rescored")),
+        "selection": selection_line(metrics.get("selection")),
         "figure": learning_curves(history, metric=metric, title="retrained model (train + validation)")
         if history
         else None,
     }
-
-
-def _pick_line(pick: Any) -> str | None:
-    """A retrain's pick in words: ``smallest-within 0.005: trial 7 (40.0 kB, 0.946) beside the best, trial 3
-    (400.0 kB, 0.95)``; None for the best (or none recorded)."""
-    from automl.report._pareto import human
-
-    if not isinstance(pick, dict) or pick.get("rule") in (None, "best") or not pick.get("measure"):
-        return None
-    measure = str(pick["measure"])
-
-    def entry(numbers: Any) -> str:
-        numbers = numbers if isinstance(numbers, dict) else {}
-        value = human(measure, numbers.get(measure)) or "not measured"
-        return f"trial {numbers.get('trial')} ({value}, validation {_cell(numbers.get('validation_score'))})"
-
-    notes = "".join(f"; {note}" for note in pick.get("notes") or [])
-    picked, best = entry(pick.get("picked")), entry(pick.get("best"))
-    return f"{pick.get('written')}: {picked} beside the best, {best}{notes}"
-
-
-def _rescore_line(rescored: Any) -> str | None:
-    """The configs re-scored with a second seed, in the search's order: ``trial 7 0.95 → 0.93 (mean
-    0.94)``, with those the time limit left out or whose second fit failed; None when not asked."""
-    if not isinstance(rescored, list) or not rescored:
-        return None
-
-    def entry(item: dict[str, Any]) -> str:
-        head = f"trial {item.get('trial')} {_cell(item.get('search_score'))}"
-        if item.get("second_score") is None:
-            return f"{head} → {item.get('failure') or 'not trained'}"
-        return f"{head} → {_cell(item.get('second_score'))} (mean {_cell(item.get('mean'))})"
-
-    return ", ".join(entry(item) for item in rescored if isinstance(item, dict))
 
 
 def _across(frames: list[pd.DataFrame]) -> list[dict[str, str]]:
@@ -385,6 +353,7 @@ def _summary(manifest: RunManifest, studies: list[dict[str, Any]]) -> dict[str, 
             "epochs": retrain.epochs,
             "pick": retrain.pick,
             "rescore": retrain.rescore,
+            "ensemble_from": retrain.ensemble_from,
         },
         "versions": dict(manifest.environment.versions),
         "python": manifest.environment.python,

@@ -295,7 +295,7 @@ def retrain_study(
             picked.order, dataset, info, policy.ensemble_from, top_k, time_limit=clock.left()
         )
         top_k = len(selection.members) or top_k
-        ensemble = top_k >= 2  # one member chosen: no other config lowered its loss, so it is deployed alone
+        ensemble = top_k >= 2  # one config trained in the time: it is deployed alone
         log.info("%s: %s", dataset.name, describe_selection(selection, default))
     chosen = picked.order[:top_k]
     if picked.measure is not None:

@@ -169,11 +169,12 @@ budget: {trials: 2}
         (BASE + "retrain: {pick: smallest-within}\n", 5, "retrain.pick: smallest-within needs a tolerance: smallest-within 0.005"),
         (BASE + "retrain:\n  pick: fastest-within 1%\n  bag: true\n", 5, "retrain: a bag of fold models multiplies the size and latency a pick minimises: drop bag, or pick best"),
         (BASE + "retrain: {rescore: 1}\n", 5, "retrain.rescore: give 0 (off) or a number of configs, at least 2, not 1"),
+        (BASE + "retrain:\n  ensemble_from: 8\n  ensemble: false\n", 5, "retrain: ensemble_from chooses an ensemble's members, but ensemble is False: it deploys no ensemble"),
     ],
     ids=["unknown-key", "dataset-twice", "budget-0", "no-workers", "no-gpus", "gpus-and-workers", "algorithm", "backend", "option", "report",
          "space", "duration", "dataset-typo", "duration-0", "retrain-seeds", "retrain-epochs", "retrain-bag", "retrain-final-fit",
          "retrain-contradiction", "retrain-time-limit", "checkpoint-dir", "retrain-pick", "retrain-pick-bag",
-         "retrain-rescore"],
+         "retrain-rescore", "retrain-ensemble-from"],
 )  # fmt: skip
 def test_validation_errors_are_one_line_with_file_and_line(tmp_path, capsys, text, line, expected):
     path = write(tmp_path, text)
