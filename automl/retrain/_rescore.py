@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +32,9 @@ from automl.retrain._time import RetrainClock
 if TYPE_CHECKING:
     from automl.datasets import Dataset
     from automl.store import StudyInfo, TrialRecord
+    from automl.training import TrainResult
 
-__all__ = ["Rescored", "check_rescore", "describe_rescore", "rescore_configs"]
+__all__ = ["Rescored", "check_rescore", "describe_rescore", "rescore_configs", "second_fits"]
 
 #: the share of the retrain's time limit re-scoring may take
 RESCORE_SHARE = 0.5
@@ -84,28 +86,15 @@ def rescore_configs(
 
     ``time_limit``: the retrain's (None: none); re-scoring takes at most :data:`RESCORE_SHARE` of it.
     """
-    from automl.training import train
-
     check_rescore(info, rescore)
     head, tail = order[:rescore], order[rescore:]
-    clock = RetrainClock(None if time_limit is None else RESCORE_SHARE * time_limit)
     done: list[Rescored] = []
-    for index, record in enumerate(head):
+    for record, result, seconds in second_fits(head, dataset, info, time_limit=time_limit):
         assert record.score is not None  # complete trials only (best_first)
         seed = int(record.seed or 0) + 1
-        epochs = record.epochs_run if record.stopped_by == "budget" else None
-        if not clock.fits(clock.estimate(record, epochs or max(1, record.epochs_run))):
-            # This config and every one after it keep their search scores: re-scoring a cheaper config
-            # further down instead would lift small, fast models over the slower ones ranked above them.
-            done += [
-                Rescored(r.number, float(r.score or 0.0), None, int(r.seed or 0) + 1, failure="time limit")
-                for r in head[index:]
-            ]
-            break
-        started = time.perf_counter()
-        result = train(record.config, dataset, epochs=epochs, seed=seed, metric=info.metric)
-        seconds = time.perf_counter() - started
-        clock.measured(record, seconds, result.epochs_run)
+        if result is None:
+            done.append(Rescored(record.number, record.score, None, seed, failure="time limit"))
+            continue
         score = result.best_score
         if result.failure is not None or score is None or not math.isfinite(score):
             failure = str(result.failure or "no finite validation score")
@@ -123,6 +112,36 @@ def rescore_configs(
 
     ranked = [by_trial[r.trial] for _, r in sorted(enumerate(done), key=rank)]
     return ranked + tail, done
+
+
+def second_fits(
+    head: list[TrialRecord], dataset: Dataset, info: StudyInfo, *, time_limit: float | None
+) -> Iterator[tuple[TrialRecord, TrainResult | None, float]]:
+    """Each config of ``head`` trained once more on the search's split with its trial's seed plus one:
+    ``(record, result, seconds)``, in order; ``result`` None for a config left out by the time limit.
+
+    The fits take at most :data:`RESCORE_SHARE` of ``time_limit`` (the retrain's; None: no limit). The
+    first config whose fit would not fit is left out with every one after it: fitting a cheaper config
+    further down instead would favour small, fast models over the slower ones ranked above them. A trial
+    the search's time budget stopped replays the epochs it reached; any other trains as its config says.
+    Re-scoring (:func:`rescore_configs`) and ensemble selection (:mod:`._select`) both draw on these fits.
+    """
+    from automl.training import train
+
+    clock = RetrainClock(None if time_limit is None else RESCORE_SHARE * time_limit)
+    for index, record in enumerate(head):
+        epochs = record.epochs_run if record.stopped_by == "budget" else None
+        if not clock.fits(clock.estimate(record, epochs or max(1, record.epochs_run))):
+            for left_out in head[index:]:
+                yield left_out, None, 0.0
+            return
+        started = time.perf_counter()
+        result = train(
+            record.config, dataset, epochs=epochs, seed=int(record.seed or 0) + 1, metric=info.metric
+        )
+        seconds = time.perf_counter() - started
+        clock.measured(record, seconds, result.epochs_run)
+        yield record, result, seconds
 
 
 def describe_rescore(rescored: list[Rescored], chosen: list[TrialRecord]) -> str:

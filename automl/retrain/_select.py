@@ -14,24 +14,21 @@ loss is the log loss of the averaged class probabilities, or the squared error o
 (in standardised units): smooth where accuracy is a step, and what averaging acts on. Each member enters
 once, so the deployed model stays a plain average.
 
-The second fits train as in :mod:`._rescore` (a trial the search's time budget stopped replays the epochs
-it reached) and may take half of the retrain's time limit; the first config whose fit does not fit ends
-the library there, so a cheap config further down never replaces a slow one above it. A config whose fit
-fails (a NaN loss, out of memory) is left out of the library.
+The second fits are re-scoring's (:func:`._rescore.second_fits`): at most half of the retrain's time
+limit, ending at the first config whose fit would not fit, so a cheap config further down never replaces
+a slow one above it. A config whose fit fails (a NaN loss, out of memory) is left out of the library.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from automl.exceptions import Argument, UserError
-from automl.retrain._rescore import RESCORE_SHARE
-from automl.retrain._time import RetrainClock
+from automl.retrain._rescore import second_fits
 
 if TYPE_CHECKING:
     from automl.datasets import Dataset
@@ -131,25 +128,16 @@ def select_members(
     ``time_limit``: the retrain's (None: none); the library's fits take at most half of it.
     """
     from automl.metrics import probabilities
-    from automl.training import predict, train
+    from automl.training import predict
 
     classification = dataset.task.is_classification
     truth = np.asarray(dataset.y_val)
-    clock = RetrainClock(None if time_limit is None else RESCORE_SHARE * time_limit)
     selection = Selection()
     outputs: dict[int, np.ndarray] = {}
-    candidates = order[:library_size]
-    for index, record in enumerate(candidates):
-        epochs = record.epochs_run if record.stopped_by == "budget" else None
-        if not clock.fits(clock.estimate(record, epochs or max(1, record.epochs_run))):
-            selection.library += [_entry(r, failure="time limit") for r in candidates[index:]]
-            break
-        started = time.perf_counter()
-        result = train(
-            record.config, dataset, epochs=epochs, seed=int(record.seed or 0) + 1, metric=info.metric
-        )
-        seconds = time.perf_counter() - started
-        clock.measured(record, seconds, result.epochs_run)
+    for record, result, seconds in second_fits(order[:library_size], dataset, info, time_limit=time_limit):
+        if result is None:
+            selection.library.append(_entry(record, failure="time limit"))
+            continue
         if result.failure is not None:
             selection.library.append(_entry(record, seconds=seconds, failure=str(result.failure)))
             continue
