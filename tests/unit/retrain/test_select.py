@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from pareto_runs import pareto_run
+from second_fit_trials import GOOD, INFO, LUCKY, trial
 from sklearn.metrics import log_loss
 
 from automl.exceptions import UserError
@@ -22,24 +23,7 @@ from automl.retrain._select import (
     select_members,
     validation_loss,
 )
-from automl.store import RetrainPolicy, RetrainPolicyError, StudyInfo, TrialRecord, TrialState
-
-INFO = StudyInfo(
-    dataset="breast_cancer", dataset_fingerprint="", space="small", space_hash="h", task="binary",
-    metric="accuracy", direction="maximize", backend="optuna", algorithm="tpe",
-)  # fmt: skip
-GOOD = {"family": "mlp", "depth": 1, "units": 16, "batch_size": 32, "epochs": 4, "learning_rate": 1e-2}
-#: learns little: an L1 penalty this strong pulls every weight to zero within an epoch or two
-LUCKY = {**GOOD, "l1": 100.0, "learning_rate": 0.1}
-
-
-def trial(number: int, score: float, config: dict, *, fit_seconds: float = 0.5) -> TrialRecord:
-    return TrialRecord(
-        number=number, state=TrialState.COMPLETE, score=score, params={}, config=dict(config),
-        best_epoch=int(config["epochs"]), epochs_run=int(config["epochs"]), stopped_by="max_epochs",
-        fit_seconds=fit_seconds, seed=7 + number,
-    )  # fmt: skip
-
+from automl.store import RetrainPolicy, RetrainPolicyError
 
 # ---------------------------------------------------------------- refusals, before anything trains
 
