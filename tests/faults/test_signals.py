@@ -150,7 +150,9 @@ def test_a_signal_to_automl_search_stops_every_worker_and_keeps_finished_trials(
     assert not [t.number for t in trials if t.state == optuna.trial.TrialState.RUNNING]
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials) >= 2
     stopped = [t for t in trials if t.state == optuna.trial.TrialState.FAIL]
-    assert all(t.user_attrs.get("failure_kind") == "interrupted" for t in stopped), stopped
+    assert all(t.user_attrs.get("failure_kind") == "interrupted" for t in stopped), [
+        (t.number, t.user_attrs, t.system_attrs) for t in stopped
+    ]
 
 
 _SUPERVISOR = """

@@ -179,6 +179,18 @@ class OptunaBackend(Backend):
             study.pruner = optuna.pruners.NopPruner()  # automl.backends.optuna._multi prunes instead
 
         def objective(trial: optuna.Trial) -> float | list[float]:
+            try:
+                return run(trial)
+            except KeyboardInterrupt:
+                # A stop anywhere in the trial, in its training or in its bookkeeping before or after:
+                # Optuna fails the trial as it re-raises; the reason keeps it out of the failure streak,
+                # and its retry, waiting in the study, is what a resume continues (from its checkpoint).
+                trial.set_user_attr("failure", _INTERRUPTED)
+                trial.set_user_attr("failure_kind", FailureKind.INTERRUPTED.value)
+                retry_trial(study, study._storage.get_trial(trial._trial_id))
+                raise
+
+        def run(trial: optuna.Trial) -> float | list[float]:
             # Written first: a RUNNING trial names its process, so a dead one's trial can be failed.
             write_trial_results(
                 study._storage,
@@ -201,17 +213,9 @@ class OptunaBackend(Backend):
 
             # A retry (its process died, or a stop) goes on as the trial it retries: seed and checkpoint.
             retry_of = study._storage.get_trial_system_attrs(trial._trial_id).get("failed_trial")
-            try:
-                outcome = session.run_trial(
-                    config, number=trial.number, report=report, params=params, retry_of=retry_of
-                )
-            except KeyboardInterrupt:
-                # Optuna fails the trial as it re-raises; the reason keeps it out of the failure streak,
-                # and its retry, waiting in the study, is what a resume continues (from its checkpoint).
-                trial.set_user_attr("failure", _INTERRUPTED)
-                trial.set_user_attr("failure_kind", FailureKind.INTERRUPTED.value)
-                retry_trial(study, study._storage.get_trial(trial._trial_id))
-                raise
+            outcome = session.run_trial(
+                config, number=trial.number, report=report, params=params, retry_of=retry_of
+            )
             # One transaction for the per-epoch values and the record (the worker is already there).
             attrs = {k: v for k, v in outcome.record.user_attrs().items() if k not in ("worker", "device")}
             if outcome.state is TrialState.SKIPPED:

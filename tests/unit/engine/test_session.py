@@ -329,3 +329,31 @@ def test_a_worker_waits_for_the_trial_another_runs_rather_than_overshoot_the_bud
         )
     started = time.monotonic()
     assert session.should_stop() is False and time.monotonic() - started < 0.5
+
+
+def test_a_stop_in_a_trials_bookkeeping_is_recorded_as_interrupted_and_retried(url, iris, monkeypatch):
+    """A Ctrl-C (a worker's stop) can land outside the training, while the trial's results are written:
+    Optuna fails the trial as the interrupt passes, and automl records it as interrupted with its retry
+    waiting, as it does for a stop inside the training."""
+    import optuna
+
+    from automl.engine._session import SearchSession
+
+    original = SearchSession.trial_finished
+    interrupted: list[int] = []
+
+    def finished(self, record):
+        if not interrupted:
+            interrupted.append(record.number)
+            raise KeyboardInterrupt
+        return original(self, record)
+
+    monkeypatch.setattr(SearchSession, "trial_finished", finished)
+    with pytest.raises(KeyboardInterrupt):
+        stub_search(url, iris, StubTrainer(), trials=2)
+    trials = optuna.load_study(study_name=STUDY, storage=url).trials
+    failed = [t for t in trials if t.state == optuna.trial.TrialState.FAIL]
+    assert [t.number for t in failed] == interrupted
+    assert failed[0].user_attrs["failure_kind"] == FailureKind.INTERRUPTED.value
+    retries = [t for t in trials if t.system_attrs.get("failed_trial") == interrupted[0]]
+    assert len(retries) == 1 and retries[0].state == optuna.trial.TrialState.WAITING
