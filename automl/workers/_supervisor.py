@@ -165,6 +165,9 @@ class Supervisor:
         self.started_pids: set[int] = set()
         self.deaths: dict[int, int] = {}
         self.shown: dict[int, str] = {}
+        #: the supervisor asked its workers to stop (a signal, Ctrl-C, the deadline): a trial they leave
+        #: running was stopped, not lost to a crash
+        self.stopping = False
         records = self._records(self.study.get_trials(deepcopy=False))
         self.state = ProgressState.of_records(
             records, study=study.study_name, metric=info.metric, direction=info.direction,
@@ -322,15 +325,18 @@ class Supervisor:
             log.warning("worker %s died (%s) in trial %d: recorded as failed", label, died, number)
 
     def _fail_trials_left_running(self) -> None:
-        """After every worker ended, fail the trials they left RUNNING (killed mid-trial and not replaced)
-        as their worker's death, retried where the backend proposes from the study."""
+        """After every worker ended, fail the trials they left RUNNING, retried where the backend proposes
+        from the study: as their worker's death (killed mid-trial and not replaced), or, after the
+        supervisor asked them to stop, as interrupted (a stop can land in the backend's own bookkeeping,
+        such as Optuna's tell, where no automl code records it)."""
         host = socket.gethostname()
+        kind = FailureKind.INTERRUPTED if self.stopping else FailureKind.WORKER_DIED
+        reason = "the search was stopped mid-trial" if self.stopping else "it ended mid-trial"
         try:
             for pid in sorted(self.started_pids):
                 label = f"{host}:{pid}"
                 for number in fail_trials_of(
-                    self.study, label, FailureKind.WORKER_DIED, "it ended mid-trial",
-                    retry=self.chief is None,
+                    self.study, label, kind, reason, retry=self.chief is None
                 ):  # fmt: skip
                     log.warning("trial %d of worker %s was left running: recorded as failed", number, label)
         except Exception as exc:  # the storage may be gone; the search's own outcome must not be hidden
@@ -351,6 +357,7 @@ class Supervisor:
     def _stop_all(self, *, grace: float | None = None) -> None:
         """Ask every worker to stop at its next safe point; kill those still running after ``grace``
         (default :func:`stop_grace`), or at once on a second Ctrl-C or signal."""
+        self.stopping = True
         for worker in self.workers.values():
             if worker.process.poll() is None:
                 worker.process.send_signal(signal.SIGINT)

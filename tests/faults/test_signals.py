@@ -265,9 +265,18 @@ def test_a_second_signal_while_workers_stop_kills_them_at_once():
             stubborn.kill()
 
 
-def test_a_trial_a_dead_worker_left_running_is_failed_when_the_search_ends(tmp_path):
+@pytest.mark.parametrize(
+    ("stopping", "kind", "failure"),
+    [
+        (False, "worker_died", "worker died: it ended mid-trial"),
+        (True, "interrupted", "interrupted: the search was stopped mid-trial"),
+    ],
+)
+def test_a_trial_a_dead_worker_left_running_is_failed_when_the_search_ends(tmp_path, stopping, kind, failure):
     """A worker killed mid-trial and not replaced (the budget was spent meanwhile): the supervisor fails
-    its trial as the worker's death when the search ends, and enqueues the config again for a resume."""
+    its trial as the worker's death when the search ends, and enqueues the config again for a resume. After
+    the supervisor asked its workers to stop, a trial one left running (the stop landed in Optuna's own
+    bookkeeping) is recorded as interrupted instead: it was stopped, not lost to a crash."""
     import socket
     from types import SimpleNamespace
 
@@ -285,11 +294,12 @@ def test_a_trial_a_dead_worker_left_running_is_failed_when_the_search_ends(tmp_p
     _, number = reserve_trial(
         study, {"x": 0.3}, {"x": FloatDistribution(0.0, 1.0)}, {"worker": f"{socket.gethostname()}:{pid}"}
     )
-    Supervisor._fail_trials_left_running(SimpleNamespace(study=study, started_pids={pid}, chief=None))
+    supervisor = SimpleNamespace(study=study, started_pids={pid}, chief=None, stopping=stopping)
+    Supervisor._fail_trials_left_running(supervisor)
     [failed, retried] = study.trials
     assert failed.number == number and failed.state == optuna.trial.TrialState.FAIL
-    assert failed.user_attrs["failure_kind"] == "worker_died"
-    assert failed.user_attrs["failure"] == "worker died: it ended mid-trial"
+    assert failed.user_attrs["failure_kind"] == kind
+    assert failed.user_attrs["failure"] == failure
     assert retried.state == optuna.trial.TrialState.WAITING and retried.params == {"x": 0.3}
 
 
