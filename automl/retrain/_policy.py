@@ -44,7 +44,7 @@ from automl.retrain._bag import bag_folds, train_bag
 from automl.retrain._pick import pick_configs
 from automl.retrain._report import DatasetRetrain, RetrainedConfig, SeedRun
 from automl.retrain._rescore import Rescored, describe_rescore, rescore_configs
-from automl.retrain._select import Selection, check_selection, describe_selection, select_members
+from automl.retrain._select import Selection, describe_selection, select_members
 from automl.retrain._time import RetrainClock, time_limit_of
 from automl.store import QuietFootprint, RetrainPolicy, StudyInfo, TrialRecord, best_first, search_seconds
 
@@ -289,7 +289,6 @@ def retrain_study(
         log.info("%s: %s", dataset.name, describe_rescore(rescored, picked.order[:top_k]))
     selection: Selection | None = None
     if policy.ensemble_from and ensemble:
-        check_selection(info, policy.ensemble_from)
         default = [r.number for r in picked.order[:top_k]]
         picked.order, selection = select_members(
             picked.order, dataset, info, policy.ensemble_from, top_k, time_limit=clock.left()

@@ -131,6 +131,7 @@ def select_members(
     from automl.metrics import probabilities
     from automl.training import predict
 
+    check_selection(info, library_size)
     classification = dataset.task.is_classification
     truth = np.asarray(dataset.y_val)
     selection = Selection()

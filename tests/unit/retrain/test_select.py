@@ -54,6 +54,8 @@ def test_a_cross_validated_study_is_refused_it_deploys_bags():
     check_selection(replace(INFO, cv=5), 0)
     with pytest.raises(UserError, match=r"5-fold cross-validation, and its retrain deploys bags"):
         check_selection(replace(INFO, cv=5), 3)
+    with pytest.raises(UserError, match=r"5-fold cross-validation"):  # before any fit: no dataset needed
+        select_members([trial(0, 0.9, GOOD)], None, replace(INFO, cv=5), 3, 2, time_limit=None)
 
 
 @pytest.mark.parametrize(
